@@ -1,0 +1,25 @@
+//! # anb-adapters
+//!
+//! Adapters for the ports of `anb-domain`, one module per technology, each behind a cargo feature:
+//!
+//! | feature   | module       | implements |
+//! |-----------|--------------|------------|
+//! | `memory`  | [`memory`]   | every repository, the job queue, the blob store (in process) |
+//! | `blob`    | [`blob`]     | `BlobStore` on `object_store` |
+//! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
+//! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
+//! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
+//!
+//! Every adapter maps its driver's errors to the domain's (a unique violation becomes
+//! `AlreadyVoted`, a missing object `BlobError::NotFound`) and passes the same conformance suite.
+
+#[cfg(feature = "argon2")]
+pub mod argon2;
+#[cfg(feature = "blob")]
+pub mod blob;
+#[cfg(feature = "jwt")]
+pub mod jwt;
+#[cfg(feature = "memory")]
+pub mod memory;
+#[cfg(feature = "testkit")]
+pub mod testkit;

@@ -1,0 +1,76 @@
+//! In-memory adapters: every repository, the job queue and the blob store, held in process.
+//! They behave exactly like the durable ones (the conformance suite proves it) and lose
+//! everything when the process ends: for tests, demos and embedding without storage.
+
+mod queue;
+mod store;
+
+use std::sync::Arc;
+
+use anb_domain::ports::{Clock, SystemClock};
+
+pub use queue::MemoryQueue;
+pub use store::MemoryStore;
+
+use crate::blob::ObjectStoreBlobs;
+
+/// The in-memory repositories, queue and blob store, sharing one clock.
+#[derive(Clone)]
+pub struct MemoryBackend {
+    /// Users, videos and votes.
+    pub store: Arc<MemoryStore>,
+    /// Jobs.
+    pub queue: Arc<MemoryQueue>,
+    /// Media (object_store's `InMemory`).
+    pub blobs: Arc<ObjectStoreBlobs>,
+    /// The clock the queue uses for leases.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl MemoryBackend {
+    /// Empty stores on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
+
+    /// Empty stores on `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            queue: Arc::new(MemoryQueue::new(clock.clone())),
+            blobs: Arc::new(ObjectStoreBlobs::in_memory()),
+            clock,
+        }
+    }
+
+    /// All the service's ports on these stores, with argon2id hashing and JWTs signed by a
+    /// random per-backend secret, and the given transcoder.
+    #[cfg(all(feature = "argon2", feature = "jwt"))]
+    pub fn ports(&self, transcoder: Arc<dyn anb_domain::ports::Transcoder>) -> anb_domain::Ports {
+        let secret = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        anb_domain::Ports {
+            users: self.store.clone(),
+            videos: self.store.clone(),
+            votes: self.store.clone(),
+            jobs: self.queue.clone(),
+            blobs: self.blobs.clone(),
+            transcoder,
+            hasher: Arc::new(crate::argon2::Argon2Hasher::default()),
+            tokens: Arc::new(
+                crate::jwt::JwtIssuer::new(secret.as_bytes(), crate::jwt::JwtConfig::default())
+                    .expect("a 64-character secret is strong enough"),
+            ),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl Default for MemoryBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,270 @@
+use std::cmp::Reverse;
+use std::collections::{HashMap, HashSet};
+
+use anb_domain::ports::{
+    CastVoteError, CreateUserError, DeleteVideoRecordError, PublicVideoQuery, RankingEntry,
+    RankingQuery, TransitionError, UserRepository, VideoRepository, VisibilityError,
+    VoteRepository,
+};
+use anb_domain::user::{NewUser, PlayerSummary, User};
+use anb_domain::{
+    Email, Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+
+/// Users, videos and votes in one mutex: every operation is atomic, like a transaction.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: HashMap<UserId, User>,
+    by_email: HashMap<String, UserId>,
+    last_vote_at: HashMap<UserId, DateTime<Utc>>,
+    videos: HashMap<VideoId, Video>,
+    votes: HashSet<(UserId, VideoId)>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Page {
+        items,
+        total,
+        request: page,
+    }
+}
+
+#[async_trait]
+impl UserRepository for MemoryStore {
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
+        let mut state = self.state.lock();
+        if state.by_email.contains_key(user.email.as_str()) {
+            return Err(CreateUserError::EmailTaken);
+        }
+        let user = user.into_user();
+        state
+            .by_email
+            .insert(user.email.as_str().to_owned(), user.id);
+        state.users.insert(user.id, user.clone());
+        Ok(user)
+    }
+
+    async fn get(&self, id: UserId) -> anyhow::Result<Option<User>> {
+        Ok(self.state.lock().users.get(&id).cloned())
+    }
+
+    async fn find_by_email(&self, email: &Email) -> anyhow::Result<Option<User>> {
+        let state = self.state.lock();
+        Ok(state
+            .by_email
+            .get(email.as_str())
+            .and_then(|id| state.users.get(id))
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl VideoRepository for MemoryStore {
+    async fn insert(&self, video: &Video) -> anyhow::Result<()> {
+        let mut state = self.state.lock();
+        anyhow::ensure!(
+            state.users.contains_key(&video.owner_id),
+            "owner {} does not exist",
+            video.owner_id
+        );
+        anyhow::ensure!(
+            !state.videos.contains_key(&video.id),
+            "video {} already exists",
+            video.id
+        );
+        state.videos.insert(video.id, video.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: VideoId) -> anyhow::Result<Option<Video>> {
+        Ok(self.state.lock().videos.get(&id).cloned())
+    }
+
+    async fn list_by_owner(&self, owner: UserId, page: PageRequest) -> anyhow::Result<Page<Video>> {
+        let state = self.state.lock();
+        let mut videos: Vec<Video> = state
+            .videos
+            .values()
+            .filter(|v| v.owner_id == owner)
+            .cloned()
+            .collect();
+        videos.sort_by_key(|v| Reverse((v.uploaded_at, v.id)));
+        Ok(paginate(videos, page))
+    }
+
+    async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
+        let state = self.state.lock();
+        let mut found: Vec<PublicVideo> = state
+            .videos
+            .values()
+            .filter_map(|video| {
+                let owner = state.users.get(&video.owner_id)?;
+                query.matches(video, owner.city.key()).then(|| PublicVideo {
+                    video: video.clone(),
+                    player: PlayerSummary::from(owner),
+                })
+            })
+            .collect();
+        match query.sort {
+            PublicSort::Votes => {
+                found.sort_by_key(|p| Reverse((p.video.votes, p.video.published_at, p.video.id)))
+            }
+            PublicSort::Recent => {
+                found.sort_by_key(|p| Reverse((p.video.published_at, p.video.id)))
+            }
+        }
+        Ok(paginate(found, query.page))
+    }
+
+    async fn transition(
+        &self,
+        id: VideoId,
+        change: &StatusChange,
+        at: DateTime<Utc>,
+    ) -> Result<Video, TransitionError> {
+        let mut state = self.state.lock();
+        let video = state.videos.get_mut(&id).ok_or(TransitionError::NotFound)?;
+        let next = video
+            .apply(change, at)
+            .map_err(|current| TransitionError::NotAllowed { current })?;
+        *video = next.clone();
+        Ok(next)
+    }
+
+    async fn set_visibility(
+        &self,
+        id: VideoId,
+        public: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Video, VisibilityError> {
+        let mut state = self.state.lock();
+        let video = state.videos.get_mut(&id).ok_or(VisibilityError::NotFound)?;
+        let next = video
+            .with_visibility(public, at)
+            .map_err(|_| VisibilityError::NotProcessed)?;
+        *video = next.clone();
+        Ok(next)
+    }
+
+    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
+        let mut state = self.state.lock();
+        let video = state
+            .videos
+            .get(&id)
+            .ok_or(DeleteVideoRecordError::NotFound)?;
+        if video.votes > 0 {
+            return Err(DeleteVideoRecordError::HasVotes);
+        }
+        if video.is_published() {
+            return Err(DeleteVideoRecordError::Published);
+        }
+        Ok(state.videos.remove(&id).expect("present: checked above"))
+    }
+}
+
+#[async_trait]
+impl VoteRepository for MemoryStore {
+    async fn cast(
+        &self,
+        voter: UserId,
+        video: VideoId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, CastVoteError> {
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        let target = state
+            .videos
+            .get_mut(&video)
+            .ok_or(CastVoteError::NotFound)?;
+        if target.owner_id == voter {
+            return Err(CastVoteError::SelfVote);
+        }
+        if !target.is_published() {
+            return Err(CastVoteError::NotVotable);
+        }
+        if !state.votes.insert((voter, video)) {
+            return Err(CastVoteError::AlreadyVoted);
+        }
+        target.votes += 1;
+        let total = target.votes;
+        let owner = target.owner_id;
+        if let Some(user) = state.users.get_mut(&owner) {
+            user.votes_received += 1;
+        }
+        state.last_vote_at.insert(owner, at);
+        Ok(total)
+    }
+
+    async fn has_voted(&self, voter: UserId, video: VideoId) -> anyhow::Result<bool> {
+        Ok(self.state.lock().votes.contains(&(voter, video)))
+    }
+
+    async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
+        let state = self.state.lock();
+        Ok(state.votes.iter().filter(|(_, v)| *v == video).count() as u64)
+    }
+
+    async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
+        let state = self.state.lock();
+        let mut ranked: Vec<(&User, DateTime<Utc>)> = state
+            .users
+            .values()
+            .filter(|u| u.votes_received > 0)
+            .filter(|u| query.city.as_ref().is_none_or(|c| c.key() == u.city.key()))
+            .filter(|u| {
+                query
+                    .country
+                    .as_ref()
+                    .is_none_or(|c| c.key() == u.country.key())
+            })
+            .map(|u| {
+                (
+                    u,
+                    state.last_vote_at.get(&u.id).copied().unwrap_or_default(),
+                )
+            })
+            .collect();
+        ranked.sort_by_key(|(u, last)| (Reverse(u.votes_received), *last, u.id));
+        let offset = query.page.offset();
+        let page = paginate(ranked, query.page);
+        let items = page
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (user, _))| RankingEntry {
+                position: offset + i as u64 + 1,
+                user_id: user.id,
+                username: user.username(),
+                city: user.city.clone(),
+                country: user.country.clone(),
+                votes: user.votes_received,
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total: page.total,
+            request: page.request,
+        })
+    }
+}

@@ -1,0 +1,116 @@
+//! The adapter conformance suite: one async check per documented port behaviour. Each check
+//! takes a freshly built subject and panics when the adapter breaks the port's contract.
+//!
+//! Adapters run it through the macros [`repository_conformance!`](crate::repository_conformance),
+//! [`queue_conformance!`](crate::queue_conformance) and [`blob_conformance!`](crate::blob_conformance).
+//! Checks use unique emails and cities, so a subject may share a database with other tests.
+
+pub mod blobs;
+pub mod queue;
+pub mod repositories;
+
+/// Expands to one `#[tokio::test]` per check of `$module`, each building its subject with `$make`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($module:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let subject = $make.await;
+                $crate::testkit::conformance::$module::$check(subject).await;
+            }
+        )*
+    };
+}
+
+/// Runs every repository check on the [`Repositories`](repositories::Repositories) that `$make`
+/// (an async expression) builds.
+#[macro_export]
+macro_rules! repository_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            repositories,
+            $make,
+            [
+                a_created_user_is_found_by_id_and_by_email,
+                a_second_account_with_the_same_email_is_email_taken,
+                concurrent_signups_with_one_email_create_exactly_one_account,
+                missing_users_and_videos_are_none,
+                an_inserted_video_reads_back_field_for_field,
+                an_owners_videos_are_listed_newest_first_with_a_total,
+                status_changes_follow_the_allowed_paths,
+                status_changes_on_a_missing_video_are_not_found,
+                completing_a_public_video_publishes_it_and_a_private_one_stays_hidden,
+                only_processed_videos_can_be_published_or_unpublished,
+                the_public_gallery_lists_only_published_videos_with_their_players,
+                the_public_gallery_filters_by_city_and_search_and_sorts_by_votes_or_recency,
+                a_vote_increments_the_video_and_the_player_counters,
+                a_second_vote_by_the_same_user_is_already_voted,
+                voting_for_your_own_video_is_a_self_vote,
+                voting_for_an_unpublished_video_is_not_votable,
+                voting_for_a_missing_video_is_not_found,
+                one_hundred_concurrent_votes_by_one_user_record_exactly_one,
+                one_hundred_concurrent_voters_are_all_counted_and_rankings_match_a_recount,
+                rankings_break_ties_by_who_reached_the_total_first_and_filter_by_place,
+                rankings_positions_continue_across_pages,
+                a_video_with_votes_cannot_be_deleted,
+                a_published_video_cannot_be_deleted_until_unpublished,
+                deleting_a_video_removes_it_and_a_missing_one_is_not_found,
+            ]
+        );
+    };
+}
+
+/// Runs every job-queue check on the `Arc<dyn JobQueue>` that `$make` (an async expression)
+/// builds. Each check needs an empty queue of its own.
+#[macro_export]
+macro_rules! queue_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            queue,
+            $make,
+            [
+                an_empty_queue_leases_nothing,
+                an_enqueued_job_is_leased_with_its_payload_on_attempt_one,
+                jobs_are_delivered_oldest_first,
+                a_leased_job_is_not_delivered_again_while_its_lease_lives,
+                an_acked_job_is_never_delivered_again,
+                an_expired_lease_is_delivered_again_under_a_new_token,
+                a_lost_lease_can_no_longer_ack_retry_fail_or_heartbeat,
+                an_expired_lease_nobody_took_can_still_be_acked,
+                a_heartbeat_keeps_the_job_leased_past_its_first_expiry,
+                a_retried_job_waits_for_its_delay_and_counts_the_attempt,
+                a_delayed_job_is_not_delivered_before_its_time,
+                a_failed_job_is_never_delivered_again_and_counts_as_failed,
+                depth_counts_jobs_by_state,
+                concurrent_consumers_receive_each_job_exactly_once,
+                a_job_whose_worker_died_goes_to_exactly_one_of_two_competing_consumers,
+            ]
+        );
+    };
+}
+
+/// Runs every blob-store check on the `Arc<dyn BlobStore>` that `$make` (an async expression) builds.
+#[macro_export]
+macro_rules! blob_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            blobs,
+            $make,
+            [
+                a_stored_stream_reads_back_byte_for_byte,
+                a_stream_larger_than_two_parts_is_stored_whole,
+                an_empty_object_can_be_stored_and_read,
+                a_range_returns_exactly_those_bytes_and_is_clamped_to_the_end,
+                a_range_starting_past_the_end_is_invalid_and_reports_the_size,
+                head_reports_the_size,
+                missing_objects_are_not_found,
+                deleting_is_idempotent,
+                a_put_whose_stream_fails_leaves_nothing_behind,
+                putting_again_replaces_the_object,
+                a_download_url_is_presigned_for_the_future_or_served_by_the_api,
+            ]
+        );
+    };
+}

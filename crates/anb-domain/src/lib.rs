@@ -1,0 +1,42 @@
+//! # anb-domain
+//!
+//! The core of ANB Showcase: entities, value types that validate on construction, the rules of
+//! the competition, the ports (traits) adapters implement, and the use cases as one service,
+//! [`Showcase`], that embedders call.
+//!
+//! It performs no I/O and depends on no database, queue, HTTP or media crate: adapters live in
+//! `anb-adapters`, and `anb_adapters::compose` builds [`Ports`] from configuration.
+//!
+//! The rules that must never break, each enforced here and again atomically by every repository:
+//! - one vote per user per video;
+//! - no voting for your own video;
+//! - only processed, public videos take votes;
+//! - a video with votes, or published for voting, cannot be deleted;
+//! - only the owner sees or changes a video through the owner routes.
+
+pub mod blob;
+pub mod ids;
+pub mod job;
+pub mod media;
+pub mod ports;
+pub mod service;
+pub mod user;
+pub mod values;
+pub mod video;
+
+pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
+pub use ids::{JobId, LeaseToken, UserId, VideoId};
+pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
+pub use media::{Container, MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
+pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
+pub use service::{
+    DeleteVideoError, JobOutcome, LoginError, MediaDownload, MediaError, MediaKind, Ports,
+    ProfileError, PublishError, QueryError, Showcase, ShowcaseConfig, SignupError, SignupForm,
+    UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+};
+pub use user::{PlayerSummary, User};
+pub use values::{
+    City, Country, Description, Email, Page, PageRequest, Password, PasswordHash, PersonName, Tags,
+    ValidationError, VideoTitle,
+};
+pub use video::{ProcessedMedia, PublicSort, PublicVideo, StatusChange, Video, VideoStatus};

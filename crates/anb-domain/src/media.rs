@@ -1,0 +1,203 @@
+//! What the transcoder reads (probe results) and is asked to produce (profiles, reports).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::blob::ByteStream;
+
+/// The container family a probe recognised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Container {
+    /// ISO base media: MP4, MOV, M4V, 3GP.
+    IsoBmff,
+    /// Anything else, by the demuxer's name (`matroska,webm`, `avi`, `image2`, …).
+    Other(String),
+}
+
+/// The first video stream of a file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VideoStreamInfo {
+    /// Codec name (`h264`, `hevc`, `vp9`, …).
+    pub codec: String,
+    /// Coded width in pixels.
+    pub width: u32,
+    /// Coded height in pixels.
+    pub height: u32,
+    /// Display rotation in degrees (0, 90, 180, 270), from the display matrix.
+    pub rotation_degrees: i32,
+    /// Average frame rate, when known.
+    pub frame_rate: Option<f64>,
+}
+
+/// What a probe learnt from a file's header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    /// Container family.
+    pub container: Container,
+    /// Duration in seconds, when the container states one.
+    pub duration_seconds: Option<f64>,
+    /// The first video stream, if any.
+    pub video: Option<VideoStreamInfo>,
+    /// The first audio stream's codec, if any.
+    pub audio_codec: Option<String>,
+}
+
+impl MediaInfo {
+    /// Whether this is a video the showcase accepts: an MP4/MOV container with a video stream.
+    ///
+    /// # Errors
+    /// A reason for the player when it is not.
+    pub fn check_uploadable(&self) -> Result<(), String> {
+        if let Container::Other(name) = &self.container {
+            return Err(format!(
+                "the file is not an MP4 or MOV video (found {name})"
+            ));
+        }
+        match &self.video {
+            None => Err("the file has no video stream".to_owned()),
+            Some(v) if v.width == 0 || v.height == 0 => {
+                Err("the video stream has no picture size".to_owned())
+            }
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// The bytes a probe reads.
+pub enum MediaInput {
+    /// A local file.
+    File(PathBuf),
+    /// A stream (an upload in flight). The transcoder consumes it to the end.
+    Stream(ByteStream),
+}
+
+impl std::fmt::Debug for MediaInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Stream(_) => f.write_str("Stream(..)"),
+        }
+    }
+}
+
+/// The logo stamped on every processed video.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoOverlay {
+    /// Logo width in output pixels.
+    pub width: u32,
+    /// Logo height in output pixels.
+    pub height: u32,
+    /// Distance from the top and right edges, in pixels.
+    pub margin: u32,
+}
+
+/// What happens to the audio track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioPolicy {
+    /// Keep it: stream copy when the input is AAC, else encode AAC.
+    Keep,
+    /// Drop it.
+    Remove,
+}
+
+/// Video encoder settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoEncoding {
+    /// x264 preset (`ultrafast` … `veryslow`).
+    pub preset: String,
+    /// Constant rate factor (0..=51; lower is better quality).
+    pub crf: u8,
+}
+
+/// A processing profile: data, selectable by name in config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Name used in config (`showcase`, `anb-course`).
+    pub name: String,
+    /// Keep at most this many seconds of the input.
+    pub max_duration_seconds: f64,
+    /// Output width; the picture is fitted inside, keeping its aspect, with padding.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Logo overlay, top-right.
+    pub logo: Option<LogoOverlay>,
+    /// Encoder settings.
+    pub video: VideoEncoding,
+    /// Audio handling.
+    pub audio: AudioPolicy,
+    /// Seconds of ANB intro and outro bumper around the clip, if any.
+    pub bumper_seconds: Option<f64>,
+    /// Where (seconds into the output) the thumbnail is taken.
+    pub thumbnail_at_seconds: f64,
+}
+
+impl Profile {
+    /// The design documents' profile: first 20 s, 1280x720, logo 120x60 top-right, x264 veryfast
+    /// CRF 23, audio kept.
+    pub fn showcase() -> Self {
+        Self {
+            name: "showcase".into(),
+            max_duration_seconds: 20.0,
+            width: 1280,
+            height: 720,
+            logo: Some(LogoOverlay {
+                width: 120,
+                height: 60,
+                margin: 10,
+            }),
+            video: VideoEncoding {
+                preset: "veryfast".into(),
+                crf: 23,
+            },
+            audio: AudioPolicy::Keep,
+            bumper_seconds: None,
+            thumbnail_at_seconds: 1.0,
+        }
+    }
+
+    /// The course's stricter profile: at most 30 s, no audio, 2.5 s intro and outro bumpers.
+    pub fn anb_course() -> Self {
+        Self {
+            name: "anb-course".into(),
+            max_duration_seconds: 30.0,
+            audio: AudioPolicy::Remove,
+            bumper_seconds: Some(2.5),
+            ..Self::showcase()
+        }
+    }
+
+    /// A built-in profile by name.
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "showcase" => Some(Self::showcase()),
+            "anb-course" => Some(Self::anb_course()),
+            _ => None,
+        }
+    }
+}
+
+/// Where a processing run writes its outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranscodeOutputs {
+    /// The MP4 to write.
+    pub video: PathBuf,
+    /// The JPEG thumbnail to write.
+    pub thumbnail: PathBuf,
+}
+
+/// What a processing run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscodeReport {
+    /// Duration of the output in seconds.
+    pub duration_seconds: f64,
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Whether the output has an audio track.
+    pub has_audio: bool,
+}

@@ -1,0 +1,23 @@
+//! Ports: the traits adapters implement. Used as `Arc<dyn Port>` so backends are chosen at run
+//! time. Each method's `# Errors` section is the contract the conformance suite checks: the
+//! variant an adapter MUST return in each case.
+
+mod blobs;
+mod clock;
+mod queue;
+mod security;
+mod transcoder;
+mod users;
+mod videos;
+mod votes;
+
+pub use blobs::{BlobError, BlobStore};
+pub use clock::{Clock, SystemClock};
+pub use queue::{JobQueue, QueueError};
+pub use security::{AccessToken, PasswordHasher, TokenError, TokenIssuer};
+pub use transcoder::{TranscodeError, Transcoder};
+pub use users::{CreateUserError, UserRepository};
+pub use videos::{
+    DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
+};
+pub use votes::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};

@@ -1,0 +1,76 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::ids::{JobId, LeaseToken};
+use crate::job::{JobPayload, LeasedJob, QueueDepth};
+
+/// Why a queue operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The lease is no longer held: it expired (and the job may have been leased again), or the
+    /// job was already acked, retried or failed under it.
+    #[error("the job's lease was lost")]
+    LeaseLost,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A durable, at-least-once job queue with leases.
+///
+/// A leased job is invisible to other consumers until its lease expires; then it is delivered
+/// again (attempt + 1) under a new [`LeaseToken`]. Ack, retry, fail and heartbeat must present the
+/// current token, so a worker that lost its lease cannot disturb the new holder.
+#[async_trait]
+pub trait JobQueue: Send + Sync + 'static {
+    /// Adds a job, deliverable after `delay` (zero: now).
+    ///
+    /// # Errors
+    /// Only backend faults ([`QueueError::Unexpected`]).
+    async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError>;
+
+    /// Leases the oldest deliverable job (ready, or whose lease expired) for `lease_for`, or
+    /// returns `None` when there is none. Concurrent callers never receive the same delivery.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError>;
+
+    /// Extends a live lease to `extend_by` from now. Returns the new expiry.
+    ///
+    /// # Errors
+    /// [`QueueError::LeaseLost`] when `lease` is not the job's current, unexpired lease.
+    async fn heartbeat(
+        &self,
+        job: JobId,
+        lease: LeaseToken,
+        extend_by: Duration,
+    ) -> Result<chrono::DateTime<chrono::Utc>, QueueError>;
+
+    /// Completes the job: it is never delivered again.
+    ///
+    /// # Errors
+    /// [`QueueError::LeaseLost`] when `lease` is not the job's current lease. An expired lease
+    /// whose job nobody has leased since is still current: a slow worker may finish.
+    async fn ack(&self, job: JobId, lease: LeaseToken) -> Result<(), QueueError>;
+
+    /// Releases the job to be delivered again after `delay` (keeping its attempt count).
+    ///
+    /// # Errors
+    /// As [`JobQueue::ack`].
+    async fn retry(&self, job: JobId, lease: LeaseToken, delay: Duration)
+        -> Result<(), QueueError>;
+
+    /// Gives up on the job (dead letter): it is never delivered again and counts as failed.
+    ///
+    /// # Errors
+    /// As [`JobQueue::ack`].
+    async fn fail(&self, job: JobId, lease: LeaseToken, reason: &str) -> Result<(), QueueError>;
+
+    /// Jobs by state.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn depth(&self) -> Result<QueueDepth, QueueError>;
+}

@@ -1,0 +1,65 @@
+use async_trait::async_trait;
+
+use crate::ids::UserId;
+use crate::values::{Password, PasswordHash};
+
+/// Hashes and checks passwords (argon2id in production). Slow by design: implementations run
+/// the work off the async runtime's threads.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes with a fresh random salt, as a PHC string.
+    ///
+    /// # Errors
+    /// Only internal faults.
+    async fn hash(&self, password: &Password) -> anyhow::Result<PasswordHash>;
+
+    /// Whether `password` matches `hash`. A malformed hash is an error, not a mismatch.
+    ///
+    /// # Errors
+    /// When `hash` cannot be parsed.
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> anyhow::Result<bool>;
+}
+
+/// A signed access token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// The token text (a JWT).
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("token", &"***")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Past its expiry.
+    #[error("token expired")]
+    Expired,
+    /// Malformed, tampered, signed with another key, or from another issuer.
+    #[error("invalid token")]
+    Invalid,
+}
+
+/// Issues and verifies access tokens.
+pub trait TokenIssuer: Send + Sync + 'static {
+    /// A token naming `user`.
+    ///
+    /// # Errors
+    /// Only internal faults.
+    fn issue(&self, user: UserId) -> anyhow::Result<AccessToken>;
+
+    /// The user a valid token names.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong.
+    fn verify(&self, token: &str) -> Result<UserId, TokenError>;
+}

@@ -1,0 +1,176 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::ids::{UserId, VideoId};
+use crate::values::{normalized_text, City, Page, PageRequest, ValidationError};
+use crate::video::{PublicSort, PublicVideo, StatusChange, Video, VideoStatus};
+
+/// Why a status change was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    /// No such video.
+    #[error("video not found")]
+    NotFound,
+    /// The change is not allowed from the video's current status.
+    #[error("not allowed while the video is {current}")]
+    NotAllowed {
+        /// The status the video has.
+        current: VideoStatus,
+    },
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Why publishing or unpublishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VisibilityError {
+    /// No such video.
+    #[error("video not found")]
+    NotFound,
+    /// Only processed videos can be published or unpublished.
+    #[error("the video is not processed")]
+    NotProcessed,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Why a video record was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteVideoRecordError {
+    /// No such video.
+    #[error("video not found")]
+    NotFound,
+    /// It has votes.
+    #[error("the video has votes")]
+    HasVotes,
+    /// It is published for voting (processed and public).
+    #[error("the video is published")]
+    Published,
+    /// Anything else.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Filters and order of the public gallery.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicVideoQuery {
+    /// Only players from this city (compared by [`City::key`]).
+    pub city: Option<City>,
+    /// Case-insensitive substring of the title or of a tag.
+    pub search: Option<String>,
+    /// Order.
+    pub sort: PublicSort,
+    /// Page.
+    pub page: PageRequest,
+}
+
+impl PublicVideoQuery {
+    /// Validates raw filters: a blank `city` or `q` means no filter; `q` is at most 100 characters.
+    ///
+    /// # Errors
+    /// [`ValidationError`] on `city` or `q`.
+    pub fn new(
+        city: Option<&str>,
+        q: Option<&str>,
+        sort: PublicSort,
+        page: PageRequest,
+    ) -> Result<Self, ValidationError> {
+        let city = city
+            .filter(|c| !c.trim().is_empty())
+            .map(City::parse)
+            .transpose()?;
+        let search = q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| normalized_text("q", q, 1, 100))
+            .transpose()?;
+        Ok(Self {
+            city,
+            search,
+            sort,
+            page,
+        })
+    }
+
+    /// Whether `video` (owned by a player from `city_key`) passes the filters. The in-memory
+    /// adapter filters with it; SQL adapters express the same in `WHERE`.
+    pub fn matches(&self, video: &Video, city_key: &str) -> bool {
+        video.is_published()
+            && self.city.as_ref().is_none_or(|c| c.key() == city_key)
+            && self.search.as_ref().is_none_or(|q| {
+                let q = q.to_lowercase();
+                video.title.as_str().to_lowercase().contains(&q)
+                    || video
+                        .tags
+                        .as_slice()
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&q))
+            })
+    }
+}
+
+/// Stores videos.
+#[async_trait]
+pub trait VideoRepository: Send + Sync + 'static {
+    /// Stores a new video.
+    ///
+    /// # Errors
+    /// Only backend faults (the id is new; its owner exists).
+    async fn insert(&self, video: &Video) -> anyhow::Result<()>;
+
+    /// The video with this id, or `None`.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn get(&self, id: VideoId) -> anyhow::Result<Option<Video>>;
+
+    /// One owner's videos, newest upload first (ties by id, descending).
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn list_by_owner(&self, owner: UserId, page: PageRequest) -> anyhow::Result<Page<Video>>;
+
+    /// Published videos (processed and public) with their players, filtered and ordered as asked.
+    /// `Votes`: votes descending, then `published_at` descending, then id descending.
+    /// `Recent`: `published_at` descending, then id descending.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>>;
+
+    /// Applies a status change atomically: it happens only if [`StatusChange::allowed_from`]
+    /// holds for the status stored at that moment, with the effects of [`Video::apply`].
+    /// Returns the video as now stored.
+    ///
+    /// # Errors
+    /// [`TransitionError::NotFound`] when there is no such video; [`TransitionError::NotAllowed`]
+    /// (with the stored status) when the change is not allowed from it.
+    async fn transition(
+        &self,
+        id: VideoId,
+        change: &StatusChange,
+        at: DateTime<Utc>,
+    ) -> Result<Video, TransitionError>;
+
+    /// Publishes or unpublishes a processed video atomically, with the effects of
+    /// [`Video::with_visibility`]. Returns the video as now stored.
+    ///
+    /// # Errors
+    /// [`VisibilityError::NotFound`]; [`VisibilityError::NotProcessed`] when its stored status
+    /// is not `processed`.
+    async fn set_visibility(
+        &self,
+        id: VideoId,
+        public: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Video, VisibilityError>;
+
+    /// Deletes the record atomically, only if it has no votes and is not published; a vote
+    /// committed concurrently must make exactly one of the two fail. Returns the deleted video.
+    ///
+    /// # Errors
+    /// [`DeleteVideoRecordError::NotFound`]; [`DeleteVideoRecordError::HasVotes`] when it has at
+    /// least one vote; otherwise [`DeleteVideoRecordError::Published`] when it is processed and public.
+    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError>;
+}

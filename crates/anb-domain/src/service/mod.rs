@@ -1,0 +1,143 @@
+//! The use cases, as one service that embedders call.
+
+mod auth;
+mod media;
+mod processing;
+mod upload_stream;
+mod uploads;
+mod videos;
+mod voting;
+
+use std::sync::{Arc, OnceLock};
+
+pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
+pub use media::{MediaDownload, MediaError, MediaKind};
+pub use processing::JobOutcome;
+pub use uploads::{UploadForm, UploadReceipt, UploadVideoError};
+pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
+
+use crate::job::RetryPolicy;
+use crate::ports::{
+    BlobStore, Clock, JobQueue, PasswordHasher, TokenIssuer, Transcoder, UserRepository,
+    VideoRepository, VoteRepository,
+};
+use crate::values::PasswordHash;
+
+/// The failure of a read-only query, whose only failure is a backend fault.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct QueryError(#[from] pub anyhow::Error);
+
+/// Every port the service uses. Build it from adapters (`anb_adapters::compose` does it from
+/// configuration), then hand it to [`Showcase::new`].
+#[derive(Clone)]
+pub struct Ports {
+    /// Players.
+    pub users: Arc<dyn UserRepository>,
+    /// Videos.
+    pub videos: Arc<dyn VideoRepository>,
+    /// Votes and rankings.
+    pub votes: Arc<dyn VoteRepository>,
+    /// Background jobs.
+    pub jobs: Arc<dyn JobQueue>,
+    /// Media storage.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Media probing and processing.
+    pub transcoder: Arc<dyn Transcoder>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub tokens: Arc<dyn TokenIssuer>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Tunables of the use cases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShowcaseConfig {
+    /// Largest upload accepted, in bytes (default 100 MiB). Enforced while streaming.
+    pub max_upload_bytes: u64,
+    /// Retry policy of processing jobs.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ShowcaseConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 100 * 1024 * 1024,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// ANB Showcase's use cases: sign up, log in, upload, list, publish, delete, vote, rank, and
+/// the processing job. Cheap to clone (it holds `Arc`s); share one per process.
+///
+/// # Example
+/// The whole flow on the in-memory adapters (`anb_adapters::memory`):
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> anyhow::Result<()> {
+/// use anb_adapters::memory::MemoryBackend;
+/// use anb_adapters::testkit::{marker_video, MarkerTranscoder};
+/// use anb_domain::{PageRequest, ProcessedMedia, RankingQuery, Showcase, SignupForm, UploadForm};
+///
+/// let ports = MemoryBackend::new().ports(std::sync::Arc::new(MarkerTranscoder));
+/// let showcase = Showcase::new(ports, Default::default());
+///
+/// let signup = |first: &str, email: &str| SignupForm {
+///     first_name: first.into(), last_name: "Pérez".into(), email: email.into(),
+///     password1: "s3cret-pass".into(), password2: "s3cret-pass".into(),
+///     city: "Bogotá".into(), country: "Colombia".into(),
+/// };
+/// let ana = showcase.signup(signup("Ana", "ana@example.com")).await?;
+/// let ben = showcase.signup(signup("Ben", "ben@example.com")).await?;
+///
+/// // Ana uploads a clip; a job is queued to process it.
+/// let form = UploadForm { title: "Crossover".into(), ..UploadForm::default() };
+/// let receipt = showcase.upload_video(ana.id, form, marker_video(4096)).await?;
+///
+/// // A worker takes the job (here the processing itself is a stand-in).
+/// let job = showcase.next_job(std::time::Duration::from_secs(60)).await?.expect("queued");
+/// showcase.handle_job(&job, |video| async move {
+///     Ok(ProcessedMedia {
+///         processed: anb_domain::BlobKey::processed(video.id),
+///         thumbnail: anb_domain::BlobKey::thumbnail(video.id),
+///         duration_seconds: 20.0,
+///     })
+/// }).await?;
+///
+/// // Ben votes; Ana leads the rankings.
+/// assert_eq!(showcase.cast_vote(ben.id, receipt.video.id).await?, 1);
+/// let rankings = showcase.rankings(&RankingQuery { city: None, country: None, page: PageRequest::default() }).await?;
+/// assert_eq!(rankings.items[0].username, "Ana Pérez");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Showcase {
+    ports: Ports,
+    config: ShowcaseConfig,
+    /// A hash verified when a login names an unknown email, so both failures take as long.
+    decoy_hash: Arc<OnceLock<PasswordHash>>,
+}
+
+impl Showcase {
+    /// The service over `ports`.
+    pub fn new(ports: Ports, config: ShowcaseConfig) -> Self {
+        Self {
+            ports,
+            config,
+            decoy_hash: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The ports, for callers composing their own flows (workers, health checks).
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ShowcaseConfig {
+        &self.config
+    }
+}

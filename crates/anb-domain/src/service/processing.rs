@@ -1,0 +1,182 @@
+use std::future::Future;
+use std::time::Duration;
+
+use tracing::{info, instrument, warn};
+
+use super::Showcase;
+use crate::job::{JobDecision, JobFailure, JobPayload, LeasedJob};
+use crate::ports::{QueueError, TransitionError};
+use crate::video::{ProcessedMedia, StatusChange, Video, VideoStatus};
+
+/// How handling one leased job ended. In every case but `LeaseLost` the queue has been told
+/// (acked, retried or failed).
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobOutcome {
+    /// The video is processed.
+    Processed(Box<Video>),
+    /// Nothing to do (already processed or failed, or deleted); acked.
+    Skipped(String),
+    /// The attempt failed transiently; the job comes back after this delay.
+    Retrying(Duration),
+    /// The job gave up; the video is `failed` with this reason.
+    GaveUp(String),
+    /// Another worker holds the job now (this lease expired); nothing was changed in the queue.
+    LeaseLost,
+}
+
+impl Showcase {
+    /// Leases the next job for `lease_for`, or `None` when the queue is empty.
+    ///
+    /// # Errors
+    /// Queue faults.
+    pub async fn next_job(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {
+        self.ports.jobs.lease(lease_for).await
+    }
+
+    /// Runs one leased job: marks the video `processing`, calls `process` (the I/O: fetch,
+    /// transcode, store — the worker supplies it), records the outcome and settles the job in
+    /// the queue. Idempotent: a job for a video already processed, failed or deleted is acked
+    /// without running `process`.
+    ///
+    /// `process` classifies its failures ([`JobFailure::BadInput`]: give up now;
+    /// [`JobFailure::Transient`]: retry with the configured backoff, then give up).
+    ///
+    /// # Errors
+    /// Only faults that leave the job for its lease to expire (storage or queue down while
+    /// settling); it will be delivered again.
+    #[instrument(skip_all, fields(job = %job.id, attempt = job.attempt))]
+    pub async fn handle_job<F, Fut>(
+        &self,
+        job: &LeasedJob,
+        process: F,
+    ) -> anyhow::Result<JobOutcome>
+    where
+        F: FnOnce(Video) -> Fut + Send,
+        Fut: Future<Output = Result<ProcessedMedia, JobFailure>> + Send,
+    {
+        let JobPayload::ProcessVideo { video_id } = job.payload.clone();
+        let videos = &self.ports.videos;
+        let started = videos
+            .transition(
+                video_id,
+                &StatusChange::StartProcessing,
+                self.ports.clock.now(),
+            )
+            .await;
+        let video = match started {
+            Ok(video) => video,
+            Err(TransitionError::NotFound) => {
+                return self.settle_skip(job, "the video was deleted").await;
+            }
+            Err(TransitionError::NotAllowed { current }) => {
+                return self
+                    .settle_skip(job, &format!("the video is already {current}"))
+                    .await;
+            }
+            Err(TransitionError::Unexpected(e)) => {
+                return self
+                    .settle_failure(job, video_id, JobFailure::Transient(e))
+                    .await;
+            }
+        };
+
+        let media = match process(video).await {
+            Ok(media) => media,
+            Err(failure) => return self.settle_failure(job, video_id, failure).await,
+        };
+        let completed = videos
+            .transition(
+                video_id,
+                &StatusChange::Complete(media.clone()),
+                self.ports.clock.now(),
+            )
+            .await;
+        match completed {
+            Ok(video) => match self.ports.jobs.ack(job.id, job.lease).await {
+                Ok(()) => {
+                    info!(video = %video_id, "video processed");
+                    Ok(JobOutcome::Processed(Box::new(video)))
+                }
+                Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+                Err(QueueError::Unexpected(e)) => Err(e.context("acknowledging the job")),
+            },
+            Err(TransitionError::NotFound) => {
+                // Deleted while we worked: our outputs belong to nobody.
+                self.discard_blob(&media.processed).await;
+                self.discard_blob(&media.thumbnail).await;
+                self.settle_skip(job, "the video was deleted while processing")
+                    .await
+            }
+            Err(TransitionError::NotAllowed {
+                current: VideoStatus::Processed,
+            }) => {
+                // Another delivery of the same job finished first; its outputs are the same keys.
+                self.settle_skip(job, "the video was processed by another delivery")
+                    .await
+            }
+            Err(TransitionError::NotAllowed { current }) => {
+                self.settle_skip(job, &format!("the video is already {current}"))
+                    .await
+            }
+            Err(TransitionError::Unexpected(e)) => {
+                self.settle_failure(job, video_id, JobFailure::Transient(e))
+                    .await
+            }
+        }
+    }
+
+    async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
+        match self.ports.jobs.ack(job.id, job.lease).await {
+            Ok(()) => Ok(JobOutcome::Skipped(why.to_owned())),
+            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+            Err(QueueError::Unexpected(e)) => Err(e.context("acknowledging a skipped job")),
+        }
+    }
+
+    async fn settle_failure(
+        &self,
+        job: &LeasedJob,
+        video_id: crate::ids::VideoId,
+        failure: JobFailure,
+    ) -> anyhow::Result<JobOutcome> {
+        match self.config.retry.decide(job.attempt, &failure) {
+            JobDecision::RetryAfter(delay) => {
+                if let JobFailure::Transient(e) = &failure {
+                    warn!(
+                        error = format!("{e:#}"),
+                        ?delay,
+                        "processing attempt failed; will retry"
+                    );
+                }
+                match self.ports.jobs.retry(job.id, job.lease, delay).await {
+                    Ok(()) => Ok(JobOutcome::Retrying(delay)),
+                    Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+                    Err(QueueError::Unexpected(e)) => Err(e.context("scheduling a retry")),
+                }
+            }
+            JobDecision::GiveUp(reason) => {
+                let change = StatusChange::Fail {
+                    reason: reason.clone(),
+                };
+                match self
+                    .ports
+                    .videos
+                    .transition(video_id, &change, self.ports.clock.now())
+                    .await
+                {
+                    Ok(_) | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {
+                    }
+                    Err(TransitionError::Unexpected(e)) => {
+                        return Err(e.context("recording the failure"));
+                    }
+                }
+                warn!(video = %video_id, %reason, "processing gave up");
+                match self.ports.jobs.fail(job.id, job.lease, &reason).await {
+                    Ok(()) => Ok(JobOutcome::GaveUp(reason)),
+                    Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+                    Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
+                }
+            }
+        }
+    }
+}

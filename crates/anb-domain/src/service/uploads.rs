@@ -1,0 +1,189 @@
+use tracing::{instrument, warn};
+
+use super::upload_stream::{tee_with_limit, PumpEnd};
+use super::Showcase;
+use crate::blob::{BlobKey, ByteStream};
+use crate::ids::{JobId, UserId, VideoId};
+use crate::job::JobPayload;
+use crate::media::MediaInput;
+use crate::ports::{BlobError, TranscodeError};
+use crate::values::{Description, Tags, ValidationError, VideoTitle};
+use crate::video::Video;
+
+/// The upload form's fields besides the file, as raw text from the edge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadForm {
+    /// Title (required).
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Comma-separated tags.
+    pub tags: Option<String>,
+    /// Show in the public gallery once processed (default `true`).
+    pub is_public: bool,
+}
+
+impl Default for UploadForm {
+    fn default() -> Self {
+        Self {
+            title: String::new(),
+            description: None,
+            tags: None,
+            is_public: true,
+        }
+    }
+}
+
+/// What an accepted upload produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadReceipt {
+    /// The recorded video (`uploaded`).
+    pub video: Video,
+    /// The processing job (`task_id`).
+    pub task_id: JobId,
+}
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadVideoError {
+    /// A form field is missing or malformed.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The file is over the limit (it was cut off while streaming; nothing was kept).
+    #[error("the file is larger than {limit_bytes} bytes")]
+    FileTooLarge {
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// The bytes are not an MP4/MOV video; the reason is for the player.
+    #[error("{0}")]
+    InvalidFile(String),
+    /// The body broke off before its end (client went away); nothing was kept.
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(std::io::Error),
+    /// Anything else; nothing was kept.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Showcase {
+    /// Accepts a player's upload: validates the form, streams `file` to the blob store while
+    /// probing the same bytes, records the video (`uploaded`) and queues its processing.
+    /// Whatever fails, nothing is left behind (no object, no record, no job).
+    ///
+    /// # Errors
+    /// [`UploadVideoError::Invalid`] (before reading the file), [`UploadVideoError::FileTooLarge`],
+    /// [`UploadVideoError::InvalidFile`] (not MP4/MOV with a video stream, by content),
+    /// [`UploadVideoError::Interrupted`].
+    #[instrument(skip_all, fields(owner = %owner))]
+    pub async fn upload_video(
+        &self,
+        owner: UserId,
+        form: UploadForm,
+        file: ByteStream,
+    ) -> Result<UploadReceipt, UploadVideoError> {
+        let title = VideoTitle::new(&form.title)?;
+        let description = match form.description.as_deref() {
+            Some(raw) => Description::parse(raw)?,
+            None => None,
+        };
+        let tags = match form.tags.as_deref() {
+            Some(raw) => Tags::parse(raw)?,
+            None => Tags::default(),
+        };
+
+        let id = VideoId::new();
+        let key = BlobKey::original(owner, id);
+        let limit = self.config.max_upload_bytes;
+        let (pump, to_store, to_probe) = tee_with_limit(file, limit);
+        let (pumped, stored, probed) = futures::join!(
+            pump,
+            self.ports.blobs.put(&key, to_store),
+            self.ports.transcoder.probe(MediaInput::Stream(to_probe)),
+        );
+
+        let refusal = match (pumped, stored) {
+            (PumpEnd::TooLarge, _) => Some(UploadVideoError::FileTooLarge { limit_bytes: limit }),
+            (PumpEnd::SourceFailed(e), _) => Some(UploadVideoError::Interrupted(e)),
+            (_, Err(e)) => Some(UploadVideoError::Unexpected(
+                anyhow::Error::new(e).context("storing the upload"),
+            )),
+            (PumpEnd::StoreGone, Ok(_)) => Some(UploadVideoError::Unexpected(anyhow::anyhow!(
+                "the blob store stopped reading the upload"
+            ))),
+            (PumpEnd::Complete(0), Ok(_)) => {
+                Some(UploadVideoError::InvalidFile("the file is empty".into()))
+            }
+            (PumpEnd::Complete(_), Ok(_)) => match probed {
+                Ok(info) => info
+                    .check_uploadable()
+                    .err()
+                    .map(UploadVideoError::InvalidFile),
+                Err(TranscodeError::BadMedia(reason)) => {
+                    Some(UploadVideoError::InvalidFile(reason))
+                }
+                Err(e) => Some(UploadVideoError::Unexpected(
+                    anyhow::Error::new(e).context("probing the upload"),
+                )),
+            },
+        };
+        if let Some(refusal) = refusal {
+            self.discard_blob(&key).await;
+            return Err(refusal);
+        }
+        let size_bytes = match self.ports.blobs.head(&key).await {
+            Ok(meta) => meta.size,
+            Err(e) => {
+                self.discard_blob(&key).await;
+                return Err(anyhow::Error::new(e)
+                    .context("reading the stored upload")
+                    .into());
+            }
+        };
+
+        let video = Video::uploaded(
+            id,
+            owner,
+            title,
+            description,
+            tags,
+            form.is_public,
+            key.clone(),
+            size_bytes,
+            self.ports.clock.now(),
+        );
+        if let Err(e) = self.ports.videos.insert(&video).await {
+            self.discard_blob(&key).await;
+            return Err(e.context("recording the upload").into());
+        }
+        let payload = JobPayload::ProcessVideo { video_id: id };
+        match self
+            .ports
+            .jobs
+            .enqueue(&payload, std::time::Duration::ZERO)
+            .await
+        {
+            Ok(task_id) => Ok(UploadReceipt { video, task_id }),
+            Err(e) => {
+                // Undo the record so the player can simply upload again.
+                if let Err(undo) = self.ports.videos.delete(id).await {
+                    warn!(error = %undo, video = %id, "could not remove the record of a failed upload");
+                }
+                self.discard_blob(&key).await;
+                Err(anyhow::Error::new(e)
+                    .context("queueing the processing job")
+                    .into())
+            }
+        }
+    }
+
+    /// Deletes a blob whose owner record is gone or never came to be; a failure leaves an
+    /// orphan object, which is logged, never an error to the caller.
+    pub(crate) async fn discard_blob(&self, key: &BlobKey) {
+        if let Err(e) = self.ports.blobs.delete(key).await {
+            if !matches!(e, BlobError::NotFound) {
+                warn!(error = %e, key = %key, "could not delete an orphaned object");
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use tracing::instrument;
+
+use super::{QueryError, Showcase};
+use crate::ids::{UserId, VideoId};
+use crate::ports::{CastVoteError, RankingEntry, RankingQuery};
+use crate::values::Page;
+
+impl Showcase {
+    /// Records `voter`'s vote for a published video and returns its new total.
+    ///
+    /// The rules are checked here first (clear answers, no write), then again atomically by the
+    /// repository, so a race (an unpublish, a duplicate vote) still cannot break them.
+    ///
+    /// # Errors
+    /// [`CastVoteError::NotFound`], [`CastVoteError::SelfVote`], [`CastVoteError::NotVotable`]
+    /// (not processed, or not public), [`CastVoteError::AlreadyVoted`].
+    #[instrument(skip(self))]
+    pub async fn cast_vote(&self, voter: UserId, video: VideoId) -> Result<u64, CastVoteError> {
+        let found = self
+            .ports
+            .videos
+            .get(video)
+            .await?
+            .ok_or(CastVoteError::NotFound)?;
+        if found.owner_id == voter {
+            return Err(CastVoteError::SelfVote);
+        }
+        if !found.is_published() {
+            return Err(CastVoteError::NotVotable);
+        }
+        self.ports
+            .votes
+            .cast(voter, video, self.ports.clock.now())
+            .await
+    }
+
+    /// Players ranked by votes received.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    pub async fn rankings(&self, query: &RankingQuery) -> Result<Page<RankingEntry>, QueryError> {
+        Ok(self.ports.votes.rankings(query).await?)
+    }
+}

@@ -1,0 +1,103 @@
+//! Players (users).
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::UserId;
+use crate::values::{City, Country, Email, PasswordHash, PersonName};
+
+/// A registered player.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Identity.
+    pub id: UserId,
+    /// First name.
+    pub first_name: PersonName,
+    /// Last name.
+    pub last_name: PersonName,
+    /// Login, unique ignoring case.
+    pub email: Email,
+    /// Argon2id hash of the password.
+    pub password_hash: PasswordHash,
+    /// City the player represents.
+    pub city: City,
+    /// Country the player represents.
+    pub country: Country,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+    /// Votes received on all the player's videos (a counter kept in step with each vote).
+    pub votes_received: u64,
+}
+
+impl User {
+    /// The public name shown in rankings and the gallery: first name and last name.
+    pub fn username(&self) -> String {
+        display_name(&self.first_name, &self.last_name)
+    }
+}
+
+/// `first last`, the contract's `username`.
+pub fn display_name(first: &PersonName, last: &PersonName) -> String {
+    format!("{} {}", first.as_str(), last.as_str())
+}
+
+/// What a [`UserRepository`](crate::ports::UserRepository) needs to create an account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUser {
+    /// Identity, chosen by the domain.
+    pub id: UserId,
+    /// First name.
+    pub first_name: PersonName,
+    /// Last name.
+    pub last_name: PersonName,
+    /// Login.
+    pub email: Email,
+    /// Hash of the password.
+    pub password_hash: PasswordHash,
+    /// City.
+    pub city: City,
+    /// Country.
+    pub country: Country,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewUser {
+    /// The user as stored, with no votes yet.
+    pub fn into_user(self) -> User {
+        User {
+            id: self.id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            email: self.email,
+            password_hash: self.password_hash,
+            city: self.city,
+            country: self.country,
+            created_at: self.created_at,
+            votes_received: 0,
+        }
+    }
+}
+
+/// A player as others see them: no email, no hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlayerSummary {
+    /// Identity.
+    pub user_id: UserId,
+    /// `first last`.
+    pub username: String,
+    /// City.
+    pub city: City,
+    /// Country.
+    pub country: Country,
+}
+
+impl From<&User> for PlayerSummary {
+    fn from(user: &User) -> Self {
+        Self {
+            user_id: user.id,
+            username: user.username(),
+            city: user.city.clone(),
+            country: user.country.clone(),
+        }
+    }
+}

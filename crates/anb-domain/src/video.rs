@@ -1,0 +1,320 @@
+//! Videos, their processing status and the transitions between statuses.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::blob::BlobKey;
+use crate::ids::{UserId, VideoId};
+use crate::user::PlayerSummary;
+use crate::values::{Description, Tags, VideoTitle};
+
+/// Where a video is in the processing pipeline.
+///
+/// `uploaded` → `processing` → `processed` | `failed` (with a reason).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum VideoStatus {
+    /// Stored and waiting for a worker.
+    Uploaded,
+    /// A worker holds it.
+    Processing,
+    /// Trimmed, fitted, stamped and encoded; ready to watch.
+    Processed,
+    /// Processing gave up; `reason` is for the player.
+    Failed {
+        /// Human-readable cause (e.g. "the file has no video stream").
+        reason: String,
+    },
+}
+
+impl VideoStatus {
+    /// The contract's status name: `uploaded`, `processing`, `processed`, `failed`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Uploaded => "uploaded",
+            Self::Processing => "processing",
+            Self::Processed => "processed",
+            Self::Failed { .. } => "failed",
+        }
+    }
+
+    /// The failure reason, when failed.
+    pub fn failure_reason(&self) -> Option<&str> {
+        match self {
+            Self::Failed { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for VideoStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outputs of a successful processing run, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessedMedia {
+    /// The web-ready MP4.
+    pub processed: BlobKey,
+    /// The JPEG thumbnail.
+    pub thumbnail: BlobKey,
+    /// Duration of the processed video, in seconds.
+    pub duration_seconds: f64,
+}
+
+/// A change of processing status. The domain decides which changes are allowed from which status
+/// ([`StatusChange::allowed_from`]); repositories apply them atomically, refusing a change whose
+/// precondition no longer holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StatusChange {
+    /// A worker took the job. Allowed from `uploaded`, and from `processing` (a redelivery after a
+    /// worker died holding it).
+    StartProcessing,
+    /// Processing succeeded. Allowed from `processing` only. Records the outputs and
+    /// `processed_at`; a public video becomes published for voting (`published_at` set).
+    Complete(ProcessedMedia),
+    /// Processing gave up. Allowed from `uploaded` and `processing`.
+    Fail {
+        /// Human-readable cause.
+        reason: String,
+    },
+}
+
+impl StatusChange {
+    /// Whether this change may be applied to a video in `status`.
+    pub fn allowed_from(&self, status: &VideoStatus) -> bool {
+        use VideoStatus as S;
+        match self {
+            Self::StartProcessing => matches!(status, S::Uploaded | S::Processing),
+            Self::Complete(_) => matches!(status, S::Processing),
+            Self::Fail { .. } => matches!(status, S::Uploaded | S::Processing),
+        }
+    }
+}
+
+/// A stored video.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Video {
+    /// Identity.
+    pub id: VideoId,
+    /// The player who uploaded it.
+    pub owner_id: UserId,
+    /// Title.
+    pub title: VideoTitle,
+    /// Optional description.
+    pub description: Option<Description>,
+    /// Tags for search.
+    pub tags: Tags,
+    /// Processing status.
+    pub status: VideoStatus,
+    /// The owner wants it in the public gallery (it is shown and votable once processed).
+    pub is_public: bool,
+    /// Size of the original upload in bytes.
+    pub size_bytes: u64,
+    /// Where the original is stored.
+    pub original: BlobKey,
+    /// Where the processed MP4 is stored, once processed.
+    pub processed: Option<BlobKey>,
+    /// Where the thumbnail is stored, once processed.
+    pub thumbnail: Option<BlobKey>,
+    /// Processed duration in seconds.
+    pub duration_seconds: Option<f64>,
+    /// Upload time.
+    pub uploaded_at: DateTime<Utc>,
+    /// When processing finished (successfully or not).
+    pub processed_at: Option<DateTime<Utc>>,
+    /// When it was last published for voting (processed and public); `None` while not published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Votes received (a counter kept in step with each vote).
+    pub votes: u64,
+}
+
+impl Video {
+    /// A new upload: status `uploaded`, no votes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn uploaded(
+        id: VideoId,
+        owner_id: UserId,
+        title: VideoTitle,
+        description: Option<Description>,
+        tags: Tags,
+        is_public: bool,
+        original: BlobKey,
+        size_bytes: u64,
+        uploaded_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            owner_id,
+            title,
+            description,
+            tags,
+            status: VideoStatus::Uploaded,
+            is_public,
+            size_bytes,
+            original,
+            processed: None,
+            thumbnail: None,
+            duration_seconds: None,
+            uploaded_at,
+            processed_at: None,
+            published_at: None,
+            votes: 0,
+        }
+    }
+
+    /// Processed and public: shown in the gallery and open for voting. Such a video cannot be deleted.
+    pub fn is_published(&self) -> bool {
+        self.is_public && self.status == VideoStatus::Processed
+    }
+
+    /// Applies a status change, or says it is not allowed from the current status.
+    /// Repositories without transactions of their own (the in-memory one) use this directly;
+    /// SQL ones encode the same rule in a conditional `UPDATE`.
+    ///
+    /// # Errors
+    /// The current status, when `change` is not allowed from it.
+    pub fn apply(&self, change: &StatusChange, at: DateTime<Utc>) -> Result<Video, VideoStatus> {
+        if !change.allowed_from(&self.status) {
+            return Err(self.status.clone());
+        }
+        let mut next = self.clone();
+        match change {
+            StatusChange::StartProcessing => next.status = VideoStatus::Processing,
+            StatusChange::Complete(media) => {
+                next.status = VideoStatus::Processed;
+                next.processed = Some(media.processed.clone());
+                next.thumbnail = Some(media.thumbnail.clone());
+                next.duration_seconds = Some(media.duration_seconds);
+                next.processed_at = Some(at);
+                if next.is_public {
+                    next.published_at = Some(at);
+                }
+            }
+            StatusChange::Fail { reason } => {
+                next.status = VideoStatus::Failed {
+                    reason: reason.clone(),
+                };
+                next.processed_at = Some(at);
+            }
+        }
+        Ok(next)
+    }
+
+    /// Sets the public flag. Publishing a processed video stamps `published_at` (unless it was
+    /// already published); unpublishing clears it.
+    ///
+    /// # Errors
+    /// The current status, when the video is not processed.
+    pub fn with_visibility(&self, public: bool, at: DateTime<Utc>) -> Result<Video, VideoStatus> {
+        if self.status != VideoStatus::Processed {
+            return Err(self.status.clone());
+        }
+        let mut next = self.clone();
+        next.is_public = public;
+        next.published_at = match (public, self.published_at) {
+            (true, Some(already)) => Some(already),
+            (true, None) => Some(at),
+            (false, _) => None,
+        };
+        Ok(next)
+    }
+}
+
+/// A published video with its player, as the public gallery shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PublicVideo {
+    /// The video.
+    pub video: Video,
+    /// Its player.
+    pub player: PlayerSummary,
+}
+
+/// Order of the public gallery.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicSort {
+    /// Most votes first; ties by most recently published, then id.
+    #[default]
+    Votes,
+    /// Most recently published first; ties by id.
+    Recent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(status: VideoStatus) -> Video {
+        let mut v = Video::uploaded(
+            VideoId::new(),
+            UserId::new(),
+            VideoTitle::new("t").unwrap(),
+            None,
+            Tags::default(),
+            true,
+            BlobKey::new("uploads/x.mp4").unwrap(),
+            1,
+            Utc::now(),
+        );
+        v.status = status;
+        v
+    }
+
+    fn media() -> ProcessedMedia {
+        ProcessedMedia {
+            processed: BlobKey::new("processed/x.mp4").unwrap(),
+            thumbnail: BlobKey::new("thumbnails/x.jpg").unwrap(),
+            duration_seconds: 20.0,
+        }
+    }
+
+    #[test]
+    fn only_the_documented_transitions_are_allowed() {
+        use VideoStatus as S;
+        let failed = S::Failed { reason: "x".into() };
+        let cases = [
+            (StatusChange::StartProcessing, [true, true, false, false]),
+            (StatusChange::Complete(media()), [false, true, false, false]),
+            (
+                StatusChange::Fail { reason: "r".into() },
+                [true, true, false, false],
+            ),
+        ];
+        for (change, expected) in cases {
+            let got: Vec<bool> = [S::Uploaded, S::Processing, S::Processed, failed.clone()]
+                .iter()
+                .map(|s| change.allowed_from(s))
+                .collect();
+            assert_eq!(got, expected, "{change:?}");
+        }
+    }
+
+    #[test]
+    fn completing_a_public_video_publishes_it() {
+        let at = Utc::now();
+        let done = video(VideoStatus::Processing)
+            .apply(&StatusChange::Complete(media()), at)
+            .unwrap();
+        assert!(done.is_published());
+        assert_eq!(done.published_at, Some(at));
+        assert_eq!(done.processed_at, Some(at));
+    }
+
+    #[test]
+    fn visibility_changes_need_a_processed_video() {
+        let v = video(VideoStatus::Uploaded);
+        assert_eq!(
+            v.with_visibility(true, Utc::now()),
+            Err(VideoStatus::Uploaded)
+        );
+        let v = video(VideoStatus::Processed);
+        let hidden = v.with_visibility(false, Utc::now()).unwrap();
+        assert!(!hidden.is_published());
+        assert_eq!(hidden.published_at, None);
+    }
+}

@@ -1,0 +1,827 @@
+//! The rules of the competition, exercised through the `Showcase` service on the in-memory
+//! adapters (the conformance suite proves the other adapters behave the same).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anb::adapters::blob::read_all;
+use anb::adapters::memory::MemoryBackend;
+use anb::adapters::testkit::{marker_video, ManualClock, MarkerTranscoder, MARKER_AUDIO};
+use anb::domain::ports::{Clock, JobQueue, TokenError, UserRepository, VideoRepository};
+use anb::*;
+use bytes::Bytes;
+use futures::TryStreamExt;
+
+struct World {
+    backend: MemoryBackend,
+    clock: Arc<ManualClock>,
+    showcase: Showcase,
+}
+
+fn world_with(config: ShowcaseConfig) -> World {
+    let clock = ManualClock::new();
+    let backend = MemoryBackend::with_clock(clock.clone());
+    let showcase = Showcase::new(backend.ports(Arc::new(MarkerTranscoder)), config);
+    World {
+        backend,
+        clock,
+        showcase,
+    }
+}
+
+fn world() -> World {
+    world_with(ShowcaseConfig::default())
+}
+
+fn form(first: &str, email: &str, city: &str) -> SignupForm {
+    SignupForm {
+        first_name: first.into(),
+        last_name: "Rojas".into(),
+        email: email.into(),
+        password1: "tiro-libre-23".into(),
+        password2: "tiro-libre-23".into(),
+        city: city.into(),
+        country: "Colombia".into(),
+    }
+}
+
+fn titled(title: &str) -> UploadForm {
+    UploadForm {
+        title: title.into(),
+        ..UploadForm::default()
+    }
+}
+
+fn bytes_stream(data: &[u8]) -> ByteStream {
+    Box::pin(futures::stream::iter(vec![Ok(Bytes::copy_from_slice(
+        data,
+    ))]))
+}
+
+fn fake_outputs(video: &Video) -> ProcessedMedia {
+    ProcessedMedia {
+        processed: BlobKey::processed(video.id),
+        thumbnail: BlobKey::thumbnail(video.id),
+        duration_seconds: 20.0,
+    }
+}
+
+impl World {
+    async fn player(&self, first: &str, city: &str) -> User {
+        let email = format!("{}@example.com", first.to_lowercase());
+        self.showcase
+            .signup(form(first, &email, city))
+            .await
+            .unwrap()
+    }
+
+    async fn upload(&self, owner: &User) -> Video {
+        self.showcase
+            .upload_video(owner.id, titled("Crossover"), marker_video(200_000))
+            .await
+            .unwrap()
+            .video
+    }
+
+    /// Runs the next job with stand-in outputs (stored as small objects, so downloads work).
+    async fn process_next(&self) -> JobOutcome {
+        let job = self
+            .showcase
+            .next_job(Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("a job");
+        let blobs = self.backend.blobs.clone();
+        self.showcase
+            .handle_job(&job, |video| async move {
+                let out = fake_outputs(&video);
+                use anb::domain::ports::BlobStore;
+                blobs
+                    .put(&out.processed, bytes_stream(b"processed-mp4"))
+                    .await
+                    .unwrap();
+                blobs
+                    .put(&out.thumbnail, bytes_stream(b"jpeg"))
+                    .await
+                    .unwrap();
+                Ok(out)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a public video and runs jobs until it is processed (earlier uploads' jobs too).
+    async fn published(&self, owner: &User) -> Video {
+        let video = self.upload(owner).await;
+        loop {
+            let current = self.showcase.own_video(owner.id, video.id).await.unwrap();
+            if current.status == VideoStatus::Processed {
+                return current;
+            }
+            assert!(matches!(
+                self.process_next().await,
+                JobOutcome::Processed(_)
+            ));
+        }
+    }
+
+    async fn object_count(&self) -> usize {
+        let listed: Vec<_> = self
+            .backend
+            .blobs
+            .object_store()
+            .list(None)
+            .try_collect()
+            .await
+            .unwrap();
+        listed.len()
+    }
+}
+
+// --- accounts --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn signing_up_stores_an_argon2id_hash_and_logging_in_issues_a_token_for_the_player() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    assert!(ana.password_hash.as_str().starts_with("$argon2id$"));
+    assert_eq!(ana.username(), "Ana Rojas");
+    let token = w
+        .showcase
+        .login("  ANA@Example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    assert_eq!(token.expires_in, 3600);
+    assert_eq!(w.showcase.authenticate(&token.token), Ok(ana.id));
+    assert_eq!(w.showcase.profile(ana.id).await.unwrap(), ana);
+}
+
+#[tokio::test]
+async fn an_email_is_taken_whatever_its_case() {
+    let w = world();
+    w.player("Ana", "Bogotá").await;
+    let again = w
+        .showcase
+        .signup(form("Other", "ANA@EXAMPLE.COM", "Cali"))
+        .await;
+    assert!(matches!(again, Err(SignupError::EmailTaken)));
+}
+
+#[tokio::test]
+async fn sign_up_refuses_mismatched_weak_and_malformed_input_naming_the_field() {
+    let w = world();
+    let mut mismatch = form("Ana", "ana@example.com", "Bogotá");
+    mismatch.password2 = "tiro-libre-24".into();
+    assert!(matches!(
+        w.showcase.signup(mismatch).await,
+        Err(SignupError::PasswordMismatch)
+    ));
+
+    let mut weak = form("Ana", "ana@example.com", "Bogotá");
+    weak.password1 = "short".into();
+    weak.password2 = "short".into();
+    assert!(matches!(
+        w.showcase.signup(weak).await,
+        Err(SignupError::WeakPassword(_))
+    ));
+
+    type Spoil = fn(&mut SignupForm);
+    let cases: [(&str, Spoil); 5] = [
+        ("first_name", |f| f.first_name = " ".into()),
+        ("last_name", |f| f.last_name = String::new()),
+        ("email", |f| f.email = "ana-at-example".into()),
+        ("city", |f| f.city = "\t".into()),
+        ("country", |f| f.country = "x".repeat(101)),
+    ];
+    for (field, spoil) in cases {
+        let mut f = form("Ana", "ana@example.com", "Bogotá");
+        spoil(&mut f);
+        match w.showcase.signup(f).await {
+            Err(SignupError::Invalid(e)) => assert_eq!(e.field, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    let ana = Email::parse("ana@example.com").unwrap();
+    assert!(w.backend.store.find_by_email(&ana).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let w = world();
+    w.player("Ana", "Bogotá").await;
+    for (email, password) in [
+        ("ana@example.com", "wrong-password"),
+        ("nobody@example.com", "tiro-libre-23"),
+        ("not an email", "tiro-libre-23"),
+    ] {
+        assert!(matches!(
+            w.showcase.login(email, password).await,
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_garbage_token_is_refused() {
+    let w = world();
+    assert_eq!(
+        w.showcase.authenticate("not.a.jwt"),
+        Err(TokenError::Invalid)
+    );
+}
+
+// --- uploads ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_upload_is_stored_recorded_as_uploaded_and_queued_for_processing() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let upload = UploadForm {
+        title: "  Crossover   drill ".into(),
+        description: Some("Left to right".into()),
+        tags: Some("crossover, drill".into()),
+        is_public: true,
+    };
+    let receipt = w
+        .showcase
+        .upload_video(ana.id, upload, marker_video(300_000))
+        .await
+        .unwrap();
+    let video = &receipt.video;
+    assert_eq!(video.title.as_str(), "Crossover drill");
+    assert_eq!(video.status, VideoStatus::Uploaded);
+    assert_eq!(video.size_bytes, 300_000);
+    assert_eq!(video.original, BlobKey::original(ana.id, video.id));
+    assert_eq!(
+        read_all(&*w.backend.blobs, &video.original)
+            .await
+            .unwrap()
+            .len(),
+        300_000
+    );
+    assert_eq!(
+        w.showcase.own_video(ana.id, video.id).await.unwrap(),
+        *video
+    );
+
+    let job = w
+        .showcase
+        .next_job(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.id, receipt.task_id);
+    assert_eq!(job.payload, JobPayload::ProcessVideo { video_id: video.id });
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_cut_off_and_leaves_nothing() {
+    let w = world_with(ShowcaseConfig {
+        max_upload_bytes: 100_000,
+        ..ShowcaseConfig::default()
+    });
+    let ana = w.player("Ana", "Bogotá").await;
+    let refused = w
+        .showcase
+        .upload_video(ana.id, titled("Too long"), marker_video(100_001))
+        .await;
+    assert!(matches!(
+        refused,
+        Err(UploadVideoError::FileTooLarge {
+            limit_bytes: 100_000
+        })
+    ));
+    let exact = w
+        .showcase
+        .upload_video(ana.id, titled("Just fits"), marker_video(100_000))
+        .await;
+    assert!(exact.is_ok());
+    assert_eq!(
+        w.object_count().await,
+        1,
+        "only the upload that fitted is stored"
+    );
+    assert_eq!(
+        w.showcase
+            .list_own_videos(ana.id, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+#[tokio::test]
+async fn files_that_are_not_videos_are_invalid_and_leave_nothing() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let mut audio = MARKER_AUDIO.to_vec();
+    audio.extend([0u8; 1000]);
+    for (data, reason) in [
+        (b"\x89PNG\r\n\x1a\n not a video".to_vec(), "not a video"),
+        (audio, "no video stream"),
+        (Vec::new(), "empty"),
+    ] {
+        match w
+            .showcase
+            .upload_video(ana.id, titled("Bad"), bytes_stream(&data))
+            .await
+        {
+            Err(UploadVideoError::InvalidFile(why)) => assert!(why.contains(reason), "{why}"),
+            other => panic!("{reason}: {other:?}"),
+        }
+    }
+    assert_eq!(w.object_count().await, 0);
+    assert_eq!(w.backend.queue.depth().await.unwrap().ready, 0);
+    assert_eq!(
+        w.showcase
+            .list_own_videos(ana.id, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_bad_title_is_refused_before_the_file_is_read() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let never_read: ByteStream = Box::pin(futures::stream::poll_fn(
+        |_| -> std::task::Poll<Option<std::io::Result<Bytes>>> {
+            panic!("the file must not be read when the form is invalid")
+        },
+    ));
+    match w
+        .showcase
+        .upload_video(ana.id, titled("   "), never_read)
+        .await
+    {
+        Err(UploadVideoError::Invalid(e)) => assert_eq!(e.field, "title"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_upload_that_breaks_off_is_interrupted_and_leaves_nothing() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let broken: ByteStream = Box::pin(futures::stream::iter(vec![
+        Ok(Bytes::from_static(anb::adapters::testkit::MARKER_VIDEO)),
+        Ok(Bytes::from(vec![0u8; 50_000])),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "gone",
+        )),
+    ]));
+    let refused = w.showcase.upload_video(ana.id, titled("Cut"), broken).await;
+    assert!(matches!(refused, Err(UploadVideoError::Interrupted(_))));
+    assert_eq!(w.object_count().await, 0);
+}
+
+// --- ownership -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn only_the_owner_sees_changes_or_downloads_a_video() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let video = w.upload(&ana).await;
+    assert!(matches!(
+        w.showcase.own_video(ben.id, video.id).await,
+        Err(VideoAccessError::Forbidden)
+    ));
+    assert!(matches!(
+        w.showcase.delete_video(ben.id, video.id).await,
+        Err(DeleteVideoError::Forbidden)
+    ));
+    assert!(matches!(
+        w.showcase.set_public(ben.id, video.id, false).await,
+        Err(PublishError::Forbidden)
+    ));
+    assert!(matches!(
+        w.showcase
+            .open_own_media(ben.id, video.id, MediaKind::Original, None)
+            .await,
+        Err(MediaError::Forbidden)
+    ));
+    assert!(matches!(
+        w.showcase.own_video(ana.id, VideoId::new()).await,
+        Err(VideoAccessError::NotFound)
+    ));
+    let listed = w
+        .showcase
+        .list_own_videos(ben.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 0);
+}
+
+#[tokio::test]
+async fn the_owner_downloads_the_original_whole_or_by_range_but_not_an_unprocessed_output() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let part = w
+        .showcase
+        .open_own_media(ana.id, video.id, MediaKind::Original, Some(10..20))
+        .await
+        .unwrap();
+    assert_eq!(
+        (part.object.range, part.content_type),
+        (10..20, "video/mp4")
+    );
+    assert!(matches!(
+        w.showcase
+            .open_own_media(ana.id, video.id, MediaKind::Processed, None)
+            .await,
+        Err(MediaError::NotProcessed)
+    ));
+    assert!(matches!(
+        w.showcase
+            .open_own_media(
+                ana.id,
+                video.id,
+                MediaKind::Original,
+                Some(200_000..200_010)
+            )
+            .await,
+        Err(MediaError::InvalidRange { size: 200_000 })
+    ));
+}
+
+#[tokio::test]
+async fn only_published_videos_are_streamed_publicly_and_never_their_original() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let waiting = w.upload(&ana).await;
+    assert!(matches!(
+        w.showcase
+            .open_public_media(waiting.id, MediaKind::Processed, None)
+            .await,
+        Err(MediaError::NotFound)
+    ));
+    let video = w.published(&ana).await;
+    let stream = w
+        .showcase
+        .open_public_media(video.id, MediaKind::Processed, None)
+        .await
+        .unwrap();
+    assert_eq!(stream.object.meta.size, b"processed-mp4".len() as u64);
+    let thumb = w
+        .showcase
+        .open_public_media(video.id, MediaKind::Thumbnail, None)
+        .await
+        .unwrap();
+    assert_eq!(thumb.content_type, "image/jpeg");
+    assert!(matches!(
+        w.showcase
+            .open_public_media(video.id, MediaKind::Original, None)
+            .await,
+        Err(MediaError::NotFound)
+    ));
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.showcase
+            .open_public_media(video.id, MediaKind::Processed, None)
+            .await,
+        Err(MediaError::NotFound)
+    ));
+}
+
+// --- publishing and deleting ------------------------------------------------------------------
+
+#[tokio::test]
+async fn publishing_needs_a_processed_video() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    assert!(matches!(
+        w.showcase.set_public(ana.id, video.id, true).await,
+        Err(PublishError::NotProcessed)
+    ));
+    assert!(matches!(w.process_next().await, JobOutcome::Processed(_)));
+    let hidden = w
+        .showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    assert!(!hidden.is_published());
+    assert!(w
+        .showcase
+        .set_public(ana.id, video.id, true)
+        .await
+        .unwrap()
+        .is_published());
+}
+
+#[tokio::test]
+async fn a_published_video_is_deleted_only_after_unpublishing_and_its_media_goes_with_it() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.published(&ana).await;
+    assert_eq!(w.object_count().await, 3);
+    assert!(matches!(
+        w.showcase.delete_video(ana.id, video.id).await,
+        Err(DeleteVideoError::Published)
+    ));
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    w.showcase.delete_video(ana.id, video.id).await.unwrap();
+    assert_eq!(w.object_count().await, 0);
+    assert!(matches!(
+        w.showcase.delete_video(ana.id, video.id).await,
+        Err(DeleteVideoError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_video_with_votes_is_never_deleted() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let video = w.published(&ana).await;
+    w.showcase.cast_vote(ben.id, video.id).await.unwrap();
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.showcase.delete_video(ana.id, video.id).await,
+        Err(DeleteVideoError::HasVotes)
+    ));
+    assert_eq!(w.object_count().await, 3);
+}
+
+// --- voting and rankings ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn voting_follows_the_rules_and_returns_the_new_total() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let cleo = w.player("Cleo", "Cali").await;
+    let video = w.published(&ana).await;
+    let waiting = w.upload(&ana).await;
+
+    assert!(matches!(
+        w.showcase.cast_vote(ben.id, VideoId::new()).await,
+        Err(CastVoteError::NotFound)
+    ));
+    assert!(matches!(
+        w.showcase.cast_vote(ana.id, video.id).await,
+        Err(CastVoteError::SelfVote)
+    ));
+    assert!(matches!(
+        w.showcase.cast_vote(ben.id, waiting.id).await,
+        Err(CastVoteError::NotVotable)
+    ));
+    assert_eq!(w.showcase.cast_vote(ben.id, video.id).await.unwrap(), 1);
+    assert!(matches!(
+        w.showcase.cast_vote(ben.id, video.id).await,
+        Err(CastVoteError::AlreadyVoted)
+    ));
+    assert_eq!(w.showcase.cast_vote(cleo.id, video.id).await.unwrap(), 2);
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    let dana = w.player("Dana", "Cali").await;
+    assert!(matches!(
+        w.showcase.cast_vote(dana.id, video.id).await,
+        Err(CastVoteError::NotVotable)
+    ));
+}
+
+#[tokio::test]
+async fn rankings_rank_players_by_votes_with_the_city_filter() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let (va, vb) = (w.published(&ana).await, w.published(&ben).await);
+    let fans = [w.player("F1", "Pasto").await, w.player("F2", "Pasto").await];
+    for fan in &fans {
+        w.showcase.cast_vote(fan.id, vb.id).await.unwrap();
+    }
+    w.showcase.cast_vote(fans[0].id, va.id).await.unwrap();
+
+    let all = w
+        .showcase
+        .rankings(&RankingQuery {
+            city: None,
+            country: None,
+            page: PageRequest::default(),
+        })
+        .await
+        .unwrap();
+    let rows: Vec<_> = all
+        .items
+        .iter()
+        .map(|e| (e.position, e.username.clone(), e.votes))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![(1, "Ben Rojas".into(), 2), (2, "Ana Rojas".into(), 1)]
+    );
+    let bogota = RankingQuery {
+        city: Some(City::parse("bogotá").unwrap()),
+        country: None,
+        page: PageRequest::default(),
+    };
+    let only = w.showcase.rankings(&bogota).await.unwrap();
+    assert_eq!(only.items.len(), 1);
+    assert_eq!((only.items[0].position, only.items[0].user_id), (1, ana.id));
+
+    let gallery = w
+        .showcase
+        .list_public_videos(
+            &PublicVideoQuery::new(None, None, PublicSort::Votes, PageRequest::default()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let order: Vec<_> = gallery
+        .items
+        .iter()
+        .map(|p| (p.video.id, p.player.username.clone()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(vb.id, "Ben Rojas".into()), (va.id, "Ana Rojas".into())]
+    );
+}
+
+// --- processing ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn processing_a_public_video_marks_it_processed_and_publishes_it() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let JobOutcome::Processed(done) = w.process_next().await else {
+        panic!("not processed")
+    };
+    assert_eq!(done.id, video.id);
+    assert_eq!(done.status, VideoStatus::Processed);
+    assert!(done.is_published());
+    assert_eq!(done.duration_seconds, Some(20.0));
+    assert_eq!(
+        w.backend.queue.depth().await.unwrap(),
+        QueueDepth::default()
+    );
+}
+
+#[tokio::test]
+async fn bad_media_fails_the_video_with_its_reason_and_is_not_retried() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let job = w
+        .showcase
+        .next_job(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = w
+        .showcase
+        .handle_job(&job, |_| async {
+            Err(JobFailure::BadInput(
+                "the video stream cannot be decoded".into(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        JobOutcome::GaveUp("the video stream cannot be decoded".into())
+    );
+    let failed = w.showcase.own_video(ana.id, video.id).await.unwrap();
+    assert_eq!(
+        failed.status.failure_reason(),
+        Some("the video stream cannot be decoded")
+    );
+    assert_eq!(
+        w.backend.queue.depth().await.unwrap(),
+        QueueDepth {
+            failed: 1,
+            ..QueueDepth::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_back_off_exponentially_then_give_up() {
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_secs(10),
+        max_delay: Duration::from_secs(60),
+    };
+    let w = world_with(ShowcaseConfig {
+        retry,
+        ..ShowcaseConfig::default()
+    });
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let job = loop {
+            if let Some(job) = w.showcase.next_job(Duration::from_secs(60)).await.unwrap() {
+                break job;
+            }
+            w.clock.advance(Duration::from_secs(1));
+        };
+        outcomes.push((
+            job.attempt,
+            w.showcase
+                .handle_job(&job, |_| async {
+                    Err(JobFailure::Transient(anyhow::anyhow!(
+                        "blob store unreachable"
+                    )))
+                })
+                .await
+                .unwrap(),
+        ));
+        assert_ne!(
+            w.showcase.own_video(ana.id, video.id).await.unwrap().status,
+            VideoStatus::Uploaded
+        );
+    }
+    assert_eq!(
+        outcomes[0],
+        (1, JobOutcome::Retrying(Duration::from_secs(10)))
+    );
+    assert_eq!(
+        outcomes[1],
+        (2, JobOutcome::Retrying(Duration::from_secs(20)))
+    );
+    let (attempt, JobOutcome::GaveUp(reason)) = &outcomes[2] else {
+        panic!("{outcomes:?}")
+    };
+    assert_eq!(*attempt, 3);
+    assert!(reason.contains("after 3 attempts"), "{reason}");
+    let failed = w.showcase.own_video(ana.id, video.id).await.unwrap();
+    assert!(matches!(failed.status, VideoStatus::Failed { .. }));
+}
+
+#[tokio::test]
+async fn a_job_for_a_deleted_video_is_acknowledged_without_processing() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    w.showcase.delete_video(ana.id, video.id).await.unwrap();
+    let job = w
+        .showcase
+        .next_job(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = w
+        .showcase
+        .handle_job(&job, |_| async { panic!("must not process") })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, JobOutcome::Skipped(_)));
+    assert_eq!(
+        w.backend.queue.depth().await.unwrap(),
+        QueueDepth::default()
+    );
+}
+
+#[tokio::test]
+async fn a_worker_that_died_mid_job_is_replaced_and_the_video_is_processed_once() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    // The first worker leases the job, marks the video processing, then dies.
+    let dead = w
+        .showcase
+        .next_job(Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    w.backend
+        .store
+        .transition(video.id, &StatusChange::StartProcessing, w.clock.now())
+        .await
+        .unwrap();
+    w.clock.advance(Duration::from_secs(31));
+    let JobOutcome::Processed(done) = w.process_next().await else {
+        panic!("not processed")
+    };
+    assert_eq!(done.status, VideoStatus::Processed);
+    // The dead worker's lease is worthless now; a late duplicate changes nothing.
+    let late = w
+        .showcase
+        .handle_job(&dead, |v| async move { Ok(fake_outputs(&v)) })
+        .await
+        .unwrap();
+    assert!(
+        matches!(late, JobOutcome::Skipped(_) | JobOutcome::LeaseLost),
+        "{late:?}"
+    );
+    assert_eq!(w.showcase.own_video(ana.id, video.id).await.unwrap(), *done);
+}
