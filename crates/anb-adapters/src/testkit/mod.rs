@@ -11,6 +11,7 @@
 //! behaviour it proves. The subject is built fresh for every check.
 
 pub mod conformance;
+pub mod services;
 mod marker;
 
 use std::sync::{Arc, Mutex};
