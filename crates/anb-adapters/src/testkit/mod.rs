@@ -11,8 +11,8 @@
 //! behaviour it proves. The subject is built fresh for every check.
 
 pub mod conformance;
-pub mod services;
 mod marker;
+pub mod services;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,0 +1,60 @@
+//! PostgreSQL adapters (sqlx): the repositories ([`PostgresStore`]) and the durable job queue
+//! ([`PostgresQueue`]). Rules live in constraints: the votes primary key is "one vote per user
+//! per video", foreign keys with `RESTRICT` keep voted videos, a unique index on `lower(email)`
+//! keeps emails unique ignoring case.
+
+mod queue;
+mod rows;
+mod users;
+mod videos;
+mod votes;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use queue::PostgresQueue;
+
+/// Users, videos and votes in PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// The store over an existing pool.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool underneath.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Opens a connection pool (`postgres://user:password@host:port/database`).
+///
+/// # Errors
+/// When the URL is malformed or the server cannot be reached.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url.parse().context("parsing the PostgreSQL URL")?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .context("connecting to PostgreSQL")
+}
+
+/// Applies the schema migrations under `migrations/postgres` (idempotent).
+///
+/// # Errors
+/// When a migration fails or the database holds migrations this build does not know.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("../../migrations/postgres")
+        .run(pool)
+        .await
+        .context("running PostgreSQL migrations")
+}

@@ -1,0 +1,232 @@
+use anb_domain::ports::{
+    DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
+};
+use anb_domain::user::PlayerSummary;
+use anb_domain::{
+    Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
+};
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+
+use super::rows::{self, OWNER_COLUMNS, VIDEO_COLUMNS};
+use super::PostgresStore;
+use crate::sql::{encode_status, encode_tags, search_text};
+
+/// Reads a video and locks its row until the transaction ends.
+async fn lock(tx: &mut Transaction<'_, Postgres>, id: VideoId) -> anyhow::Result<Option<Video>> {
+    let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1 FOR UPDATE");
+    let row = sqlx::query(&sql)
+        .bind(id.as_uuid())
+        .fetch_optional(&mut **tx)
+        .await
+        .context("locking a video")?;
+    row.map(|r| rows::video(&r)?.into_video()).transpose()
+}
+
+/// Writes the fields a status or visibility change may alter (never the vote counter).
+async fn store_changes(tx: &mut Transaction<'_, Postgres>, video: &Video) -> anyhow::Result<()> {
+    let (status, reason) = encode_status(&video.status);
+    sqlx::query(
+        "UPDATE videos SET status = $2, failure_reason = $3, is_public = $4, processed_key = $5, \
+         thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9 \
+         WHERE id = $1",
+    )
+    .bind(video.id.as_uuid())
+    .bind(status)
+    .bind(reason)
+    .bind(video.is_public)
+    .bind(video.processed.as_ref().map(|k| k.as_str()))
+    .bind(video.thumbnail.as_ref().map(|k| k.as_str()))
+    .bind(video.duration_seconds)
+    .bind(video.processed_at)
+    .bind(video.published_at)
+    .execute(&mut **tx)
+    .await
+    .context("updating a video")?;
+    Ok(())
+}
+
+#[async_trait]
+impl VideoRepository for PostgresStore {
+    async fn insert(&self, video: &Video) -> anyhow::Result<()> {
+        let (status, reason) = encode_status(&video.status);
+        sqlx::query(
+            "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
+             failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
+             duration_seconds, uploaded_at, processed_at, published_at, votes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(video.id.as_uuid())
+        .bind(video.owner_id.as_uuid())
+        .bind(video.title.as_str())
+        .bind(video.description.as_ref().map(|d| d.as_str()))
+        .bind(encode_tags(&video.tags))
+        .bind(search_text(video))
+        .bind(status)
+        .bind(reason)
+        .bind(video.is_public)
+        .bind(i64::try_from(video.size_bytes).context("size")?)
+        .bind(video.original.as_str())
+        .bind(video.processed.as_ref().map(|k| k.as_str()))
+        .bind(video.thumbnail.as_ref().map(|k| k.as_str()))
+        .bind(video.duration_seconds)
+        .bind(video.uploaded_at)
+        .bind(video.processed_at)
+        .bind(video.published_at)
+        .bind(i64::try_from(video.votes).context("votes")?)
+        .execute(&self.pool)
+        .await
+        .context("inserting a video")?;
+        Ok(())
+    }
+
+    async fn get(&self, id: VideoId) -> anyhow::Result<Option<Video>> {
+        let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading a video")?;
+        row.map(|r| rows::video(&r)?.into_video()).transpose()
+    }
+
+    async fn list_by_owner(&self, owner: UserId, page: PageRequest) -> anyhow::Result<Page<Video>> {
+        let sql = format!(
+            "SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.owner_id = $1 \
+             ORDER BY v.uploaded_at DESC, v.id DESC LIMIT $2 OFFSET $3"
+        );
+        let found = sqlx::query(&sql)
+            .bind(owner.as_uuid())
+            .bind(page.limit() as i64)
+            .bind(page.offset() as i64)
+            .fetch_all(&self.pool)
+            .await
+            .context("listing a player's videos")?;
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM videos WHERE owner_id = $1")
+            .bind(owner.as_uuid())
+            .fetch_one(&self.pool)
+            .await
+            .context("counting a player's videos")?;
+        let items = found
+            .iter()
+            .map(|r| rows::video(r)?.into_video())
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            request: page,
+        })
+    }
+
+    async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
+        let filters = |b: &mut QueryBuilder<'_, Postgres>| {
+            b.push(" FROM videos v JOIN users u ON u.id = v.owner_id WHERE v.status = 'processed' AND v.is_public");
+            if let Some(city) = &query.city {
+                b.push(" AND u.city_key = ")
+                    .push_bind(city.key().to_owned());
+            }
+            if let Some(q) = &query.search {
+                b.push(" AND strpos(v.search_text, ")
+                    .push_bind(q.to_lowercase())
+                    .push(") > 0");
+            }
+        };
+        let mut select = QueryBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {OWNER_COLUMNS}"));
+        filters(&mut select);
+        select.push(match query.sort {
+            PublicSort::Votes => " ORDER BY v.votes DESC, v.published_at DESC, v.id DESC",
+            PublicSort::Recent => " ORDER BY v.published_at DESC, v.id DESC",
+        });
+        select
+            .push(" LIMIT ")
+            .push_bind(query.page.limit() as i64)
+            .push(" OFFSET ")
+            .push_bind(query.page.offset() as i64);
+        let found = select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .context("listing public videos")?;
+        let mut count = QueryBuilder::new("SELECT count(*)");
+        filters(&mut count);
+        let total: i64 = count
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .context("counting public videos")?
+            .try_get(0)?;
+        let items = found
+            .iter()
+            .map(|r| {
+                let video = rows::video(r)?.into_video()?;
+                let owner = rows::user_prefixed(r, "u_")?.into_user()?;
+                Ok(PublicVideo {
+                    video,
+                    player: PlayerSummary::from(&owner),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            request: query.page,
+        })
+    }
+
+    async fn transition(
+        &self,
+        id: VideoId,
+        change: &StatusChange,
+        at: DateTime<Utc>,
+    ) -> Result<Video, TransitionError> {
+        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let video = lock(&mut tx, id).await?.ok_or(TransitionError::NotFound)?;
+        let next = video
+            .apply(change, at)
+            .map_err(|current| TransitionError::NotAllowed { current })?;
+        store_changes(&mut tx, &next).await?;
+        tx.commit().await.context("committing a status change")?;
+        Ok(next)
+    }
+
+    async fn set_visibility(
+        &self,
+        id: VideoId,
+        public: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Video, VisibilityError> {
+        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let video = lock(&mut tx, id).await?.ok_or(VisibilityError::NotFound)?;
+        let next = video
+            .with_visibility(public, at)
+            .map_err(|_| VisibilityError::NotProcessed)?;
+        store_changes(&mut tx, &next).await?;
+        tx.commit()
+            .await
+            .context("committing a visibility change")?;
+        Ok(next)
+    }
+
+    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
+        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let video = lock(&mut tx, id)
+            .await?
+            .ok_or(DeleteVideoRecordError::NotFound)?;
+        if video.votes > 0 {
+            return Err(DeleteVideoRecordError::HasVotes);
+        }
+        if video.is_published() {
+            return Err(DeleteVideoRecordError::Published);
+        }
+        // The votes foreign key (RESTRICT) backs the counter check up.
+        sqlx::query("DELETE FROM videos WHERE id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .context("deleting a video")?;
+        tx.commit().await.context("committing a deletion")?;
+        Ok(video)
+    }
+}

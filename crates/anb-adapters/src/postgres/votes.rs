@@ -1,0 +1,149 @@
+use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
+use anb_domain::{City, Country, Page, UserId, VideoId};
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::PostgresStore;
+use crate::sql::is_unique_violation;
+
+#[async_trait]
+impl VoteRepository for PostgresStore {
+    async fn cast(
+        &self,
+        voter: UserId,
+        video: VideoId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, CastVoteError> {
+        let mut tx = self.pool.begin().await.context("starting a vote")?;
+        // Bumping the counter first locks the video row: concurrent votes for one video queue
+        // here, and the conditions are checked on the row as it is now.
+        let bumped = sqlx::query(
+            "UPDATE videos SET votes = votes + 1 WHERE id = $1 AND owner_id <> $2 \
+             AND status = 'processed' AND is_public RETURNING votes, owner_id",
+        )
+        .bind(video.as_uuid())
+        .bind(voter.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .context("counting a vote")?;
+        let Some(bumped) = bumped else {
+            let row = sqlx::query("SELECT owner_id FROM videos WHERE id = $1")
+                .bind(video.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("classifying a refused vote")?;
+            return Err(match row {
+                None => CastVoteError::NotFound,
+                Some(r) if r.try_get::<Uuid, _>(0).context("owner")? == voter.as_uuid() => {
+                    CastVoteError::SelfVote
+                }
+                Some(_) => CastVoteError::NotVotable,
+            });
+        };
+        let total: i64 = bumped.try_get("votes").context("votes")?;
+        let owner: Uuid = bumped.try_get("owner_id").context("owner")?;
+        let inserted =
+            sqlx::query("INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)")
+                .bind(voter.as_uuid())
+                .bind(video.as_uuid())
+                .bind(at)
+                .execute(&mut *tx)
+                .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
+            Err(e) => return Err(anyhow::Error::new(e).context("recording a vote").into()),
+        }
+        sqlx::query(
+            "UPDATE users SET votes_received = votes_received + 1, \
+             last_vote_at = GREATEST(last_vote_at, $2) WHERE id = $1",
+        )
+        .bind(owner)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .context("counting a player's vote")?;
+        tx.commit().await.context("committing a vote")?;
+        Ok(total as u64)
+    }
+
+    async fn has_voted(&self, voter: UserId, video: VideoId) -> anyhow::Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM votes WHERE user_id = $1 AND video_id = $2)",
+        )
+        .bind(voter.as_uuid())
+        .bind(video.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .context("looking up a vote")?)
+    }
+
+    async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM votes WHERE video_id = $1")
+            .bind(video.as_uuid())
+            .fetch_one(&self.pool)
+            .await
+            .context("counting votes")?;
+        Ok(n as u64)
+    }
+
+    async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
+        // Filters are appended only when present, so each shape gets its own plan and index.
+        let filters = |b: &mut QueryBuilder<'_, Postgres>| {
+            b.push(" FROM users WHERE votes_received > 0");
+            if let Some(city) = &query.city {
+                b.push(" AND city_key = ").push_bind(city.key().to_owned());
+            }
+            if let Some(country) = &query.country {
+                b.push(" AND country_key = ")
+                    .push_bind(country.key().to_owned());
+            }
+        };
+        let mut select =
+            QueryBuilder::new("SELECT id, first_name, last_name, city, country, votes_received");
+        filters(&mut select);
+        select
+            .push(" ORDER BY votes_received DESC, last_vote_at, id LIMIT ")
+            .push_bind(query.page.limit() as i64)
+            .push(" OFFSET ")
+            .push_bind(query.page.offset() as i64);
+        let found = select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .context("reading the rankings")?;
+        let mut count = QueryBuilder::new("SELECT count(*)");
+        filters(&mut count);
+        let total: i64 = count
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .context("counting ranked players")?
+            .try_get(0)?;
+        let offset = query.page.offset();
+        let items = found
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let first: String = r.try_get("first_name")?;
+                let last: String = r.try_get("last_name")?;
+                Ok(RankingEntry {
+                    position: offset + i as u64 + 1,
+                    user_id: UserId::from_uuid(r.try_get("id")?),
+                    username: format!("{first} {last}"),
+                    city: City::parse(&r.try_get::<String, _>("city")?)?,
+                    country: Country::parse(&r.try_get::<String, _>("country")?)?,
+                    votes: r.try_get::<i64, _>("votes_received")? as u64,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            request: query.page,
+        })
+    }
+}

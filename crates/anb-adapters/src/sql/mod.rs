@@ -1,0 +1,137 @@
+//! What the SQL adapters share: rows as plain records, their conversion to domain types, and
+//! the encoding of statuses, tags and search text. Dialect-specific SQL stays in each adapter.
+
+use anb_domain::user::User;
+use anb_domain::{
+    BlobKey, City, Country, Description, Email, PasswordHash, PersonName, Tags, UserId, Video,
+    VideoId, VideoStatus, VideoTitle,
+};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A `users` row, decoded by each adapter into plain values.
+pub(crate) struct UserRecord {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub city: String,
+    pub country: String,
+    pub created_at: DateTime<Utc>,
+    pub votes_received: i64,
+}
+
+impl UserRecord {
+    pub fn into_user(self) -> anyhow::Result<User> {
+        Ok(User {
+            id: UserId::from_uuid(self.id),
+            first_name: PersonName::parse("first_name", &self.first_name)?,
+            last_name: PersonName::parse("last_name", &self.last_name)?,
+            email: Email::parse(&self.email)?,
+            password_hash: PasswordHash::from_phc(self.password_hash),
+            city: City::parse(&self.city)?,
+            country: Country::parse(&self.country)?,
+            created_at: self.created_at,
+            votes_received: u64::try_from(self.votes_received).context("negative vote counter")?,
+        })
+    }
+}
+
+/// A `videos` row, decoded by each adapter into plain values.
+pub(crate) struct VideoRecord {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub tags: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub is_public: bool,
+    pub size_bytes: i64,
+    pub original_key: String,
+    pub processed_key: Option<String>,
+    pub thumbnail_key: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub uploaded_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub votes: i64,
+}
+
+impl VideoRecord {
+    pub fn into_video(self) -> anyhow::Result<Video> {
+        let key = |k: String| BlobKey::new(k).context("stored blob key");
+        Ok(Video {
+            id: VideoId::from_uuid(self.id),
+            owner_id: UserId::from_uuid(self.owner_id),
+            title: VideoTitle::new(&self.title)?,
+            description: self
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()?
+                .flatten(),
+            tags: decode_tags(&self.tags)?,
+            status: decode_status(&self.status, self.failure_reason)?,
+            is_public: self.is_public,
+            size_bytes: u64::try_from(self.size_bytes).context("negative size")?,
+            original: key(self.original_key)?,
+            processed: self.processed_key.map(key).transpose()?,
+            thumbnail: self.thumbnail_key.map(key).transpose()?,
+            duration_seconds: self.duration_seconds,
+            uploaded_at: self.uploaded_at,
+            processed_at: self.processed_at,
+            published_at: self.published_at,
+            votes: u64::try_from(self.votes).context("negative vote counter")?,
+        })
+    }
+}
+
+/// The `status` column and the `failure_reason` column of a status.
+pub(crate) fn encode_status(status: &VideoStatus) -> (&'static str, Option<&str>) {
+    (status.as_str(), status.failure_reason())
+}
+
+fn decode_status(status: &str, reason: Option<String>) -> anyhow::Result<VideoStatus> {
+    Ok(match status {
+        "uploaded" => VideoStatus::Uploaded,
+        "processing" => VideoStatus::Processing,
+        "processed" => VideoStatus::Processed,
+        "failed" => VideoStatus::Failed {
+            reason: reason.unwrap_or_default(),
+        },
+        other => anyhow::bail!("unknown video status {other:?}"),
+    })
+}
+
+/// Tags as a JSON array.
+pub(crate) fn encode_tags(tags: &Tags) -> String {
+    serde_json::to_string(tags.as_slice()).expect("strings always serialise")
+}
+
+fn decode_tags(json: &str) -> anyhow::Result<Tags> {
+    let items: Vec<String> = serde_json::from_str(json).context("stored tags")?;
+    Ok(Tags::from_items(items.iter().map(String::as_str))?)
+}
+
+/// What the gallery's `q` searches: title and tags, lower-cased (Unicode-aware, in Rust, so
+/// both databases compare the same way), one per line.
+pub(crate) fn search_text(video: &Video) -> String {
+    std::iter::once(video.title.as_str())
+        .chain(video.tags.as_slice().iter().map(String::as_str))
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Milliseconds in a duration, for SQL interval arithmetic.
+pub(crate) fn millis(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
