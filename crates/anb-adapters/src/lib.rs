@@ -8,6 +8,7 @@
 //! | `blob`    | [`blob`]     | `BlobStore` on `object_store` |
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
+//! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases) |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
 //!
 //! Every adapter maps its driver's errors to the domain's (a unique violation becomes
@@ -21,5 +22,7 @@ pub mod blob;
 pub mod jwt;
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "testkit")]
 pub mod testkit;
