@@ -75,3 +75,58 @@ mod sqlite {
     anb_adapters::repository_conformance!(repositories());
     anb_adapters::queue_conformance!(queue());
 }
+
+mod redis {
+    use super::*;
+    use anb_adapters::redis::RedisQueue;
+    use anb_adapters::testkit::{services, unique};
+    use anb_domain::ports::JobQueue;
+    use anb_domain::{JobPayload, QueueDepth, VideoId};
+
+    async fn redis_queue(prefix: &str) -> RedisQueue {
+        RedisQueue::connect(&services::redis_url(), prefix)
+            .await
+            .unwrap()
+    }
+
+    async fn queue() -> Arc<dyn JobQueue> {
+        Arc::new(redis_queue(&unique("anb-test")).await)
+    }
+
+    anb_adapters::queue_conformance!(queue());
+
+    /// Two queues with different prefixes on one server are separate queues; two with the same
+    /// prefix are one.
+    #[tokio::test]
+    async fn queues_with_different_prefixes_do_not_see_each_others_jobs() {
+        let (a_prefix, b_prefix) = (unique("anb-test-a"), unique("anb-test-b"));
+        let (a, b) = (redis_queue(&a_prefix).await, redis_queue(&b_prefix).await);
+        let long = std::time::Duration::from_secs(60);
+        let job = |video_id| JobPayload::ProcessVideo { video_id };
+
+        let for_a = job(VideoId::new());
+        let a_id = a.enqueue(&for_a, std::time::Duration::ZERO).await.unwrap();
+        assert_eq!(b.depth().await.unwrap(), QueueDepth::default());
+        assert!(b.lease(long).await.unwrap().is_none(), "b sees a's job");
+
+        let for_b = job(VideoId::new());
+        let b_id = b.enqueue(&for_b, std::time::Duration::ZERO).await.unwrap();
+        let leased = a.lease(long).await.unwrap().expect("a's job");
+        assert_eq!((leased.id, &leased.payload), (a_id, &for_a));
+        assert!(a.lease(long).await.unwrap().is_none(), "a sees b's job");
+        // b cannot touch a's job even with its token.
+        assert!(matches!(
+            b.ack(leased.id, leased.lease).await,
+            Err(anb_domain::ports::QueueError::LeaseLost)
+        ));
+        a.ack(leased.id, leased.lease).await.unwrap();
+
+        // A second handle on b's prefix is the same queue.
+        let b_again = redis_queue(&b_prefix).await;
+        let leased = b_again.lease(long).await.unwrap().expect("b's job");
+        assert_eq!((leased.id, &leased.payload), (b_id, &for_b));
+        b.ack(leased.id, leased.lease).await.unwrap();
+        assert_eq!(a.depth().await.unwrap(), QueueDepth::default());
+        assert_eq!(b.depth().await.unwrap(), QueueDepth::default());
+    }
+}
