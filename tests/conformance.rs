@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use anb_adapters::testkit::conformance::repositories::Repositories;
 
+mod support;
+
 mod memory {
     use super::*;
     use anb_adapters::memory::{MemoryBackend, MemoryQueue, MemoryStore};
@@ -128,5 +130,95 @@ mod redis {
         b.ack(leased.id, leased.lease).await.unwrap();
         assert_eq!(a.depth().await.unwrap(), QueueDepth::default());
         assert_eq!(b.depth().await.unwrap(), QueueDepth::default());
+    }
+}
+
+mod file {
+    use super::*;
+    use anb_adapters::blob::ObjectStoreBlobs;
+    use anb_domain::ports::BlobStore;
+
+    async fn blobs() -> Arc<dyn BlobStore> {
+        let dir = std::env::temp_dir().join(anb_adapters::testkit::unique("anb-test-files"));
+        Arc::new(ObjectStoreBlobs::from_url(&format!("file://{}", dir.display())).unwrap())
+    }
+
+    anb_adapters::blob_conformance!(blobs());
+}
+
+mod s3 {
+    use super::*;
+    use anb_adapters::blob::ObjectStoreBlobs;
+    use anb_domain::ports::BlobStore;
+    use anb_domain::{BlobKey, DownloadUrl};
+    use bytes::Bytes;
+
+    async fn blobs() -> Arc<dyn BlobStore> {
+        let server = support::s3::start().await;
+        Arc::new(ObjectStoreBlobs::s3(&server.settings()).unwrap())
+    }
+
+    anb_adapters::blob_conformance!(blobs());
+
+    async fn stored(blobs: &dyn BlobStore, body: &'static [u8]) -> BlobKey {
+        let key = BlobKey::new(anb_adapters::testkit::unique("presigned")).unwrap();
+        let stream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(body))]));
+        blobs.put(&key, stream).await.unwrap();
+        key
+    }
+
+    async fn presigned(blobs: &dyn BlobStore, key: &BlobKey) -> String {
+        match blobs
+            .download_url(key, std::time::Duration::from_secs(300))
+            .await
+            .unwrap()
+        {
+            DownloadUrl::Presigned { url, .. } => url,
+            DownloadUrl::ServedByApi => panic!("S3 must presign"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_presigned_url_downloads_with_a_plain_http_client() {
+        let blobs = blobs().await;
+        let key = stored(&*blobs, b"the processed video").await;
+        let url = presigned(&*blobs, &key).await;
+        assert!(url.contains("X-Amz-Signature="), "{url}");
+        let response = reqwest::get(&url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.bytes().await.unwrap(), &b"the processed video"[..]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tampered_presigned_url_is_refused() {
+        let blobs = blobs().await;
+        let key = stored(&*blobs, b"secret").await;
+        let other = stored(&*blobs, b"other").await;
+        let url = presigned(&*blobs, &key).await;
+        // Another object under the same signature, and a forged signature.
+        let retargeted = url.replace(key.as_str(), other.as_str());
+        let signature_at = url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+        let mut forged = url.clone();
+        let flipped = if &url[signature_at..=signature_at] == "0" {
+            "1"
+        } else {
+            "0"
+        };
+        forged.replace_range(signature_at..=signature_at, flipped);
+        for bad in [retargeted, forged] {
+            let response = reqwest::get(&bad).await.unwrap();
+            assert_eq!(response.status(), 403, "{bad}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wrong_credentials_are_refused_by_the_server() {
+        let server = support::s3::start().await;
+        let mut settings = server.settings();
+        settings.secret_access_key = Some("not-the-secret".into());
+        let blobs = ObjectStoreBlobs::s3(&settings).unwrap();
+        let stream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(b"x"))]));
+        let key = BlobKey::new("denied").unwrap();
+        assert!(blobs.put(&key, stream).await.is_err());
     }
 }

@@ -67,3 +67,63 @@ need_redis() {
   fi
   export ANB_TEST_REDIS_URL=redis://127.0.0.1:6379
 }
+
+pg_answers() {
+  psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1
+}
+
+# A PostgreSQL server on 127.0.0.1:5432 for the tests: started if installed and stopped,
+# installed with apt if absent. Exports ANB_TEST_POSTGRES_URL unless it is already set.
+need_postgres() {
+  if [ -n "${ANB_TEST_POSTGRES_URL:-}" ]; then
+    return
+  fi
+  if ! command -v pg_lsclusters >/dev/null 2>&1; then
+    echo "==> installing postgresql"
+    apt_install postgresql
+  fi
+  if [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
+    echo "==> creating a PostgreSQL cluster"
+    as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n1)" main
+  fi
+  local version
+  version=$(pg_lsclusters -h | awk 'NR == 1 { print $1 }')
+  if ! pg_lsclusters -h | awk 'NR == 1 { exit ($4 == "online") ? 0 : 1 }'; then
+    echo "==> starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  fi
+  local trust_url=postgres://postgres@127.0.0.1:5432/postgres
+  local role_url=postgres://anb_test:anb_test@127.0.0.1:5432/postgres
+  local tries=0
+  until pg_isready -q -h 127.0.0.1 -p 5432; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { echo "PostgreSQL did not answer on 127.0.0.1:5432" >&2; exit 1; }
+    sleep 0.1
+  done
+  if pg_answers "$trust_url"; then
+    export ANB_TEST_POSTGRES_URL=$trust_url
+    return
+  fi
+  # Password authentication over TCP (Debian's default): a test role that may create databases.
+  if ! pg_answers "$role_url"; then
+    echo "==> creating the PostgreSQL role anb_test"
+    as_root runuser -u postgres -- psql -q -c \
+      "DO \$\$ BEGIN CREATE ROLE anb_test LOGIN CREATEDB PASSWORD 'anb_test'; EXCEPTION WHEN duplicate_object THEN ALTER ROLE anb_test LOGIN CREATEDB PASSWORD 'anb_test'; END \$\$;"
+  fi
+  export ANB_TEST_POSTGRES_URL=$role_url
+}
+
+# Removes what test runs leave behind: databases, Redis keys and temporary directories.
+clean_test_leftovers() {
+  if [ -n "${ANB_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null 2>&1; then
+    psql "$ANB_TEST_POSTGRES_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'anb\_test\_%'" 2>/dev/null |
+      while read -r db; do
+        psql "$ANB_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+      done
+  fi
+  if [ -n "${ANB_TEST_REDIS_URL:-}" ] && command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -u "$ANB_TEST_REDIS_URL" --scan --pattern 'anb-test-*' 2>/dev/null |
+      xargs -r -n 500 redis-cli -u "$ANB_TEST_REDIS_URL" DEL >/dev/null 2>&1 || true
+  fi
+  rm -rf "${TMPDIR:-/tmp}"/anb-test-* 2>/dev/null || true
+}

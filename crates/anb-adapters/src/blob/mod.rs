@@ -1,5 +1,7 @@
-//! [`BlobStore`] on the `object_store` crate: one adapter for every backend it speaks
-//! (in-memory now; local files and S3 reuse it unchanged).
+//! [`BlobStore`] on the `object_store` crate: one adapter for every backend it speaks —
+//! in memory, local files, S3 and S3-compatible servers — chosen by URL ([`BlobLocation`]).
+
+mod location;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -11,7 +13,10 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
+use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+
+pub use location::{BlobLocation, S3Settings};
 
 /// Size of each multipart part, and so the most bytes one upload holds in memory per part in
 /// flight (pict-rs uses the same).
@@ -20,15 +25,96 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT: usize = 2;
 
 /// A [`BlobStore`] over any [`ObjectStore`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ObjectStoreBlobs {
     store: Arc<dyn ObjectStore>,
+    /// Signs download URLs, for stores that can (S3).
+    signer: Option<Arc<dyn Signer>>,
+}
+
+impl std::fmt::Debug for ObjectStoreBlobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectStoreBlobs")
+            .field("store", &self.store.to_string())
+            .field("presigns", &self.signer.is_some())
+            .finish()
+    }
 }
 
 impl ObjectStoreBlobs {
-    /// Wraps an object store.
+    /// Wraps an object store whose objects are downloaded through the API.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            signer: None,
+        }
+    }
+
+    /// Opens the store a URL names (see [`BlobLocation::parse`]).
+    ///
+    /// # Errors
+    /// As [`BlobLocation::parse`] and [`ObjectStoreBlobs::open`].
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        Self::open(&BlobLocation::parse(url)?)
+    }
+
+    /// Opens the store at `location`; a file directory is created if missing.
+    ///
+    /// # Errors
+    /// When the directory cannot be created, the S3 settings are incomplete, or this build
+    /// lacks the `s3` feature for an S3 location.
+    pub fn open(location: &BlobLocation) -> anyhow::Result<Self> {
+        match location {
+            BlobLocation::Memory => Ok(Self::in_memory()),
+            BlobLocation::File(dir) => Self::local(dir),
+            #[cfg(feature = "s3")]
+            BlobLocation::S3(settings) => Self::s3(settings),
+            #[cfg(not(feature = "s3"))]
+            BlobLocation::S3(_) => {
+                anyhow::bail!("this build has no S3 support (cargo feature `s3`)")
+            }
+        }
+    }
+
+    /// Objects as files under `dir` (created if missing). Writes go to a temporary file renamed
+    /// into place when complete, so readers never see half an object.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or resolved.
+    pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the blob directory {}", dir.display()))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .with_context(|| format!("opening the blob directory {}", dir.display()))?;
+        Ok(Self::new(Arc::new(store)))
+    }
+
+    /// An S3 bucket; downloads use presigned GET URLs.
+    ///
+    /// # Errors
+    /// When the settings are incomplete (no credentials in them or in the environment is only
+    /// found out on first use).
+    #[cfg(feature = "s3")]
+    pub fn s3(settings: &S3Settings) -> anyhow::Result<Self> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            .with_allow_http(settings.allow_http)
+            .with_virtual_hosted_style_request(!settings.path_style);
+        if let Some(endpoint) = &settings.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(key) = &settings.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &settings.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let s3 = Arc::new(builder.build().context("configuring the S3 store")?);
+        Ok(Self {
+            store: s3.clone(),
+            signer: Some(s3),
+        })
     }
 
     /// The object store underneath (to list or inspect objects).
@@ -138,10 +224,20 @@ impl BlobStore for ObjectStoreBlobs {
         }
     }
 
-    async fn download_url(&self, key: &BlobKey, _ttl: Duration) -> Result<DownloadUrl, BlobError> {
-        // Stores with signing (S3) get their own answer when that backend lands; the rest are
-        // streamed through the API. Either way the object must exist.
-        self.head(key).await.map(|_| DownloadUrl::ServedByApi)
+    async fn download_url(&self, key: &BlobKey, ttl: Duration) -> Result<DownloadUrl, BlobError> {
+        let Some(signer) = &self.signer else {
+            return Ok(DownloadUrl::ServedByApi);
+        };
+        let expires_at = chrono::Utc::now()
+            + chrono::Duration::from_std(ttl).context("a download URL lifetime")?;
+        let url = signer
+            .signed_url(object_store::signer::Method::GET, &path(key), ttl)
+            .await
+            .map_err(|e| unexpected(e, "signing a download URL"))?;
+        Ok(DownloadUrl::Presigned {
+            url: url.to_string(),
+            expires_at,
+        })
     }
 }
 

@@ -1,0 +1,3 @@
+//! Shared test support: real servers started inside the tests.
+
+pub mod s3;
