@@ -29,14 +29,12 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The seeded world, computed in memory first so the counters are exact.
+/// The seeded world: players, their videos, and the votes between them.
 struct Seed {
     users: Vec<Uuid>,
     videos: Vec<Uuid>,
     /// (voter index, video index, cast time in µs).
     votes: Vec<(u32, u32, i64)>,
-    votes_per_video: Vec<i64>,
-    last_vote_at: Vec<Option<i64>>,
     start: DateTime<Utc>,
 }
 
@@ -56,8 +54,6 @@ impl Seed {
         let start = Utc::now() - chrono::Duration::days(30);
         let mut rng = 0x9E37_79B9_7F4A_7C15u64;
         let mut votes = Vec::with_capacity(players * per_player);
-        let mut votes_per_video = vec![0i64; players];
-        let mut last_vote_at = vec![None; players];
         let mut t = start.timestamp_micros();
         for voter in 0..players {
             let mut chosen = HashSet::with_capacity(per_player);
@@ -68,8 +64,6 @@ impl Seed {
                 if video != voter && chosen.insert(video) {
                     t += 1_000;
                     votes.push((voter as u32, video as u32, t));
-                    votes_per_video[video] += 1;
-                    last_vote_at[video] = Some(t);
                 }
             }
         }
@@ -77,8 +71,6 @@ impl Seed {
             users,
             videos,
             votes,
-            votes_per_video,
-            last_vote_at,
             start,
         }
     }
@@ -93,7 +85,7 @@ async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) {
     for chunk in (0..seed.users.len()).collect::<Vec<_>>().chunks(BATCH) {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO users (id, first_name, last_name, email, password_hash, city, city_key, \
-             country, country_key, created_at, votes_received, last_vote_at) ",
+             country, country_key, created_at) ",
         );
         q.push_values(chunk, |mut b, &i| {
             let city = format!("City {}", i % CITIES);
@@ -106,15 +98,13 @@ async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) {
                 .push_bind(city.to_lowercase())
                 .push_bind("Colombia")
                 .push_bind("colombia")
-                .push_bind(seed.start)
-                .push_bind(seed.votes_per_video[i])
-                .push_bind(seed.last_vote_at[i].map(micros));
+                .push_bind(seed.start);
         });
         q.build().execute(&mut *tx).await.unwrap();
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO videos (id, owner_id, title, tags, search_text, status, is_public, \
              size_bytes, original_key, processed_key, thumbnail_key, duration_seconds, \
-             uploaded_at, processed_at, published_at, votes) ",
+             uploaded_at, processed_at, published_at) ",
         );
         q.push_values(chunk, |mut b, &i| {
             let (v, u) = (seed.videos[i], seed.users[i]);
@@ -132,8 +122,7 @@ async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) {
                 .push_bind(20.0f64)
                 .push_bind(seed.start)
                 .push_bind(seed.start)
-                .push_bind(seed.start)
-                .push_bind(seed.votes_per_video[i]);
+                .push_bind(seed.start);
         });
         q.build().execute(&mut *tx).await.unwrap();
     }
@@ -148,7 +137,9 @@ async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) {
         q.build().execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
-    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    // The counters come from the vote rows, as the repair tool computes them.
+    anb::adapters::postgres::recount_votes(pool).await.unwrap();
+    sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
 }
 
 async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
@@ -157,7 +148,7 @@ async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
     for chunk in (0..seed.users.len()).collect::<Vec<_>>().chunks(1_000) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO users (id, first_name, last_name, email, password_hash, city, city_key, \
-             country, country_key, created_at, votes_received, last_vote_at) ",
+             country, country_key, created_at) ",
         );
         q.push_values(chunk, |mut b, &i| {
             let city = format!("City {}", i % CITIES);
@@ -170,15 +161,13 @@ async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
                 .push_bind(city.to_lowercase())
                 .push_bind("Colombia")
                 .push_bind("colombia")
-                .push_bind(seed.start.timestamp_micros())
-                .push_bind(seed.votes_per_video[i])
-                .push_bind(seed.last_vote_at[i]);
+                .push_bind(seed.start.timestamp_micros());
         });
         q.build().execute(&mut *tx).await.unwrap();
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO videos (id, owner_id, title, tags, search_text, status, is_public, \
              size_bytes, original_key, processed_key, thumbnail_key, duration_seconds, \
-             uploaded_at, processed_at, published_at, votes) ",
+             uploaded_at, processed_at, published_at) ",
         );
         let at = seed.start.timestamp_micros();
         q.push_values(chunk, |mut b, &i| {
@@ -197,8 +186,7 @@ async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
                 .push_bind(20.0f64)
                 .push_bind(at)
                 .push_bind(at)
-                .push_bind(at)
-                .push_bind(seed.votes_per_video[i]);
+                .push_bind(at);
         });
         q.build().execute(&mut *tx).await.unwrap();
     }
@@ -213,6 +201,7 @@ async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
         q.build().execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
+    anb::adapters::sqlite::recount_votes(pool).await.unwrap();
     sqlx::query("ANALYZE").execute(pool).await.unwrap();
 }
 

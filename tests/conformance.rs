@@ -7,6 +7,115 @@ use anb_adapters::testkit::conformance::repositories::Repositories;
 
 mod support;
 
+/// Votes through the repository, then `corrupt`s the counters of one city's players behind its
+/// back (the city key is passed in; other tests may share the database), then `recount`s: every
+/// counter and the rankings match the vote rows again.
+async fn recount_restores_the_counters<C, CF, R>(repos: Repositories, corrupt: C, recount: R)
+where
+    C: FnOnce(String) -> CF,
+    CF: std::future::Future<Output = ()>,
+    R: std::future::Future<Output = ()>,
+{
+    use anb_adapters::testkit::unique;
+    use anb_domain::ports::{Clock, SystemClock};
+    use anb_domain::user::NewUser;
+    use anb_domain::*;
+
+    let city = City::parse(&unique("Recount")).unwrap();
+    let mut people = Vec::new();
+    for i in 0..4 {
+        let user = repos
+            .users
+            .create(NewUser {
+                id: UserId::new(),
+                first_name: PersonName::parse("first_name", "R").unwrap(),
+                last_name: PersonName::parse("last_name", &format!("{i}")).unwrap(),
+                email: Email::parse(&format!("{}@example.com", unique("r"))).unwrap(),
+                password_hash: PasswordHash::from_phc("$argon2id$x"),
+                city: city.clone(),
+                country: Country::parse("Colombia").unwrap(),
+                created_at: SystemClock.now(),
+            })
+            .await
+            .unwrap();
+        let id = VideoId::new();
+        let video = Video::uploaded(
+            id,
+            user.id,
+            VideoTitle::new("Clip").unwrap(),
+            None,
+            Tags::default(),
+            true,
+            BlobKey::original(user.id, id),
+            1,
+            SystemClock.now(),
+        );
+        repos.videos.insert(&video).await.unwrap();
+        let now = SystemClock.now();
+        repos
+            .videos
+            .transition(id, &StatusChange::StartProcessing, now)
+            .await
+            .unwrap();
+        let media = ProcessedMedia {
+            processed: BlobKey::processed(id),
+            thumbnail: BlobKey::thumbnail(id),
+            duration_seconds: 1.0,
+        };
+        repos
+            .videos
+            .transition(id, &StatusChange::Complete(media), now)
+            .await
+            .unwrap();
+        people.push((user, video));
+    }
+    // Player i receives 3 - i votes (the last none).
+    for (i, (_, video)) in people.iter().enumerate() {
+        for (voter, _) in people
+            .iter()
+            .filter(|(u, _)| u.id != video.owner_id)
+            .take(3 - i)
+        {
+            repos
+                .votes
+                .cast(voter.id, video.id, SystemClock.now())
+                .await
+                .unwrap();
+        }
+    }
+    let query = RankingQuery {
+        city: Some(city.clone()),
+        country: None,
+        page: PageRequest::default(),
+    };
+    let before = repos.votes.rankings(&query).await.unwrap();
+    assert_eq!(before.total, 3);
+
+    corrupt(city.key().to_owned()).await;
+    let broken = repos.votes.rankings(&query).await.unwrap();
+    assert_ne!(broken, before, "the corruption must show");
+    recount.await;
+
+    assert_eq!(repos.votes.rankings(&query).await.unwrap(), before);
+    for (i, (user, video)) in people.iter().enumerate() {
+        let expected = 3 - i as u64;
+        assert_eq!(
+            repos.videos.get(video.id).await.unwrap().unwrap().votes,
+            expected
+        );
+        assert_eq!(
+            repos
+                .users
+                .get(user.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .votes_received,
+            expected
+        );
+    }
+}
+
 mod memory {
     use super::*;
     use anb_adapters::memory::{MemoryBackend, MemoryQueue, MemoryStore};
@@ -53,6 +162,36 @@ mod postgres {
 
     anb_adapters::repository_conformance!(repositories());
     anb_adapters::queue_conformance!(queue());
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recounting_votes_repairs_every_counter() {
+        let pool = postgres_pool().await;
+        let store = Arc::new(PostgresStore::new(pool.clone()));
+        let repos = Repositories {
+            users: store.clone(),
+            videos: store.clone(),
+            votes: store,
+        };
+        let corrupt = |city_key: String| {
+            let pool = pool.clone();
+            async move {
+                for sql in [
+                    "UPDATE videos SET votes = votes + 7 WHERE owner_id IN \
+                     (SELECT id FROM users WHERE city_key = $1)",
+                    "UPDATE users SET votes_received = 0 WHERE city_key = $1",
+                    "DELETE FROM ranked_players WHERE scope = 'city:' || $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(&city_key)
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        let recount = async { anb_adapters::postgres::recount_votes(&pool).await.unwrap() };
+        super::recount_restores_the_counters(repos, corrupt, recount).await;
+    }
 }
 
 mod sqlite {
@@ -76,6 +215,85 @@ mod sqlite {
 
     anb_adapters::repository_conformance!(repositories());
     anb_adapters::queue_conformance!(queue());
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recounting_votes_repairs_every_counter() {
+        let pool = sqlite_pool().await;
+        let store = Arc::new(SqliteStore::new(pool.clone()));
+        let repos = Repositories {
+            users: store.clone(),
+            videos: store.clone(),
+            votes: store,
+        };
+        let corrupt = |city_key: String| {
+            let pool = pool.clone();
+            async move {
+                for sql in [
+                    "UPDATE videos SET votes = votes + 7 WHERE owner_id IN \
+                     (SELECT id FROM users WHERE city_key = ?1)",
+                    "UPDATE users SET votes_received = 0 WHERE city_key = ?1",
+                    "DELETE FROM ranked_players WHERE scope = 'city:' || ?1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(&city_key)
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        let recount = async { anb_adapters::sqlite::recount_votes(&pool).await.unwrap() };
+        super::recount_restores_the_counters(repos, corrupt, recount).await;
+    }
+
+    /// The embedded default loses no job on restart: a queued job and a leased one are both
+    /// there when the database file is opened again.
+    #[tokio::test]
+    async fn jobs_survive_closing_and_reopening_the_database_file() {
+        use anb_domain::{JobPayload, VideoId};
+        use std::time::Duration;
+
+        let dir = std::env::temp_dir().join(unique("anb-test-restart"));
+        let url = format!("sqlite://{}", dir.join("anb.db").display());
+        let open = || async {
+            let pool = anb_adapters::sqlite::connect(&url, 2).await.unwrap();
+            anb_adapters::sqlite::migrate(&pool).await.unwrap();
+            pool
+        };
+        let (queued, leased) = (
+            JobPayload::ProcessVideo {
+                video_id: VideoId::new(),
+            },
+            JobPayload::ProcessVideo {
+                video_id: VideoId::new(),
+            },
+        );
+        let pool = open().await;
+        let before = SqliteQueue::new(pool.clone(), "jobs");
+        before.enqueue(&leased, Duration::ZERO).await.unwrap();
+        before.enqueue(&queued, Duration::ZERO).await.unwrap();
+        let held = before
+            .lease(Duration::from_millis(300))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(held.payload, leased);
+        pool.close().await;
+
+        let after = SqliteQueue::new(open().await, "jobs");
+        assert_eq!(
+            after
+                .lease(Duration::from_secs(60))
+                .await
+                .unwrap()
+                .unwrap()
+                .payload,
+            queued
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let again = after.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+        assert_eq!((again.payload, again.attempt), (leased, 2));
+    }
 }
 
 mod redis {

@@ -13,7 +13,6 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::signer::Signer;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
 
 pub use location::{BlobLocation, S3Settings};
@@ -24,12 +23,18 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// Parts uploaded concurrently per object.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// What signs download URLs: S3's signer, or (built without S3) nothing that can exist.
+#[cfg(feature = "s3")]
+type Presigner = Arc<dyn object_store::signer::Signer>;
+#[cfg(not(feature = "s3"))]
+type Presigner = std::convert::Infallible;
+
 /// A [`BlobStore`] over any [`ObjectStore`].
 #[derive(Clone)]
 pub struct ObjectStoreBlobs {
     store: Arc<dyn ObjectStore>,
     /// Signs download URLs, for stores that can (S3).
-    signer: Option<Arc<dyn Signer>>,
+    signer: Option<Presigner>,
 }
 
 impl std::fmt::Debug for ObjectStoreBlobs {
@@ -225,20 +230,36 @@ impl BlobStore for ObjectStoreBlobs {
     }
 
     async fn download_url(&self, key: &BlobKey, ttl: Duration) -> Result<DownloadUrl, BlobError> {
-        let Some(signer) = &self.signer else {
-            return Ok(DownloadUrl::ServedByApi);
-        };
-        let expires_at = chrono::Utc::now()
-            + chrono::Duration::from_std(ttl).context("a download URL lifetime")?;
-        let url = signer
-            .signed_url(object_store::signer::Method::GET, &path(key), ttl)
-            .await
-            .map_err(|e| unexpected(e, "signing a download URL"))?;
-        Ok(DownloadUrl::Presigned {
-            url: url.to_string(),
-            expires_at,
-        })
+        match &self.signer {
+            None => Ok(DownloadUrl::ServedByApi),
+            Some(signer) => presign(signer, key, ttl).await,
+        }
     }
+}
+
+/// A presigned GET URL for `key`, valid for `ttl`.
+#[cfg(feature = "s3")]
+async fn presign(
+    signer: &Presigner,
+    key: &BlobKey,
+    ttl: Duration,
+) -> Result<DownloadUrl, BlobError> {
+    let expires_at =
+        chrono::Utc::now() + chrono::Duration::from_std(ttl).context("a download URL lifetime")?;
+    let url = signer
+        .signed_url(object_store::signer::Method::GET, &path(key), ttl)
+        .await
+        .map_err(|e| unexpected(e, "signing a download URL"))?;
+    Ok(DownloadUrl::Presigned {
+        url: url.to_string(),
+        expires_at,
+    })
+}
+
+/// Built without S3 there is no signer to call.
+#[cfg(not(feature = "s3"))]
+async fn presign(signer: &Presigner, _: &BlobKey, _: Duration) -> Result<DownloadUrl, BlobError> {
+    match *signer {}
 }
 
 /// Reads a whole object into memory (tests and small objects only).

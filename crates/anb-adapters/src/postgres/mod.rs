@@ -48,6 +48,29 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
         .context("connecting to PostgreSQL")
 }
 
+/// Recomputes every vote counter (videos, players, the rankings' totals) from the vote rows, in
+/// one transaction that holds off concurrent votes: the repair after counters were changed by
+/// hand or votes were imported in bulk.
+///
+/// # Errors
+/// Database faults (nothing is changed then).
+pub async fn recount_votes(pool: &PgPool) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("starting the recount")?;
+    // In the order a vote takes them (video, vote, player, totals), so a vote in flight finishes
+    // first instead of deadlocking with the recount.
+    sqlx::query("LOCK TABLE videos, votes, users, ranked_players IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .context("locking the vote tables")?;
+    for statement in crate::sql::RECOUNT_VOTES {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .context("recounting votes")?;
+    }
+    tx.commit().await.context("committing the recount")
+}
+
 /// Applies the schema migrations under `migrations/postgres` (idempotent).
 ///
 /// # Errors

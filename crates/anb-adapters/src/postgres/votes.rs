@@ -7,7 +7,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::PostgresStore;
-use crate::sql::is_unique_violation;
+use crate::sql::{is_unique_violation, ranking_scopes, total_scope};
 
 #[async_trait]
 impl VoteRepository for PostgresStore {
@@ -57,15 +57,35 @@ impl VoteRepository for PostgresStore {
             Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
             Err(e) => return Err(anyhow::Error::new(e).context("recording a vote").into()),
         }
-        sqlx::query(
+        let player = sqlx::query(
             "UPDATE users SET votes_received = votes_received + 1, \
-             last_vote_at = GREATEST(last_vote_at, $2) WHERE id = $1",
+             last_vote_at = GREATEST(last_vote_at, $2) WHERE id = $1 \
+             RETURNING votes_received, city_key, country_key",
         )
         .bind(owner)
         .bind(at)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .context("counting a player's vote")?;
+        if player
+            .try_get::<i64, _>("votes_received")
+            .context("votes")?
+            == 1
+        {
+            // A first vote: the player enters the rankings of every scope they belong to.
+            let scopes = ranking_scopes(
+                player.try_get("city_key").context("city")?,
+                player.try_get("country_key").context("country")?,
+            );
+            sqlx::query(
+                "INSERT INTO ranked_players (scope, players) SELECT unnest($1::text[]), 1 \
+                 ON CONFLICT (scope) DO UPDATE SET players = ranked_players.players + 1",
+            )
+            .bind(&scopes[..])
+            .execute(&mut *tx)
+            .await
+            .context("counting a newly ranked player")?;
+        }
         tx.commit().await.context("committing a vote")?;
         Ok(total as u64)
     }
@@ -115,14 +135,26 @@ impl VoteRepository for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .context("reading the rankings")?;
-        let mut count = QueryBuilder::new("SELECT count(*)");
-        filters(&mut count);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.pool)
-            .await
-            .context("counting ranked players")?
-            .try_get(0)?;
+        let total: i64 = match total_scope(query) {
+            Some(scope) => {
+                sqlx::query_scalar("SELECT players FROM ranked_players WHERE scope = $1")
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context("reading the ranked players total")?
+                    .unwrap_or(0)
+            }
+            None => {
+                let mut count = QueryBuilder::new("SELECT count(*)");
+                filters(&mut count);
+                count
+                    .build()
+                    .fetch_one(&self.pool)
+                    .await
+                    .context("counting ranked players")?
+                    .try_get(0)?
+            }
+        };
         let offset = query.page.offset();
         let items = found
             .iter()

@@ -135,3 +135,39 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 pub(crate) fn millis(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// The `ranked_players` scopes a player with votes counts in.
+pub(crate) fn ranking_scopes(city_key: &str, country_key: &str) -> [String; 3] {
+    [
+        "all".to_owned(),
+        format!("city:{city_key}"),
+        format!("country:{country_key}"),
+    ]
+}
+
+/// The `ranked_players` scope holding a rankings query's total, or `None` when the filters
+/// combine city and country (then the total is counted).
+pub(crate) fn total_scope(query: &anb_domain::RankingQuery) -> Option<String> {
+    match (&query.city, &query.country) {
+        (None, None) => Some("all".to_owned()),
+        (Some(city), None) => Some(format!("city:{}", city.key())),
+        (None, Some(country)) => Some(format!("country:{}", country.key())),
+        (Some(_), Some(_)) => None,
+    }
+}
+
+/// Recomputes every vote counter from the vote rows, then the rankings' totals: the repair for
+/// counters changed by hand or by a bulk import. Run inside one write transaction. The same SQL
+/// serves PostgreSQL and SQLite.
+pub(crate) const RECOUNT_VOTES: [&str; 4] = [
+    "UPDATE videos SET votes = (SELECT count(*) FROM votes WHERE votes.video_id = videos.id)",
+    "UPDATE users SET \
+       votes_received = (SELECT coalesce(sum(videos.votes), 0) FROM videos WHERE videos.owner_id = users.id), \
+       last_vote_at = (SELECT max(votes.cast_at) FROM votes JOIN videos ON videos.id = votes.video_id \
+                       WHERE videos.owner_id = users.id)",
+    "DELETE FROM ranked_players",
+    "INSERT INTO ranked_players (scope, players) \
+       SELECT 'all', count(*) FROM users WHERE votes_received > 0 \
+       UNION ALL SELECT 'city:' || city_key, count(*) FROM users WHERE votes_received > 0 GROUP BY city_key \
+       UNION ALL SELECT 'country:' || country_key, count(*) FROM users WHERE votes_received > 0 GROUP BY country_key",
+];

@@ -63,6 +63,23 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlitePo
         .context("opening the SQLite database")
 }
 
+/// Recomputes every vote counter (videos, players, the rankings' totals) from the vote rows, in
+/// one transaction that holds off concurrent votes: the repair after counters were changed by
+/// hand or votes were imported in bulk.
+///
+/// # Errors
+/// Database faults (nothing is changed then).
+pub async fn recount_votes(pool: &SqlitePool) -> anyhow::Result<()> {
+    let mut tx = begin_write(pool).await?;
+    for statement in crate::sql::RECOUNT_VOTES {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .context("recounting votes")?;
+    }
+    tx.commit().await.context("committing the recount")
+}
+
 /// Applies the schema migrations under `migrations/sqlite` (idempotent).
 ///
 /// # Errors

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::rows::micros;
 use super::{begin_write, SqliteStore};
-use crate::sql::is_unique_violation;
+use crate::sql::{is_unique_violation, ranking_scopes, total_scope};
 
 #[async_trait]
 impl VoteRepository for SqliteStore {
@@ -56,15 +56,37 @@ impl VoteRepository for SqliteStore {
             Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
             Err(e) => return Err(anyhow::Error::new(e).context("recording a vote").into()),
         }
-        sqlx::query(
+        let player = sqlx::query(
             "UPDATE users SET votes_received = votes_received + 1, \
-             last_vote_at = max(coalesce(last_vote_at, ?1), ?1) WHERE id = ?2",
+             last_vote_at = max(coalesce(last_vote_at, ?1), ?1) WHERE id = ?2 \
+             RETURNING votes_received, city_key, country_key",
         )
         .bind(micros(at))
         .bind(owner)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .context("counting a player's vote")?;
+        if player
+            .try_get::<i64, _>("votes_received")
+            .context("votes")?
+            == 1
+        {
+            // A first vote: the player enters the rankings of every scope they belong to.
+            let scopes = ranking_scopes(
+                player.try_get("city_key").context("city")?,
+                player.try_get("country_key").context("country")?,
+            );
+            for scope in scopes {
+                sqlx::query(
+                    "INSERT INTO ranked_players (scope, players) VALUES (?, 1) \
+                     ON CONFLICT (scope) DO UPDATE SET players = players + 1",
+                )
+                .bind(scope)
+                .execute(&mut *tx)
+                .await
+                .context("counting a newly ranked player")?;
+            }
+        }
         tx.commit().await.context("committing a vote")?;
         Ok(total as u64)
     }
@@ -113,14 +135,26 @@ impl VoteRepository for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .context("reading the rankings")?;
-        let mut count = QueryBuilder::new("SELECT count(*)");
-        filters(&mut count);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.pool)
-            .await
-            .context("counting ranked players")?
-            .try_get(0)?;
+        let total: i64 = match total_scope(query) {
+            Some(scope) => {
+                sqlx::query_scalar("SELECT players FROM ranked_players WHERE scope = ?1")
+                    .bind(scope)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context("reading the ranked players total")?
+                    .unwrap_or(0)
+            }
+            None => {
+                let mut count = QueryBuilder::new("SELECT count(*)");
+                filters(&mut count);
+                count
+                    .build()
+                    .fetch_one(&self.pool)
+                    .await
+                    .context("counting ranked players")?
+                    .try_get(0)?
+            }
+        };
         let offset = query.page.offset();
         let items = found
             .iter()
