@@ -157,14 +157,19 @@ pub(crate) fn total_scope(query: &anb_domain::RankingQuery) -> Option<String> {
 }
 
 /// Recomputes every vote counter from the vote rows, then the rankings' totals: the repair for
-/// counters changed by hand or by a bulk import. Run inside one write transaction. The same SQL
-/// serves PostgreSQL and SQLite.
-pub(crate) const RECOUNT_VOTES: [&str; 4] = [
-    "UPDATE videos SET votes = (SELECT count(*) FROM votes WHERE votes.video_id = videos.id)",
-    "UPDATE users SET \
-       votes_received = (SELECT coalesce(sum(videos.votes), 0) FROM videos WHERE videos.owner_id = users.id), \
-       last_vote_at = (SELECT max(votes.cast_at) FROM votes JOIN videos ON videos.id = votes.video_id \
-                       WHERE videos.owner_id = users.id)",
+/// counters changed by hand or by a bulk import. Set-based (one aggregate per table, no
+/// per-row subqueries); run inside one write transaction. The same SQL serves PostgreSQL and
+/// SQLite (3.33+ for `UPDATE … FROM`).
+pub(crate) const RECOUNT_VOTES: [&str; 6] = [
+    "UPDATE videos SET votes = 0",
+    "UPDATE videos SET votes = c.n \
+       FROM (SELECT video_id, count(*) AS n FROM votes GROUP BY video_id) AS c \
+       WHERE c.video_id = videos.id",
+    "UPDATE users SET votes_received = 0, last_vote_at = NULL",
+    "UPDATE users SET votes_received = c.n, last_vote_at = c.last \
+       FROM (SELECT videos.owner_id, count(*) AS n, max(votes.cast_at) AS last \
+             FROM votes JOIN videos ON videos.id = votes.video_id GROUP BY videos.owner_id) AS c \
+       WHERE c.owner_id = users.id",
     "DELETE FROM ranked_players",
     "INSERT INTO ranked_players (scope, players) \
        SELECT 'all', count(*) FROM users WHERE votes_received > 0 \
