@@ -279,6 +279,24 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &Back
                 .unwrap();
         })
     });
+    // Sixteen votes in flight at once (different voters, different videos): what a busy
+    // service sees; the databases overlap the commits.
+    group.throughput(Throughput::Elements(16));
+    group.bench_function("concurrent_16", |b| {
+        b.to_async(rt).iter(|| async {
+            let casts = (0..16).map(|_| {
+                let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
+                let voter = voters[i % voters.len()];
+                let video = seed.videos[(i / voters.len()) % seed.videos.len()];
+                backend
+                    .votes
+                    .cast(voter, anb::VideoId::from_uuid(video), Utc::now())
+            });
+            for cast in futures::future::join_all(casts).await {
+                cast.unwrap();
+            }
+        })
+    });
     group.finish();
 }
 

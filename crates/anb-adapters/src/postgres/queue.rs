@@ -8,8 +8,6 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use crate::sql::millis;
-
 /// The durable job queue in PostgreSQL's `jobs` table (`db://`). Workers claim jobs with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent consumers never block on or share a job; times come
 /// from the database's clock, so every worker agrees on lease expiry. Several named queues can
@@ -28,6 +26,11 @@ impl PostgresQueue {
             queue: queue.into(),
         }
     }
+}
+
+/// Milliseconds in a duration, for `make_interval`.
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 fn lost_or(result: Result<u64, sqlx::Error>, doing: &'static str) -> Result<(), QueueError> {

@@ -131,11 +131,6 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
-/// Milliseconds in a duration, for SQL interval arithmetic.
-pub(crate) fn millis(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 /// The `ranked_players` scopes a player with votes counts in.
 pub(crate) fn ranking_scopes(city_key: &str, country_key: &str) -> [String; 3] {
     [
