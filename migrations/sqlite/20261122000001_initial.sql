@@ -41,9 +41,9 @@ CREATE TABLE videos (
 ) STRICT;
 CREATE INDEX videos_owner_recent ON videos (owner_id, uploaded_at DESC, id DESC);
 CREATE INDEX videos_public_votes ON videos (votes DESC, published_at DESC, id DESC)
-    WHERE status = 'processed' AND is_public = 1;
+    WHERE status = 'processed' AND is_public;
 CREATE INDEX videos_public_recent ON videos (published_at DESC, id DESC)
-    WHERE status = 'processed' AND is_public = 1;
+    WHERE status = 'processed' AND is_public;
 
 CREATE TABLE votes (
     user_id  BLOB NOT NULL REFERENCES users (id) ON DELETE RESTRICT,

@@ -20,7 +20,7 @@ pub(super) const OWNER_COLUMNS: &str = "u.id AS u_id, u.first_name AS u_first_na
      u.city AS u_city, u.country AS u_country, u.created_at AS u_created_at, \
      u.votes_received AS u_votes_received";
 
-pub(super) fn video(row: &PgRow) -> Result<VideoRecord, sqlx::Error> {
+pub(super) fn video(row: &PgRow) -> anyhow::Result<VideoRecord> {
     Ok(VideoRecord {
         id: row.try_get("id")?,
         owner_id: row.try_get("owner_id")?,
@@ -43,7 +43,7 @@ pub(super) fn video(row: &PgRow) -> Result<VideoRecord, sqlx::Error> {
 }
 
 /// A user whose columns are prefixed (`u_id`, …), as in joins.
-pub(super) fn user_prefixed(row: &PgRow, prefix: &str) -> Result<UserRecord, sqlx::Error> {
+pub(super) fn user_prefixed(row: &PgRow, prefix: &str) -> anyhow::Result<UserRecord> {
     let col = |name: &str| format!("{prefix}{name}");
     Ok(UserRecord {
         id: row.try_get(col("id").as_str())?,
@@ -58,6 +58,11 @@ pub(super) fn user_prefixed(row: &PgRow, prefix: &str) -> Result<UserRecord, sql
     })
 }
 
-pub(super) fn user(row: &PgRow) -> Result<UserRecord, sqlx::Error> {
+pub(super) fn user(row: &PgRow) -> anyhow::Result<UserRecord> {
     user_prefixed(row, "")
+}
+
+/// A gallery row's owner.
+pub(super) fn owner(row: &PgRow) -> anyhow::Result<UserRecord> {
+    user_prefixed(row, "u_")
 }

@@ -1,18 +1,17 @@
 use anb_domain::ports::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
-use anb_domain::user::PlayerSummary;
-use anb_domain::{
-    Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
-};
+use anb_domain::{Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{Postgres, Row, Transaction};
 
 use super::rows::{self, OWNER_COLUMNS, VIDEO_COLUMNS};
 use super::PostgresStore;
-use crate::sql::{encode_status, encode_tags, search_text};
+use crate::sql::{
+    encode_status, encode_tags, public_from_records, public_page, public_total, search_text,
+};
 
 /// Reads a video and locks its row until the transaction ends.
 async fn lock(tx: &mut Transaction<'_, Postgres>, id: VideoId) -> anyhow::Result<Option<Video>> {
@@ -121,58 +120,22 @@ impl VideoRepository for PostgresStore {
     }
 
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
-        let filters = |b: &mut QueryBuilder<'_, Postgres>| {
-            b.push(" FROM videos v JOIN users u ON u.id = v.owner_id WHERE v.status = 'processed' AND v.is_public");
-            if let Some(city) = &query.city {
-                b.push(" AND u.city_key = ")
-                    .push_bind(city.key().to_owned());
-            }
-            if let Some(q) = &query.search {
-                b.push(" AND strpos(v.search_text, ")
-                    .push_bind(q.to_lowercase())
-                    .push(") > 0");
-            }
-        };
-        let mut select = QueryBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {OWNER_COLUMNS}"));
-        filters(&mut select);
-        select.push(match query.sort {
-            PublicSort::Votes => " ORDER BY v.votes DESC, v.published_at DESC, v.id DESC",
-            PublicSort::Recent => " ORDER BY v.published_at DESC, v.id DESC",
-        });
-        select
-            .push(" LIMIT ")
-            .push_bind(query.page.limit() as i64)
-            .push(" OFFSET ")
-            .push_bind(query.page.offset() as i64);
-        let found = select
+        let found = public_page::<Postgres>(query, VIDEO_COLUMNS, OWNER_COLUMNS)
             .build()
             .fetch_all(&self.pool)
             .await
             .context("listing public videos")?;
-        let mut count = QueryBuilder::new("SELECT count(*)");
-        filters(&mut count);
-        let total: i64 = count
+        let total: i64 = public_total::<Postgres>(query)
             .build()
             .fetch_one(&self.pool)
             .await
             .context("counting public videos")?
             .try_get(0)?;
-        let items = found
+        let records = found
             .iter()
-            .map(|r| {
-                let video = rows::video(r)?.into_video()?;
-                let owner = rows::user_prefixed(r, "u_")?.into_user()?;
-                Ok(PublicVideo {
-                    video,
-                    player: PlayerSummary::from(&owner),
-                })
-            })
+            .map(|r| Ok((rows::video(r)?, rows::owner(r)?)))
             .collect::<anyhow::Result<_>>()?;
-        Ok(Page {
-            items,
-            total: total as u64,
-            request: query.page,
-        })
+        public_from_records(records, total, query)
     }
 
     async fn transition(

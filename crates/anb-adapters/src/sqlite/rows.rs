@@ -76,3 +76,8 @@ pub(super) fn user_prefixed(row: &SqliteRow, prefix: &str) -> anyhow::Result<Use
 pub(super) fn user(row: &SqliteRow) -> anyhow::Result<UserRecord> {
     user_prefixed(row, "")
 }
+
+/// A gallery row's owner.
+pub(super) fn owner(row: &SqliteRow) -> anyhow::Result<UserRecord> {
+    user_prefixed(row, "u_")
+}

@@ -1,14 +1,16 @@
 use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
-use anb_domain::{City, Country, Page, UserId, VideoId};
+use anb_domain::{Page, UserId, VideoId};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{Row, Sqlite};
 use uuid::Uuid;
 
 use super::rows::micros;
 use super::{begin_write, SqliteStore};
-use crate::sql::{is_unique_violation, ranking_scopes, total_scope};
+use crate::sql::{
+    is_unique_violation, ranking_scopes, rankings_from_rows, rankings_page, rankings_total,
+};
 
 #[async_trait]
 impl VoteRepository for SqliteStore {
@@ -112,70 +114,17 @@ impl VoteRepository for SqliteStore {
     }
 
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
-        let filters = |b: &mut QueryBuilder<'_, Sqlite>| {
-            b.push(" FROM users WHERE votes_received > 0");
-            if let Some(city) = &query.city {
-                b.push(" AND city_key = ").push_bind(city.key().to_owned());
-            }
-            if let Some(country) = &query.country {
-                b.push(" AND country_key = ")
-                    .push_bind(country.key().to_owned());
-            }
-        };
-        let mut select =
-            QueryBuilder::new("SELECT id, first_name, last_name, city, country, votes_received");
-        filters(&mut select);
-        select
-            .push(" ORDER BY votes_received DESC, last_vote_at, id LIMIT ")
-            .push_bind(query.page.limit() as i64)
-            .push(" OFFSET ")
-            .push_bind(query.page.offset() as i64);
-        let found = select
+        let found = rankings_page::<Sqlite>(query)
             .build()
             .fetch_all(&self.pool)
             .await
             .context("reading the rankings")?;
-        let total: i64 = match total_scope(query) {
-            Some(scope) => {
-                sqlx::query_scalar("SELECT players FROM ranked_players WHERE scope = ?1")
-                    .bind(scope)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context("reading the ranked players total")?
-                    .unwrap_or(0)
-            }
-            None => {
-                let mut count = QueryBuilder::new("SELECT count(*)");
-                filters(&mut count);
-                count
-                    .build()
-                    .fetch_one(&self.pool)
-                    .await
-                    .context("counting ranked players")?
-                    .try_get(0)?
-            }
-        };
-        let offset = query.page.offset();
-        let items = found
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let first: String = r.try_get("first_name")?;
-                let last: String = r.try_get("last_name")?;
-                Ok(RankingEntry {
-                    position: offset + i as u64 + 1,
-                    user_id: UserId::from_uuid(r.try_get("id")?),
-                    username: format!("{first} {last}"),
-                    city: City::parse(&r.try_get::<String, _>("city")?)?,
-                    country: Country::parse(&r.try_get::<String, _>("country")?)?,
-                    votes: r.try_get::<i64, _>("votes_received")? as u64,
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(Page {
-            items,
-            total: total as u64,
-            request: query.page,
-        })
+        let total: i64 = rankings_total::<Sqlite>(query)
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .context("counting ranked players")?
+            .try_get(0)?;
+        rankings_from_rows(&found, total, query)
     }
 }

@@ -464,6 +464,14 @@ pub async fn the_public_gallery_filters_by_city_and_search_and_sorts_by_votes_or
         .await
         .unwrap();
     assert_eq!((no_hit.total, no_hit.items.len()), (0, 0));
+    for wildcard in ["%", "_", "\\"] {
+        let literal = r
+            .videos
+            .list_public(&q(Some(city.as_str()), Some(wildcard), PublicSort::Votes))
+            .await
+            .unwrap();
+        assert_eq!(literal.total, 0, "{wildcard:?} is searched for literally");
+    }
 
     let paged = r
         .videos

@@ -1,0 +1,170 @@
+use anb_domain::user::User;
+use anb_domain::{
+    BlobKey, City, Country, Description, Email, PasswordHash, PersonName, Tags, UserId, Video,
+    VideoId, VideoStatus, VideoTitle,
+};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A `users` row, decoded by each adapter into plain values.
+pub(crate) struct UserRecord {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub city: String,
+    pub country: String,
+    pub created_at: DateTime<Utc>,
+    pub votes_received: i64,
+}
+
+impl UserRecord {
+    pub fn into_user(self) -> anyhow::Result<User> {
+        Ok(User {
+            id: UserId::from_uuid(self.id),
+            first_name: PersonName::parse("first_name", &self.first_name)?,
+            last_name: PersonName::parse("last_name", &self.last_name)?,
+            email: Email::parse(&self.email)?,
+            password_hash: PasswordHash::from_phc(self.password_hash),
+            city: City::parse(&self.city)?,
+            country: Country::parse(&self.country)?,
+            created_at: self.created_at,
+            votes_received: u64::try_from(self.votes_received).context("negative vote counter")?,
+        })
+    }
+}
+
+/// A `videos` row, decoded by each adapter into plain values.
+pub(crate) struct VideoRecord {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub tags: String,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    pub is_public: bool,
+    pub size_bytes: i64,
+    pub original_key: String,
+    pub processed_key: Option<String>,
+    pub thumbnail_key: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub uploaded_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub votes: i64,
+}
+
+impl VideoRecord {
+    pub fn into_video(self) -> anyhow::Result<Video> {
+        let key = |k: String| BlobKey::new(k).context("stored blob key");
+        Ok(Video {
+            id: VideoId::from_uuid(self.id),
+            owner_id: UserId::from_uuid(self.owner_id),
+            title: VideoTitle::new(&self.title)?,
+            description: self
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()?
+                .flatten(),
+            tags: decode_tags(&self.tags)?,
+            status: decode_status(&self.status, self.failure_reason)?,
+            is_public: self.is_public,
+            size_bytes: u64::try_from(self.size_bytes).context("negative size")?,
+            original: key(self.original_key)?,
+            processed: self.processed_key.map(key).transpose()?,
+            thumbnail: self.thumbnail_key.map(key).transpose()?,
+            duration_seconds: self.duration_seconds,
+            uploaded_at: self.uploaded_at,
+            processed_at: self.processed_at,
+            published_at: self.published_at,
+            votes: u64::try_from(self.votes).context("negative vote counter")?,
+        })
+    }
+}
+
+/// The `status` column and the `failure_reason` column of a status.
+pub(crate) fn encode_status(status: &VideoStatus) -> (&'static str, Option<&str>) {
+    (status.as_str(), status.failure_reason())
+}
+
+fn decode_status(status: &str, reason: Option<String>) -> anyhow::Result<VideoStatus> {
+    Ok(match status {
+        "uploaded" => VideoStatus::Uploaded,
+        "processing" => VideoStatus::Processing,
+        "processed" => VideoStatus::Processed,
+        "failed" => VideoStatus::Failed {
+            reason: reason.unwrap_or_default(),
+        },
+        other => anyhow::bail!("unknown video status {other:?}"),
+    })
+}
+
+/// Tags as a JSON array.
+pub(crate) fn encode_tags(tags: &Tags) -> String {
+    serde_json::to_string(tags.as_slice()).expect("strings always serialise")
+}
+
+fn decode_tags(json: &str) -> anyhow::Result<Tags> {
+    let items: Vec<String> = serde_json::from_str(json).context("stored tags")?;
+    Ok(Tags::from_items(items.iter().map(String::as_str))?)
+}
+
+/// What the gallery's `q` searches: title and tags, lower-cased (Unicode-aware, in Rust, so
+/// both databases compare the same way), one per line.
+pub(crate) fn search_text(video: &Video) -> String {
+    std::iter::once(video.title.as_str())
+        .chain(video.tags.as_slice().iter().map(String::as_str))
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The `ranked_players` scopes a player with votes counts in.
+pub(crate) fn ranking_scopes(city_key: &str, country_key: &str) -> [String; 3] {
+    [
+        "all".to_owned(),
+        format!("city:{city_key}"),
+        format!("country:{country_key}"),
+    ]
+}
+
+/// The `ranked_players` scope holding a rankings query's total, or `None` when the filters
+/// combine city and country (then the total is counted).
+pub(crate) fn total_scope(query: &anb_domain::RankingQuery) -> Option<String> {
+    match (&query.city, &query.country) {
+        (None, None) => Some("all".to_owned()),
+        (Some(city), None) => Some(format!("city:{}", city.key())),
+        (None, Some(country)) => Some(format!("country:{}", country.key())),
+        (Some(_), Some(_)) => None,
+    }
+}
+
+/// Recomputes every vote counter from the vote rows, then the rankings' totals: the repair for
+/// counters changed by hand or by a bulk import. Set-based (one aggregate per table, no
+/// per-row subqueries); run inside one write transaction. The same SQL serves PostgreSQL and
+/// SQLite (3.33+ for `UPDATE … FROM`).
+pub(crate) const RECOUNT_VOTES: [&str; 6] = [
+    "UPDATE videos SET votes = 0",
+    "UPDATE videos SET votes = c.n \
+       FROM (SELECT video_id, count(*) AS n FROM votes GROUP BY video_id) AS c \
+       WHERE c.video_id = videos.id",
+    "UPDATE users SET votes_received = 0, last_vote_at = NULL",
+    "UPDATE users SET votes_received = c.n, last_vote_at = c.last \
+       FROM (SELECT videos.owner_id, count(*) AS n, max(votes.cast_at) AS last \
+             FROM votes JOIN videos ON videos.id = votes.video_id GROUP BY videos.owner_id) AS c \
+       WHERE c.owner_id = users.id",
+    "DELETE FROM ranked_players",
+    "INSERT INTO ranked_players (scope, players) \
+       SELECT 'all', count(*) FROM users WHERE votes_received > 0 \
+       UNION ALL SELECT 'city:' || city_key, count(*) FROM users WHERE votes_received > 0 GROUP BY city_key \
+       UNION ALL SELECT 'country:' || country_key, count(*) FROM users WHERE votes_received > 0 GROUP BY country_key",
+];
