@@ -142,8 +142,8 @@ async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) {
     sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
 }
 
-async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
-    let mut tx = pool.begin().await.unwrap();
+async fn seed_sqlite(db: &anb::adapters::sqlite::SqliteDatabase, seed: &Seed) {
+    let mut tx = db.writer().begin().await.unwrap();
     // SQLite allows 32,766 bound values per statement.
     for chunk in (0..seed.users.len()).collect::<Vec<_>>().chunks(1_000) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -201,8 +201,8 @@ async fn seed_sqlite(pool: &sqlx::SqlitePool, seed: &Seed) {
         q.build().execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
-    anb::adapters::sqlite::recount_votes(pool).await.unwrap();
-    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    anb::adapters::sqlite::recount_votes(db).await.unwrap();
+    sqlx::query("ANALYZE").execute(db.writer()).await.unwrap();
 }
 
 /// Fresh voters (not in the seed), so every measured vote is a new, valid pair.
@@ -226,6 +226,15 @@ async fn fresh_voters(users: &dyn UserRepository, n: usize) -> Vec<UserId> {
         out.push(user.id);
     }
     out
+}
+
+/// The next never-cast (fresh voter, video) pair; consecutive pairs hit different videos, so
+/// concurrent votes do not queue on one row.
+fn fresh_pair(counter: &AtomicU64, voters: &[UserId], seed: &Seed) -> (UserId, anb::VideoId) {
+    let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
+    let video = seed.videos[(i * 7_919) % seed.videos.len()];
+    let voter = voters[(i / seed.videos.len()) % voters.len()];
+    (voter, anb::VideoId::from_uuid(video))
 }
 
 struct Backend {
@@ -269,14 +278,8 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &Back
     group.throughput(Throughput::Elements(1));
     group.bench_function("sequential", |b| {
         b.to_async(rt).iter(|| async {
-            let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
-            let voter = voters[i % voters.len()];
-            let video = seed.videos[(i / voters.len()) % seed.videos.len()];
-            backend
-                .votes
-                .cast(voter, anb::VideoId::from_uuid(video), Utc::now())
-                .await
-                .unwrap();
+            let (voter, video) = fresh_pair(&counter, &voters, seed);
+            backend.votes.cast(voter, video, Utc::now()).await.unwrap();
         })
     });
     // Sixteen votes in flight at once (different voters, different videos): what a busy
@@ -285,12 +288,8 @@ fn bench_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &Back
     group.bench_function("concurrent_16", |b| {
         b.to_async(rt).iter(|| async {
             let casts = (0..16).map(|_| {
-                let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
-                let voter = voters[i % voters.len()];
-                let video = seed.videos[(i / voters.len()) % seed.videos.len()];
-                backend
-                    .votes
-                    .cast(voter, anb::VideoId::from_uuid(video), Utc::now())
+                let (voter, video) = fresh_pair(&counter, &voters, seed);
+                backend.votes.cast(voter, video, Utc::now())
             });
             for cast in futures::future::join_all(casts).await {
                 cast.unwrap();
@@ -318,17 +317,17 @@ fn votes_rankings(c: &mut Criterion) {
     // SQLite, in a file.
     let dir = std::env::temp_dir().join(format!("anb-bench-{}", Uuid::new_v4().simple()));
     let sqlite = rt.block_on(async {
-        let pool = anb::adapters::sqlite::connect(
+        let db = anb::adapters::sqlite::connect(
             &format!("sqlite://{}", dir.join("bench.db").display()),
             8,
         )
         .await
         .unwrap();
-        anb::adapters::sqlite::migrate(&pool).await.unwrap();
+        anb::adapters::sqlite::migrate(&db).await.unwrap();
         let t = Instant::now();
-        seed_sqlite(&pool, &seed).await;
+        seed_sqlite(&db, &seed).await;
         eprintln!("sqlite: seeded in {:.1?}", t.elapsed());
-        Arc::new(SqliteStore::new(pool))
+        Arc::new(SqliteStore::new(db))
     });
     bench_backend(
         c,

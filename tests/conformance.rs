@@ -197,11 +197,11 @@ mod postgres {
 mod sqlite {
     use super::*;
     use anb_adapters::sqlite::{SqliteQueue, SqliteStore};
-    use anb_adapters::testkit::{services::sqlite_pool, unique};
+    use anb_adapters::testkit::{services::sqlite_database, unique};
     use anb_domain::ports::JobQueue;
 
     async fn repositories() -> Repositories {
-        let store = Arc::new(SqliteStore::new(sqlite_pool().await));
+        let store = Arc::new(SqliteStore::new(sqlite_database().await));
         Repositories {
             users: store.clone(),
             videos: store.clone(),
@@ -210,7 +210,7 @@ mod sqlite {
     }
 
     async fn queue() -> Arc<dyn JobQueue> {
-        Arc::new(SqliteQueue::new(sqlite_pool().await, unique("queue")))
+        Arc::new(SqliteQueue::new(sqlite_database().await, unique("queue")))
     }
 
     anb_adapters::repository_conformance!(repositories());
@@ -218,15 +218,15 @@ mod sqlite {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn recounting_votes_repairs_every_counter() {
-        let pool = sqlite_pool().await;
-        let store = Arc::new(SqliteStore::new(pool.clone()));
+        let db = sqlite_database().await;
+        let store = Arc::new(SqliteStore::new(db.clone()));
         let repos = Repositories {
             users: store.clone(),
             videos: store.clone(),
             votes: store,
         };
         let corrupt = |city_key: String| {
-            let pool = pool.clone();
+            let pool = db.writer().clone();
             async move {
                 for sql in [
                     "UPDATE videos SET votes = votes + 7 WHERE owner_id IN \
@@ -242,7 +242,7 @@ mod sqlite {
                 }
             }
         };
-        let recount = async { anb_adapters::sqlite::recount_votes(&pool).await.unwrap() };
+        let recount = async { anb_adapters::sqlite::recount_votes(&db).await.unwrap() };
         super::recount_restores_the_counters(repos, corrupt, recount).await;
     }
 
@@ -256,9 +256,9 @@ mod sqlite {
         let dir = std::env::temp_dir().join(unique("anb-test-restart"));
         let url = format!("sqlite://{}", dir.join("anb.db").display());
         let open = || async {
-            let pool = anb_adapters::sqlite::connect(&url, 2).await.unwrap();
-            anb_adapters::sqlite::migrate(&pool).await.unwrap();
-            pool
+            let db = anb_adapters::sqlite::connect(&url, 2).await.unwrap();
+            anb_adapters::sqlite::migrate(&db).await.unwrap();
+            db
         };
         let (queued, leased) = (
             JobPayload::ProcessVideo {
@@ -268,8 +268,8 @@ mod sqlite {
                 video_id: VideoId::new(),
             },
         );
-        let pool = open().await;
-        let before = SqliteQueue::new(pool.clone(), "jobs");
+        let db = open().await;
+        let before = SqliteQueue::new(db.clone(), "jobs");
         before.enqueue(&leased, Duration::ZERO).await.unwrap();
         before.enqueue(&queued, Duration::ZERO).await.unwrap();
         let held = before
@@ -278,7 +278,7 @@ mod sqlite {
             .unwrap()
             .unwrap();
         assert_eq!(held.payload, leased);
-        pool.close().await;
+        db.close().await;
 
         let after = SqliteQueue::new(open().await, "jobs");
         assert_eq!(

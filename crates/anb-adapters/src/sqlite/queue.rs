@@ -6,25 +6,25 @@ use anb_domain::{JobId, JobPayload, LeaseToken, LeasedJob, QueueDepth};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 
 use super::rows::micros;
+use super::SqliteDatabase;
 
 /// The durable job queue in SQLite's `jobs` table (`db://` on the embedded default). Each
 /// operation is one statement, atomic under SQLite's single writer; jobs survive restarts.
 #[derive(Clone)]
 pub struct SqliteQueue {
-    pool: SqlitePool,
+    db: SqliteDatabase,
     queue: String,
     clock: Arc<dyn Clock>,
 }
 
 impl SqliteQueue {
-    /// The queue called `queue` in the database behind `pool`, on the system clock.
-    pub fn new(pool: SqlitePool, queue: impl Into<String>) -> Self {
+    /// The queue called `queue` in `db`, on the system clock.
+    pub fn new(db: SqliteDatabase, queue: impl Into<String>) -> Self {
         Self {
-            pool,
+            db,
             queue: queue.into(),
             clock: Arc::new(SystemClock),
         }
@@ -57,7 +57,7 @@ impl JobQueue for SqliteQueue {
         .bind(payload.to_json())
         .bind(self.now_plus(delay))
         .bind(self.now_plus(Duration::ZERO))
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await
         .context("enqueueing a job")?;
         Ok(id)
@@ -76,7 +76,7 @@ impl JobQueue for SqliteQueue {
         .bind(self.now_plus(lease_for))
         .bind(&self.queue)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.writer())
         .await
         .context("leasing a job")?;
         let Some(row) = row else { return Ok(None) };
@@ -106,7 +106,7 @@ impl JobQueue for SqliteQueue {
         .bind(&self.queue)
         .bind(lease.as_uuid())
         .bind(self.now_plus(Duration::ZERO))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.db.writer())
         .await
         .context("extending a lease")?;
         let until = until.ok_or(QueueError::LeaseLost)?;
@@ -120,7 +120,7 @@ impl JobQueue for SqliteQueue {
         .bind(job.as_uuid())
         .bind(&self.queue)
         .bind(lease.as_uuid())
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
         lost_or(done, "acknowledging a job")
@@ -140,7 +140,7 @@ impl JobQueue for SqliteQueue {
         .bind(job.as_uuid())
         .bind(&self.queue)
         .bind(lease.as_uuid())
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
         lost_or(done, "scheduling a retry")
@@ -155,7 +155,7 @@ impl JobQueue for SqliteQueue {
         .bind(job.as_uuid())
         .bind(&self.queue)
         .bind(lease.as_uuid())
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
         lost_or(done, "failing a job")
@@ -172,7 +172,7 @@ impl JobQueue for SqliteQueue {
         )
         .bind(self.now_plus(Duration::ZERO))
         .bind(&self.queue)
-        .fetch_one(&self.pool)
+        .fetch_one(self.db.reader())
         .await
         .context("measuring the queue")?;
         let n = |i: usize| -> Result<u64, QueueError> {

@@ -25,7 +25,7 @@ impl UserRepository for SqliteStore {
         .bind(user.country.as_str())
         .bind(user.country.key())
         .bind(micros(user.created_at))
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await;
         match inserted {
             Ok(_) => Ok(user.into_user()),
@@ -38,7 +38,7 @@ impl UserRepository for SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
         let row = sqlx::query(&sql)
             .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await
             .context("reading a user")?;
         row.map(|r| rows::user(&r)?.into_user()).transpose()
@@ -49,7 +49,7 @@ impl UserRepository for SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ?");
         let row = sqlx::query(&sql)
             .bind(email.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await
             .context("finding a user by email")?;
         row.map(|r| rows::user(&r)?.into_user()).transpose()

@@ -74,7 +74,7 @@ impl VideoRepository for SqliteStore {
         .bind(video.processed_at.map(micros))
         .bind(video.published_at.map(micros))
         .bind(i64::try_from(video.votes).context("votes")?)
-        .execute(&self.pool)
+        .execute(self.db.writer())
         .await
         .context("inserting a video")?;
         Ok(())
@@ -84,7 +84,7 @@ impl VideoRepository for SqliteStore {
         let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = ?");
         let row = sqlx::query(&sql)
             .bind(id.as_uuid())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db.reader())
             .await
             .context("reading a video")?;
         row.map(|r| rows::video(&r)?.into_video()).transpose()
@@ -99,12 +99,12 @@ impl VideoRepository for SqliteStore {
             .bind(owner.as_uuid())
             .bind(page.limit() as i64)
             .bind(page.offset() as i64)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.reader())
             .await
             .context("listing a player's videos")?;
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM videos WHERE owner_id = ?")
             .bind(owner.as_uuid())
-            .fetch_one(&self.pool)
+            .fetch_one(self.db.reader())
             .await
             .context("counting a player's videos")?;
         let items = found
@@ -121,12 +121,12 @@ impl VideoRepository for SqliteStore {
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
         let found = public_page::<Sqlite>(query, VIDEO_COLUMNS, OWNER_COLUMNS)
             .build()
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.reader())
             .await
             .context("listing public videos")?;
         let total: i64 = public_total::<Sqlite>(query)
             .build()
-            .fetch_one(&self.pool)
+            .fetch_one(self.db.reader())
             .await
             .context("counting public videos")?
             .try_get(0)?;
@@ -143,7 +143,7 @@ impl VideoRepository for SqliteStore {
         change: &StatusChange,
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.db).await?;
         let video = read(&mut tx, id).await?.ok_or(TransitionError::NotFound)?;
         let next = video
             .apply(change, at)
@@ -159,7 +159,7 @@ impl VideoRepository for SqliteStore {
         public: bool,
         at: DateTime<Utc>,
     ) -> Result<Video, VisibilityError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.db).await?;
         let video = read(&mut tx, id).await?.ok_or(VisibilityError::NotFound)?;
         let next = video
             .with_visibility(public, at)
@@ -172,7 +172,7 @@ impl VideoRepository for SqliteStore {
     }
 
     async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.db).await?;
         let video = read(&mut tx, id)
             .await?
             .ok_or(DeleteVideoRecordError::NotFound)?;

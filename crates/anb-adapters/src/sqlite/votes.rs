@@ -20,7 +20,7 @@ impl VoteRepository for SqliteStore {
         video: VideoId,
         at: DateTime<Utc>,
     ) -> Result<u64, CastVoteError> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.db).await?;
         let bumped = sqlx::query(
             "UPDATE videos SET votes = votes + 1 WHERE id = ? AND owner_id <> ? \
              AND status = 'processed' AND is_public = 1 RETURNING votes, owner_id",
@@ -99,7 +99,7 @@ impl VoteRepository for SqliteStore {
         )
         .bind(voter.as_uuid())
         .bind(video.as_uuid())
-        .fetch_one(&self.pool)
+        .fetch_one(self.db.reader())
         .await
         .context("looking up a vote")?)
     }
@@ -107,7 +107,7 @@ impl VoteRepository for SqliteStore {
     async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM votes WHERE video_id = ?")
             .bind(video.as_uuid())
-            .fetch_one(&self.pool)
+            .fetch_one(self.db.reader())
             .await
             .context("counting votes")?;
         Ok(n as u64)
@@ -116,12 +116,12 @@ impl VoteRepository for SqliteStore {
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
         let found = rankings_page::<Sqlite>(query)
             .build()
-            .fetch_all(&self.pool)
+            .fetch_all(self.db.reader())
             .await
             .context("reading the rankings")?;
         let total: i64 = rankings_total::<Sqlite>(query)
             .build()
-            .fetch_one(&self.pool)
+            .fetch_one(self.db.reader())
             .await
             .context("counting ranked players")?
             .try_get(0)?;

@@ -206,7 +206,7 @@ pub async fn postgres_pool() -> sqlx::PgPool {
 /// # Panics
 /// When the file cannot be created.
 #[cfg(feature = "sqlite")]
-pub async fn sqlite_pool() -> sqlx::SqlitePool {
+pub async fn sqlite_database() -> crate::sqlite::SqliteDatabase {
     use std::sync::OnceLock;
 
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -214,13 +214,13 @@ pub async fn sqlite_pool() -> sqlx::SqlitePool {
         make_temp_dir().expect("creating a temporary directory for SQLite test databases")
     });
     let file = dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()));
-    let pool = crate::sqlite::connect(&format!("sqlite://{}", file.display()), 8)
+    let db = crate::sqlite::connect(&format!("sqlite://{}", file.display()), 8)
         .await
         .expect("opening a SQLite test database");
-    crate::sqlite::migrate(&pool)
+    crate::sqlite::migrate(&db)
         .await
         .expect("migrating a SQLite test database");
-    pool
+    db
 }
 
 #[cfg(feature = "sqlite")]

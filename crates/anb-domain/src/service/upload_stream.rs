@@ -14,8 +14,8 @@ const CHANNEL_DEPTH: usize = 4;
 /// How pumping the upload ended.
 #[derive(Debug)]
 pub(crate) enum PumpEnd {
-    /// The whole body went through; this many bytes.
-    Complete(u64),
+    /// The whole body went through.
+    Complete,
     /// The body passed `limit` bytes and was cut off.
     TooLarge,
     /// The body itself failed (client went away, broken multipart).
@@ -62,7 +62,7 @@ pub(crate) fn tee_with_limit(
                 return PumpEnd::StoreGone;
             }
         }
-        PumpEnd::Complete(total)
+        PumpEnd::Complete
     };
     (pump, Box::pin(store_rx), Box::pin(probe_rx))
 }
@@ -92,7 +92,7 @@ mod tests {
         let chunks: Vec<_> = (0..50u8).map(|i| Ok(Bytes::from(vec![i; 1000]))).collect();
         let (pump, a, b) = tee_with_limit(body(chunks), 50_000);
         let (end, (a, af), (b, bf)) = futures::join!(pump, collect(a), collect(b));
-        assert!(matches!(end, PumpEnd::Complete(50_000)));
+        assert!(matches!(end, PumpEnd::Complete));
         assert_eq!(a, b);
         assert_eq!(a.len(), 50_000);
         assert!(!af && !bf);
@@ -115,7 +115,7 @@ mod tests {
         let (pump, a, b) = tee_with_limit(body(chunks), 10_000);
         drop(b);
         let (end, (a, _)) = futures::join!(pump, collect(a));
-        assert!(matches!(end, PumpEnd::Complete(1000)));
+        assert!(matches!(end, PumpEnd::Complete));
         assert_eq!(a.len(), 1000);
     }
 }

@@ -102,42 +102,34 @@ impl Showcase {
             self.ports.transcoder.probe(MediaInput::Stream(to_probe)),
         );
 
-        let refusal = match (pumped, stored) {
-            (PumpEnd::TooLarge, _) => Some(UploadVideoError::FileTooLarge { limit_bytes: limit }),
-            (PumpEnd::SourceFailed(e), _) => Some(UploadVideoError::Interrupted(e)),
-            (_, Err(e)) => Some(UploadVideoError::Unexpected(
+        let checked = match (pumped, stored) {
+            (PumpEnd::TooLarge, _) => Err(UploadVideoError::FileTooLarge { limit_bytes: limit }),
+            (PumpEnd::SourceFailed(e), _) => Err(UploadVideoError::Interrupted(e)),
+            (_, Err(e)) => Err(UploadVideoError::Unexpected(
                 anyhow::Error::new(e).context("storing the upload"),
             )),
-            (PumpEnd::StoreGone, Ok(_)) => Some(UploadVideoError::Unexpected(anyhow::anyhow!(
+            (PumpEnd::StoreGone, Ok(_)) => Err(UploadVideoError::Unexpected(anyhow::anyhow!(
                 "the blob store stopped reading the upload"
             ))),
-            (PumpEnd::Complete(0), Ok(_)) => {
-                Some(UploadVideoError::InvalidFile("the file is empty".into()))
+            (PumpEnd::Complete, Ok(0)) => {
+                Err(UploadVideoError::InvalidFile("the file is empty".into()))
             }
-            (PumpEnd::Complete(_), Ok(_)) => match probed {
+            (PumpEnd::Complete, Ok(size)) => match probed {
                 Ok(info) => info
                     .check_uploadable()
-                    .err()
-                    .map(UploadVideoError::InvalidFile),
-                Err(TranscodeError::BadMedia(reason)) => {
-                    Some(UploadVideoError::InvalidFile(reason))
-                }
-                Err(e) => Some(UploadVideoError::Unexpected(
+                    .map(|()| size)
+                    .map_err(UploadVideoError::InvalidFile),
+                Err(TranscodeError::BadMedia(reason)) => Err(UploadVideoError::InvalidFile(reason)),
+                Err(e) => Err(UploadVideoError::Unexpected(
                     anyhow::Error::new(e).context("probing the upload"),
                 )),
             },
         };
-        if let Some(refusal) = refusal {
-            self.discard_blob(&key).await;
-            return Err(refusal);
-        }
-        let size_bytes = match self.ports.blobs.head(&key).await {
-            Ok(meta) => meta.size,
-            Err(e) => {
+        let size_bytes = match checked {
+            Ok(size) => size,
+            Err(refusal) => {
                 self.discard_blob(&key).await;
-                return Err(anyhow::Error::new(e)
-                    .context("reading the stored upload")
-                    .into());
+                return Err(refusal);
             }
         };
 
