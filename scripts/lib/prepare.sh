@@ -21,11 +21,19 @@ need_rust() {
   fi
 }
 
-# System packages the build needs (C toolchain, pkg-config).
+# System packages the build needs: a C toolchain, pkg-config, and FFmpeg 5's development
+# libraries with libclang (ffmpeg-next generates its bindings with bindgen), plus the ffmpeg
+# CLI the media tests generate their inputs with.
 need_system_packages() {
   local missing=()
   command -v cc >/dev/null 2>&1 || missing+=(build-essential)
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+  local lib
+  for lib in libavcodec libavformat libavfilter libavdevice libavutil libswscale libswresample; do
+    pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib-dev")
+  done
+  ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(clang libclang-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing ${missing[*]}"
     apt_install "${missing[@]}"

@@ -6,6 +6,7 @@
 //! |-----------|--------------|------------|
 //! | `memory`  | [`memory`]   | every repository, the job queue, the blob store (in process) |
 //! | `blob`    | [`blob`]     | `BlobStore` on `object_store` |
+//! | `ffmpeg`  | `ffmpeg`     | media probing (processing not built yet) |
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
 //! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases) |
@@ -18,6 +19,8 @@
 pub mod argon2;
 #[cfg(feature = "blob")]
 pub mod blob;
+#[cfg(feature = "ffmpeg")]
+pub mod ffmpeg;
 #[cfg(feature = "jwt")]
 pub mod jwt;
 #[cfg(feature = "memory")]
