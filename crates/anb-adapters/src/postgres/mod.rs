@@ -56,9 +56,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
 /// Database faults (nothing is changed then).
 pub async fn recount_votes(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await.context("starting the recount")?;
-    // In the order a vote takes them (video, vote, player, totals), so a vote in flight finishes
-    // first instead of deadlocking with the recount.
-    sqlx::query("LOCK TABLE videos, votes, users, ranked_players IN SHARE ROW EXCLUSIVE MODE")
+    // EXCLUSIVE: plain reads go on, every writer waits, including `SELECT … FOR UPDATE`, whose
+    // ROW SHARE a weaker mode would let in (and then deadlock on the row the recount updates).
+    // In the order every transaction takes them (video, vote, player, totals).
+    sqlx::query("LOCK TABLE videos, votes, users, ranked_players IN EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await
         .context("locking the vote tables")?;
