@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
+use crate::sql::lease_outcome;
+
 /// The durable job queue in PostgreSQL's `jobs` table (`db://`). Workers claim jobs with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent consumers never block on or share a job; times come
 /// from the database's clock, so every worker agrees on lease expiry. Several named queues can
@@ -31,14 +33,6 @@ impl PostgresQueue {
 /// Milliseconds in a duration, for `make_interval`.
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn lost_or(result: Result<u64, sqlx::Error>, doing: &'static str) -> Result<(), QueueError> {
-    match result {
-        Ok(0) => Err(QueueError::LeaseLost),
-        Ok(_) => Ok(()),
-        Err(e) => Err(QueueError::Unexpected(anyhow::Error::new(e).context(doing))),
-    }
 }
 
 #[async_trait]
@@ -116,7 +110,7 @@ impl JobQueue for PostgresQueue {
         .execute(&self.pool)
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "acknowledging a job")
+        lease_outcome(done, "acknowledging a job")
     }
 
     async fn retry(
@@ -137,7 +131,7 @@ impl JobQueue for PostgresQueue {
         .execute(&self.pool)
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "scheduling a retry")
+        lease_outcome(done, "scheduling a retry")
     }
 
     async fn fail(&self, job: JobId, lease: LeaseToken, reason: &str) -> Result<(), QueueError> {
@@ -152,7 +146,7 @@ impl JobQueue for PostgresQueue {
         .execute(&self.pool)
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "failing a job")
+        lease_outcome(done, "failing a job")
     }
 
     async fn depth(&self) -> Result<QueueDepth, QueueError> {

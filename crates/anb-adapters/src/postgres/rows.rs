@@ -5,21 +5,6 @@ use sqlx::Row;
 
 use crate::sql::{UserRecord, VideoRecord};
 
-/// Columns read for a [`VideoRecord`], in `SELECT` form.
-pub(super) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description, v.tags, \
-     v.status, v.failure_reason, v.is_public, v.size_bytes, v.original_key, v.processed_key, \
-     v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.processed_at, v.published_at, v.votes";
-
-/// Columns read for a [`UserRecord`], in `SELECT` form.
-pub(super) const USER_COLUMNS: &str = "u.id, u.first_name, u.last_name, u.email, \
-     u.password_hash, u.city, u.country, u.created_at, u.votes_received";
-
-/// The video owner's columns in a join, prefixed `u_` (read with [`user_prefixed`]).
-pub(super) const OWNER_COLUMNS: &str = "u.id AS u_id, u.first_name AS u_first_name, \
-     u.last_name AS u_last_name, u.email AS u_email, u.password_hash AS u_password_hash, \
-     u.city AS u_city, u.country AS u_country, u.created_at AS u_created_at, \
-     u.votes_received AS u_votes_received";
-
 pub(super) fn video(row: &PgRow) -> anyhow::Result<VideoRecord> {
     Ok(VideoRecord {
         id: row.try_get("id")?,

@@ -4,9 +4,10 @@ use anb_domain::{Email, UserId};
 use anyhow::Context as _;
 use async_trait::async_trait;
 
-use super::rows::{self, USER_COLUMNS};
+use super::rows;
 use super::PostgresStore;
 use crate::sql::is_unique_violation;
+use crate::sql::USER_COLUMNS;
 
 #[async_trait]
 impl UserRepository for PostgresStore {

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Row, Transaction};
 
-use super::rows::{self, OWNER_COLUMNS, VIDEO_COLUMNS};
+use super::rows;
 use super::PostgresStore;
+use crate::sql::VIDEO_COLUMNS;
 use crate::sql::{
     encode_status, encode_tags, public_from_records, public_page, public_total, search_text,
 };
@@ -120,7 +121,7 @@ impl VideoRepository for PostgresStore {
     }
 
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
-        let found = public_page::<Postgres>(query, VIDEO_COLUMNS, OWNER_COLUMNS)
+        let found = public_page::<Postgres>(query)
             .build()
             .fetch_all(&self.pool)
             .await

@@ -6,7 +6,7 @@ use anb_domain::{City, Country, Page, PublicSort, PublicVideo, UserId};
 use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 use uuid::Uuid;
 
-use super::records::{total_scope, UserRecord, VideoRecord};
+use super::records::{total_scope, UserRecord, VideoRecord, OWNER_COLUMNS, VIDEO_COLUMNS};
 
 /// Appends the rankings' filters. They are appended only when present, so each shape gets its
 /// own plan and index.
@@ -133,19 +133,15 @@ where
     }
 }
 
-/// The gallery page's query: published videos and their owners, filtered, sorted, paged.
-/// `video_columns` and `owner_columns` are the dialect's `SELECT` lists (aliases `v`, `u`).
-pub(crate) fn public_page<'a, DB>(
-    query: &PublicVideoQuery,
-    video_columns: &str,
-    owner_columns: &str,
-) -> QueryBuilder<'a, DB>
+/// The gallery page's query: published videos and their owners (columns [`VIDEO_COLUMNS`] and
+/// [`OWNER_COLUMNS`]), filtered, sorted, paged.
+pub(crate) fn public_page<'a, DB>(query: &PublicVideoQuery) -> QueryBuilder<'a, DB>
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let mut select = QueryBuilder::new(format!("SELECT {video_columns}, {owner_columns}"));
+    let mut select = QueryBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {OWNER_COLUMNS}"));
     public_filters(&mut select, query);
     select.push(match query.sort {
         PublicSort::Votes => " ORDER BY v.votes DESC, v.published_at DESC, v.id DESC",

@@ -7,6 +7,22 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+// The column lists are the same in both dialects; only the decoding of some types differs.
+/// Columns read for a [`VideoRecord`], in `SELECT` form.
+pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description, v.tags, \
+     v.status, v.failure_reason, v.is_public, v.size_bytes, v.original_key, v.processed_key, \
+     v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.processed_at, v.published_at, v.votes";
+
+/// Columns read for a [`UserRecord`], in `SELECT` form.
+pub(crate) const USER_COLUMNS: &str = "u.id, u.first_name, u.last_name, u.email, \
+     u.password_hash, u.city, u.country, u.created_at, u.votes_received";
+
+/// The video owner's columns in a join, prefixed `u_` (the adapters' `rows::owner` reads them).
+pub(crate) const OWNER_COLUMNS: &str = "u.id AS u_id, u.first_name AS u_first_name, \
+     u.last_name AS u_last_name, u.email AS u_email, u.password_hash AS u_password_hash, \
+     u.city AS u_city, u.country AS u_country, u.created_at AS u_created_at, \
+     u.votes_received AS u_votes_received";
+
 /// A `users` row, decoded by each adapter into plain values.
 pub(crate) struct UserRecord {
     pub id: Uuid,
@@ -168,3 +184,16 @@ pub(crate) const RECOUNT_VOTES: [&str; 6] = [
        UNION ALL SELECT 'city:' || city_key, count(*) FROM users WHERE votes_received > 0 GROUP BY city_key \
        UNION ALL SELECT 'country:' || country_key, count(*) FROM users WHERE votes_received > 0 GROUP BY country_key",
 ];
+
+/// A lease-guarded write's outcome: no row changed means the lease was lost.
+pub(crate) fn lease_outcome(
+    result: Result<u64, sqlx::Error>,
+    doing: &'static str,
+) -> Result<(), anb_domain::ports::QueueError> {
+    use anb_domain::ports::QueueError;
+    match result {
+        Ok(0) => Err(QueueError::LeaseLost),
+        Ok(_) => Ok(()),
+        Err(e) => Err(QueueError::Unexpected(anyhow::Error::new(e).context(doing))),
+    }
+}

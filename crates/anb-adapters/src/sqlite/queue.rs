@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use super::rows::micros;
 use super::SqliteDatabase;
+use crate::sql::lease_outcome;
 
 /// The durable job queue in SQLite's `jobs` table (`db://` on the embedded default). Each
 /// operation is one statement, atomic under SQLite's single writer; jobs survive restarts.
@@ -33,14 +34,6 @@ impl SqliteQueue {
     fn now_plus(&self, d: Duration) -> i64 {
         let now = micros(self.clock.now());
         now.saturating_add(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-    }
-}
-
-fn lost_or(result: Result<u64, sqlx::Error>, doing: &'static str) -> Result<(), QueueError> {
-    match result {
-        Ok(0) => Err(QueueError::LeaseLost),
-        Ok(_) => Ok(()),
-        Err(e) => Err(QueueError::Unexpected(anyhow::Error::new(e).context(doing))),
     }
 }
 
@@ -123,7 +116,7 @@ impl JobQueue for SqliteQueue {
         .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "acknowledging a job")
+        lease_outcome(done, "acknowledging a job")
     }
 
     async fn retry(
@@ -143,7 +136,7 @@ impl JobQueue for SqliteQueue {
         .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "scheduling a retry")
+        lease_outcome(done, "scheduling a retry")
     }
 
     async fn fail(&self, job: JobId, lease: LeaseToken, reason: &str) -> Result<(), QueueError> {
@@ -158,7 +151,7 @@ impl JobQueue for SqliteQueue {
         .execute(self.db.writer())
         .await
         .map(|r| r.rows_affected());
-        lost_or(done, "failing a job")
+        lease_outcome(done, "failing a job")
     }
 
     async fn depth(&self) -> Result<QueueDepth, QueueError> {

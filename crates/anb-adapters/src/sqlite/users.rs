@@ -4,9 +4,10 @@ use anb_domain::{Email, UserId};
 use anyhow::Context as _;
 use async_trait::async_trait;
 
-use super::rows::{self, micros, USER_COLUMNS};
+use super::rows::{self, micros};
 use super::SqliteStore;
 use crate::sql::is_unique_violation;
+use crate::sql::USER_COLUMNS;
 
 #[async_trait]
 impl UserRepository for SqliteStore {

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::rows::{self, micros, OWNER_COLUMNS, VIDEO_COLUMNS};
+use super::rows::{self, micros};
 use super::{begin_write, SqliteStore};
+use crate::sql::VIDEO_COLUMNS;
 use crate::sql::{
     encode_status, encode_tags, public_from_records, public_page, public_total, search_text,
 };
@@ -119,7 +120,7 @@ impl VideoRepository for SqliteStore {
     }
 
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
-        let found = public_page::<Sqlite>(query, VIDEO_COLUMNS, OWNER_COLUMNS)
+        let found = public_page::<Sqlite>(query)
             .build()
             .fetch_all(self.db.reader())
             .await

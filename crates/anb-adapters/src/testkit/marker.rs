@@ -35,11 +35,14 @@ pub fn marker_video(len: usize) -> ByteStream {
 impl Transcoder for MarkerTranscoder {
     async fn probe(&self, input: MediaInput) -> Result<MediaInfo, TranscodeError> {
         let head = match input {
-            MediaInput::File(path) => std::fs::read(&path)
-                .map_err(|e| TranscodeError::Unexpected(e.into()))?
-                .into_iter()
-                .take(MARKER_VIDEO.len())
-                .collect::<Vec<u8>>(),
+            MediaInput::File(path) => {
+                use std::io::Read as _;
+                let mut head = Vec::with_capacity(MARKER_VIDEO.len());
+                std::fs::File::open(&path)
+                    .and_then(|f| f.take(MARKER_VIDEO.len() as u64).read_to_end(&mut head))
+                    .map_err(|e| TranscodeError::Unexpected(e.into()))?;
+                head
+            }
             MediaInput::Stream(mut stream) => {
                 let mut head = Vec::new();
                 // Consume to the end, as the port requires, keeping only the first bytes.
