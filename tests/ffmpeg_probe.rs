@@ -1,69 +1,19 @@
 //! The FFmpeg probe on real media the tests generate with the ffmpeg CLI: good files are read
 //! correctly, bad ones are classified as bad input (never a crash, never "unexpected").
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "support/media.rs"]
+mod media;
 
 use anb_adapters::ffmpeg::{probe, probe_file};
 use anb_domain::media::{Container, MediaInput};
 use anb_domain::ports::TranscodeError;
 use bytes::Bytes;
-
-fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(anb_adapters::testkit::unique("anb-test-media"));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs the ffmpeg CLI quietly; panics with its output when it fails.
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("the ffmpeg CLI is installed (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn clip(dir: &Path, name: &str, size: &str, seconds: &str, extra: &[&str]) -> PathBuf {
-    let path = dir.join(name);
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        &format!("testsrc=size={size}:rate=30"),
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=48000",
-        "-t",
-        seconds,
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect::<Vec<_>>();
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    args.push(path.to_str().unwrap().to_owned());
-    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    path
-}
+use media::{ffmpeg, workdir, Clip};
 
 #[test]
 fn a_landscape_clip_is_read_with_its_streams_size_rate_and_duration() {
     let dir = workdir();
-    let path = clip(&dir, "landscape.mp4", "640x360", "2", &[]);
+    let path = Clip::h264(2.0).make(dir.path(), "landscape.mp4");
     let info = probe_file(&path).unwrap();
     assert_eq!(info.container, Container::IsoBmff);
     let video = info.video.clone().expect("a video stream");
@@ -82,11 +32,10 @@ fn a_landscape_clip_is_read_with_its_streams_size_rate_and_duration() {
 #[test]
 fn a_phone_portrait_clip_reports_its_rotation() {
     let dir = workdir();
-    let plain = clip(&dir, "plain.mp4", "640x360", "1", &[]);
+    let plain = Clip::h264(1.0).make(dir.path(), "plain.mp4");
     // The `rotate` tag becomes a display matrix on a stream copy (as a phone writes it).
-    let path = dir.join("portrait.mp4");
-    let (from, to) = (plain.to_str().unwrap(), path.to_str().unwrap());
-    ffmpeg(&["-i", from, "-c", "copy", "-metadata:s:v:0", "rotate=90", to]);
+    let path = dir.path().join("portrait.mp4");
+    media::remux(&plain, &path, &["-metadata:s:v:0", "rotate=90"]);
     let video = probe_file(&path).unwrap().video.unwrap();
     assert_eq!(
         (video.width, video.height, video.rotation_degrees),
@@ -97,7 +46,10 @@ fn a_phone_portrait_clip_reports_its_rotation() {
 #[test]
 fn a_clip_without_audio_has_no_audio_codec_and_is_still_uploadable() {
     let dir = workdir();
-    let path = clip(&dir, "silent.mp4", "320x240", "1", &["-an"]);
+    let path = Clip::h264(1.0)
+        .size("320x240")
+        .silent()
+        .make(dir.path(), "silent.mp4");
     let info = probe_file(&path).unwrap();
     assert_eq!(info.audio_codec, None);
     assert!(info.check_uploadable().is_ok());
@@ -106,7 +58,9 @@ fn a_clip_without_audio_has_no_audio_codec_and_is_still_uploadable() {
 #[tokio::test]
 async fn a_streamed_upload_is_probed_like_the_file() {
     let dir = workdir();
-    let path = clip(&dir, "streamed.mp4", "320x240", "1", &[]);
+    let path = Clip::h264(1.0)
+        .size("320x240")
+        .make(dir.path(), "streamed.mp4");
     let bytes = std::fs::read(&path).unwrap();
     let chunks: Vec<std::io::Result<Bytes>> = bytes
         .chunks(4096)
@@ -121,18 +75,18 @@ async fn a_streamed_upload_is_probed_like_the_file() {
 #[test]
 fn files_that_are_not_videos_are_bad_media_or_refused_as_uploads() {
     let dir = workdir();
-    let good = clip(&dir, "good.mp4", "320x240", "1", &[]);
+    let good = Clip::h264(1.0).size("320x240").make(dir.path(), "good.mp4");
     let bytes = std::fs::read(&good).unwrap();
 
-    let empty = dir.join("empty.mp4");
+    let empty = dir.path().join("empty.mp4");
     std::fs::write(&empty, b"").unwrap();
-    let random = dir.join("random.mp4");
+    let random = dir.path().join("random.mp4");
     std::fs::write(
         &random,
         anb_adapters::testkit::pseudo_random_bytes(100_000, 7),
     )
     .unwrap();
-    let truncated = dir.join("truncated.mp4");
+    let truncated = dir.path().join("truncated.mp4");
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
     for bad in [&empty, &random, &truncated] {
         match probe_file(bad) {
@@ -146,7 +100,7 @@ fn files_that_are_not_videos_are_bad_media_or_refused_as_uploads() {
     }
 
     // Real media, but not an uploadable video: the probe reads it, the upload rule refuses it.
-    let audio = dir.join("audio.m4a");
+    let audio = dir.path().join("audio.m4a");
     ffmpeg(&[
         "-f",
         "lavfi",
@@ -164,7 +118,7 @@ fn files_that_are_not_videos_are_bad_media_or_refused_as_uploads() {
         .check_uploadable()
         .unwrap_err()
         .contains("no video stream"));
-    let png = dir.join("still.png");
+    let png = dir.path().join("still.png");
     ffmpeg(&[
         "-f",
         "lavfi",

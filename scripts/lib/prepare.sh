@@ -33,7 +33,8 @@ need_system_packages() {
   for lib in libavcodec libavformat libavfilter libavdevice libavutil libswscale libswresample; do
     pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib-dev")
   done
-  ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(clang libclang-dev)
+  # libclang.so itself: libclang-cpp (which other packages pull in) does not serve bindgen.
+  ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(clang libclang-dev)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing ${missing[*]}"
     apt_install "${missing[@]}"

@@ -10,6 +10,8 @@
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
 //! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases) |
+//! | `settings`| `settings`   | settings: defaults → `anb.toml` → `ANB_*` environment |
+//! | `compose` | `compose`    | every adapter, chosen by the settings' URLs: the ports the binaries run on |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
 //!
 //! Every adapter maps its driver's errors to the domain's (a unique violation becomes
@@ -19,6 +21,8 @@
 pub mod argon2;
 #[cfg(feature = "blob")]
 pub mod blob;
+#[cfg(feature = "compose")]
+pub mod compose;
 #[cfg(feature = "ffmpeg")]
 pub mod ffmpeg;
 #[cfg(feature = "jwt")]
@@ -29,6 +33,8 @@ pub mod memory;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "settings")]
+pub mod settings;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod sql;
 #[cfg(feature = "sqlite")]

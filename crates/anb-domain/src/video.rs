@@ -125,6 +125,10 @@ pub struct Video {
     pub duration_seconds: Option<f64>,
     /// Upload time.
     pub uploaded_at: DateTime<Utc>,
+    /// When the status last changed (the upload time, until a worker takes it). A video left
+    /// `uploaded` or `processing` long past this is stuck: see
+    /// [`Showcase::requeue_stuck`](crate::Showcase::requeue_stuck).
+    pub status_changed_at: DateTime<Utc>,
     /// When processing finished (successfully or not).
     pub processed_at: Option<DateTime<Utc>>,
     /// When it was last published for voting (processed and public); `None` while not published.
@@ -161,6 +165,7 @@ impl Video {
             thumbnail: None,
             duration_seconds: None,
             uploaded_at,
+            status_changed_at: uploaded_at,
             processed_at: None,
             published_at: None,
             votes: 0,
@@ -172,7 +177,8 @@ impl Video {
         self.is_public && self.status == VideoStatus::Processed
     }
 
-    /// Applies a status change, or says it is not allowed from the current status.
+    /// Applies a status change, or says it is not allowed from the current status, stamping
+    /// `status_changed_at` with `at` (a redelivery's `StartProcessing` too: a worker just took it).
     /// Repositories without transactions of their own (the in-memory one) use this directly;
     /// SQL ones encode the same rule in a conditional `UPDATE`.
     ///
@@ -183,6 +189,7 @@ impl Video {
             return Err(self.status.clone());
         }
         let mut next = self.clone();
+        next.status_changed_at = at;
         match change {
             StatusChange::StartProcessing => next.status = VideoStatus::Processing,
             StatusChange::Complete(media) => {
@@ -303,6 +310,25 @@ mod tests {
         assert!(done.is_published());
         assert_eq!(done.published_at, Some(at));
         assert_eq!(done.processed_at, Some(at));
+    }
+
+    #[test]
+    fn every_status_change_stamps_its_time_and_a_visibility_change_does_not() {
+        let v = video(VideoStatus::Uploaded);
+        let later = v.uploaded_at + chrono::Duration::minutes(5);
+        let started = v.apply(&StatusChange::StartProcessing, later).unwrap();
+        assert_eq!(started.status_changed_at, later);
+        let done = started
+            .apply(
+                &StatusChange::Complete(media()),
+                later + chrono::Duration::minutes(1),
+            )
+            .unwrap();
+        assert_eq!(done.status_changed_at, later + chrono::Duration::minutes(1));
+        let hidden = done
+            .with_visibility(false, later + chrono::Duration::minutes(2))
+            .unwrap();
+        assert_eq!(hidden.status_changed_at, done.status_changed_at);
     }
 
     #[test]

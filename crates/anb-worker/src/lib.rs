@@ -1,2 +1,36 @@
-//! The ANB Showcase processing worker (the job loop over the `JobQueue` port) will live here.
-//! Nothing is implemented yet: the use case it drives, `Showcase::handle_job`, is in `anb-domain`.
+//! # anb-worker
+//!
+//! The ANB Showcase processing worker: the job loop over the `JobQueue` port. It leases
+//! `ProcessVideo` jobs, fetches each original from the blob store to a temporary directory,
+//! transcodes it with the configured profile, stores `processed/{id}.mp4` and
+//! `thumbnails/{id}.jpg`, and lets [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
+//! record the outcome and settle the job (ack, retry with backoff, or give up).
+//!
+//! - **Heartbeats** extend a job's lease while it is processed; if another worker takes the
+//!   job over (the lease expired), the work is dropped, transcode included, without settling.
+//! - **Failures** are classified: bad media or a missing original give up at once with a reason
+//!   for the player; anything else (storage, queue, time-outs) is retried with backoff.
+//! - **Graceful stop**: no new job is leased; jobs in progress get a grace period, then are
+//!   handed back to the queue for another worker. Nothing is left stuck.
+//! - **Sweeper**: re-enqueues videos left `uploaded` or `processing` past a deadline.
+//! - [`Worker::run_once`] drains the queue deterministically, for tests.
+//!
+//! ```no_run
+//! # async fn run(showcase: anb_domain::Showcase) -> anyhow::Result<()> {
+//! use anb_worker::{Worker, WorkerConfig};
+//!
+//! let worker = Worker::new(showcase, WorkerConfig::default())?;
+//! let summary = worker.run(async { tokio::signal::ctrl_c().await.ok(); }).await;
+//! println!("processed {} videos", summary.processed);
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod job;
+mod media;
+mod summary;
+mod worker;
+
+pub use config::WorkerConfig;
+pub use summary::RunSummary;
+pub use worker::Worker;

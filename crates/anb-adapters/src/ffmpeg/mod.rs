@@ -1,10 +1,26 @@
-//! FFmpeg in process (`ffmpeg-next` against the system's FFmpeg 5.1).
+//! FFmpeg in process (`ffmpeg-next` against the system's FFmpeg 5.1): probing, and the
+//! one-pass processing of a clip into the showcase's web format.
 //!
-//! So far: [`probe_file`] and [`probe`], which read a container's header — the check that decides
-//! at upload time whether bytes are a real video. Processing (the one-pass transcode of the
-//! showcase profile) is not built yet, and neither is the `Transcoder` implementation that
-//! will combine both.
+//! [`FfmpegTranscoder`] is the [`Transcoder`](anb_domain::ports::Transcoder) port;
+//! [`transcode_file`] is the blocking pipeline under it, for tools that want progress.
 
+mod assets;
+mod pipeline;
 mod probe;
+mod transcoder;
 
+use std::sync::Once;
+
+pub use assets::ProcessingAssets;
+pub use pipeline::{transcode_file, Control, Progress};
 pub use probe::{probe, probe_file};
+pub use transcoder::{FfmpegConfig, FfmpegTranscoder};
+
+/// Sets up the library once; FFmpeg's own logging is silenced (failures come back as errors).
+fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = ffmpeg_next::init();
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
+    });
+}

@@ -1,5 +1,4 @@
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use anb_domain::media::{Container, MediaInfo, MediaInput, VideoStreamInfo};
 use anb_domain::ports::TranscodeError;
@@ -7,15 +6,6 @@ use anyhow::Context as _;
 use ffmpeg_next as ff;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
-
-fn init() {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        // Sets up the library; FFmpeg's own logging is silenced (failures come back as errors).
-        let _ = ff::init();
-        ff::util::log::set_level(ff::util::log::Level::Quiet);
-    });
-}
 
 /// Display rotation in degrees (0, 90, 180, 270) from a display matrix: FFmpeg's
 /// `av_display_rotation_get`, rounded to a quarter turn and wrapped into 0..360. It is the
@@ -39,6 +29,15 @@ fn rotation_from_display_matrix(data: &[u8]) -> Option<i32> {
     Some(quarter_turns.rem_euclid(4) * 90)
 }
 
+/// The display rotation of `stream` in degrees (0 when it has no display matrix).
+pub(crate) fn rotation_of(stream: &ff::format::stream::Stream<'_>) -> i32 {
+    stream
+        .side_data()
+        .find(|side| side.kind() == ff::codec::packet::side_data::Type::DisplayMatrix)
+        .and_then(|side| rotation_from_display_matrix(side.data()))
+        .unwrap_or(0)
+}
+
 /// Reads the header of the file at `path`: container family, duration, first video stream
 /// (codec, size, rotation, frame rate), first audio codec. Blocking: call it off the async
 /// runtime (or use [`probe`]).
@@ -46,7 +45,7 @@ fn rotation_from_display_matrix(data: &[u8]) -> Option<i32> {
 /// # Errors
 /// [`TranscodeError::BadMedia`] when FFmpeg cannot open the file as media.
 pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
-    init();
+    super::init();
     let input = ff::format::input(&path).map_err(|e| {
         TranscodeError::BadMedia(format!("the file is not a video the server can read ({e})"))
     })?;
@@ -70,11 +69,7 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
                     .map_err(|e| {
                         TranscodeError::BadMedia(format!("unreadable video stream ({e})"))
                     })?;
-                let rotation_degrees = stream
-                    .side_data()
-                    .find(|side| side.kind() == ff::codec::packet::side_data::Type::DisplayMatrix)
-                    .and_then(|side| rotation_from_display_matrix(side.data()))
-                    .unwrap_or(0);
+                let rotation_degrees = rotation_of(&stream);
                 let rate = stream.avg_frame_rate();
                 video = Some(VideoStreamInfo {
                     codec: parameters.id().name().to_owned(),

@@ -9,6 +9,7 @@ use anb_domain::ports::{
 use anb_domain::user::{NewUser, PlayerSummary, User};
 use anb_domain::{
     Email, Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
+    VideoStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -26,6 +27,8 @@ struct State {
     by_email: HashMap<String, UserId>,
     last_vote_at: HashMap<UserId, DateTime<Utc>>,
     videos: HashMap<VideoId, Video>,
+    /// When the sweeper last claimed each video ([`VideoRepository::claim_stuck`]).
+    claimed_at: HashMap<VideoId, DateTime<Utc>>,
     votes: HashSet<(UserId, VideoId)>,
 }
 
@@ -152,6 +155,29 @@ impl VideoRepository for MemoryStore {
         Ok(next)
     }
 
+    async fn claim_stuck(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        let mut state = self.state.lock();
+        let mut stuck: Vec<(DateTime<Utc>, VideoId)> = state
+            .videos
+            .values()
+            .filter(|v| matches!(v.status, VideoStatus::Uploaded | VideoStatus::Processing))
+            .filter(|v| v.status_changed_at < older_than)
+            .filter(|v| state.claimed_at.get(&v.id).is_none_or(|c| *c < older_than))
+            .map(|v| (v.status_changed_at, v.id))
+            .collect();
+        stuck.sort();
+        stuck.truncate(limit as usize);
+        for (_, id) in &stuck {
+            state.claimed_at.insert(*id, at);
+        }
+        Ok(stuck.into_iter().map(|(_, id)| id).collect())
+    }
+
     async fn set_visibility(
         &self,
         id: VideoId,
@@ -179,6 +205,7 @@ impl VideoRepository for MemoryStore {
         if video.is_published() {
             return Err(DeleteVideoRecordError::Published);
         }
+        state.claimed_at.remove(&id);
         Ok(state.videos.remove(&id).expect("present: checked above"))
     }
 }

@@ -21,6 +21,7 @@ pub(super) fn video(row: &PgRow) -> anyhow::Result<VideoRecord> {
         thumbnail_key: row.try_get("thumbnail_key")?,
         duration_seconds: row.try_get("duration_seconds")?,
         uploaded_at: row.try_get("uploaded_at")?,
+        status_changed_at: row.try_get("status_changed_at")?,
         processed_at: row.try_get("processed_at")?,
         published_at: row.try_get("published_at")?,
         votes: row.try_get("votes")?,

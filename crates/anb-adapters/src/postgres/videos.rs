@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Row, Transaction};
+use uuid::Uuid;
 
 use super::rows;
 use super::PostgresStore;
@@ -30,8 +31,8 @@ async fn store_changes(tx: &mut Transaction<'_, Postgres>, video: &Video) -> any
     let (status, reason) = encode_status(&video.status);
     sqlx::query(
         "UPDATE videos SET status = $2, failure_reason = $3, is_public = $4, processed_key = $5, \
-         thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9 \
-         WHERE id = $1",
+         thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9, \
+         status_changed_at = $10 WHERE id = $1",
     )
     .bind(video.id.as_uuid())
     .bind(status)
@@ -42,6 +43,7 @@ async fn store_changes(tx: &mut Transaction<'_, Postgres>, video: &Video) -> any
     .bind(video.duration_seconds)
     .bind(video.processed_at)
     .bind(video.published_at)
+    .bind(video.status_changed_at)
     .execute(&mut **tx)
     .await
     .context("updating a video")?;
@@ -55,8 +57,9 @@ impl VideoRepository for PostgresStore {
         sqlx::query(
             "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
              failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
-             duration_seconds, uploaded_at, processed_at, published_at, votes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)",
         )
         .bind(video.id.as_uuid())
         .bind(video.owner_id.as_uuid())
@@ -73,6 +76,7 @@ impl VideoRepository for PostgresStore {
         .bind(video.thumbnail.as_ref().map(|k| k.as_str()))
         .bind(video.duration_seconds)
         .bind(video.uploaded_at)
+        .bind(video.status_changed_at)
         .bind(video.processed_at)
         .bind(video.published_at)
         .bind(i64::try_from(video.votes).context("votes")?)
@@ -153,6 +157,30 @@ impl VideoRepository for PostgresStore {
         store_changes(&mut tx, &next).await?;
         tx.commit().await.context("committing a status change")?;
         Ok(next)
+    }
+
+    async fn claim_stuck(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        // SKIP LOCKED: concurrent sweepers take disjoint rows, and neither waits on a row a
+        // worker is changing (its new status time would exclude it anyway).
+        let claimed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE videos SET claimed_at = $1 WHERE id IN (\
+                 SELECT id FROM videos WHERE status IN ('uploaded', 'processing') \
+                 AND status_changed_at < $2 AND (claimed_at IS NULL OR claimed_at < $2) \
+                 ORDER BY status_changed_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id",
+        )
+        .bind(at)
+        .bind(older_than)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .context("claiming stuck videos")?;
+        Ok(claimed.into_iter().map(VideoId::from_uuid).collect())
     }
 
     async fn set_visibility(

@@ -11,7 +11,8 @@ use uuid::Uuid;
 /// Columns read for a [`VideoRecord`], in `SELECT` form.
 pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description, v.tags, \
      v.status, v.failure_reason, v.is_public, v.size_bytes, v.original_key, v.processed_key, \
-     v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.processed_at, v.published_at, v.votes";
+     v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
+     v.published_at, v.votes";
 
 /// Columns read for a [`UserRecord`], in `SELECT` form.
 pub(crate) const USER_COLUMNS: &str = "u.id, u.first_name, u.last_name, u.email, \
@@ -68,6 +69,7 @@ pub(crate) struct VideoRecord {
     pub thumbnail_key: Option<String>,
     pub duration_seconds: Option<f64>,
     pub uploaded_at: DateTime<Utc>,
+    pub status_changed_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
     pub votes: i64,
@@ -95,6 +97,7 @@ impl VideoRecord {
             thumbnail: self.thumbnail_key.map(key).transpose()?,
             duration_seconds: self.duration_seconds,
             uploaded_at: self.uploaded_at,
+            status_changed_at: self.status_changed_at,
             processed_at: self.processed_at,
             published_at: self.published_at,
             votes: u64::try_from(self.votes).context("negative vote counter")?,

@@ -36,6 +36,7 @@ pub(super) fn video(row: &SqliteRow) -> anyhow::Result<VideoRecord> {
         thumbnail_key: row.try_get("thumbnail_key")?,
         duration_seconds: row.try_get("duration_seconds")?,
         uploaded_at: time(row.try_get("uploaded_at")?)?,
+        status_changed_at: time(row.try_get("status_changed_at")?)?,
         processed_at: opt_time(row.try_get("processed_at")?)?,
         published_at: opt_time(row.try_get("published_at")?)?,
         votes: row.try_get("votes")?,

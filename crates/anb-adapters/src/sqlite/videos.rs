@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
 
 use super::rows::{self, micros};
 use super::{begin_write, SqliteStore};
@@ -30,7 +31,8 @@ async fn store_changes(tx: &mut Transaction<'_, Sqlite>, video: &Video) -> anyho
     let (status, reason) = encode_status(&video.status);
     sqlx::query(
         "UPDATE videos SET status = ?, failure_reason = ?, is_public = ?, processed_key = ?, \
-         thumbnail_key = ?, duration_seconds = ?, processed_at = ?, published_at = ? WHERE id = ?",
+         thumbnail_key = ?, duration_seconds = ?, status_changed_at = ?, processed_at = ?, \
+         published_at = ? WHERE id = ?",
     )
     .bind(status)
     .bind(reason)
@@ -38,6 +40,7 @@ async fn store_changes(tx: &mut Transaction<'_, Sqlite>, video: &Video) -> anyho
     .bind(video.processed.as_ref().map(|k| k.as_str()))
     .bind(video.thumbnail.as_ref().map(|k| k.as_str()))
     .bind(video.duration_seconds)
+    .bind(micros(video.status_changed_at))
     .bind(video.processed_at.map(micros))
     .bind(video.published_at.map(micros))
     .bind(video.id.as_uuid())
@@ -54,8 +57,8 @@ impl VideoRepository for SqliteStore {
         sqlx::query(
             "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
              failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
-             duration_seconds, uploaded_at, processed_at, published_at, votes) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(video.id.as_uuid())
         .bind(video.owner_id.as_uuid())
@@ -72,6 +75,7 @@ impl VideoRepository for SqliteStore {
         .bind(video.thumbnail.as_ref().map(|k| k.as_str()))
         .bind(video.duration_seconds)
         .bind(micros(video.uploaded_at))
+        .bind(micros(video.status_changed_at))
         .bind(video.processed_at.map(micros))
         .bind(video.published_at.map(micros))
         .bind(i64::try_from(video.votes).context("votes")?)
@@ -152,6 +156,29 @@ impl VideoRepository for SqliteStore {
         store_changes(&mut tx, &next).await?;
         tx.commit().await.context("committing a status change")?;
         Ok(next)
+    }
+
+    async fn claim_stuck(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        // One statement on the single writer: selection and claim are atomic.
+        let claimed: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE videos SET claimed_at = ?1 WHERE id IN (\
+                 SELECT id FROM videos WHERE status IN ('uploaded', 'processing') \
+                 AND status_changed_at < ?2 AND (claimed_at IS NULL OR claimed_at < ?2) \
+                 ORDER BY status_changed_at, id LIMIT ?3) \
+             RETURNING id",
+        )
+        .bind(micros(at))
+        .bind(micros(older_than))
+        .bind(i64::from(limit))
+        .fetch_all(self.db.writer())
+        .await
+        .context("claiming stuck videos")?;
+        Ok(claimed.into_iter().map(VideoId::from_uuid).collect())
     }
 
     async fn set_visibility(

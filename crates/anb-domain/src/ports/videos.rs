@@ -153,6 +153,23 @@ pub trait VideoRepository: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError>;
 
+    /// Claims up to `limit` stuck videos for re-enqueueing, oldest status change first: those
+    /// `uploaded` or `processing` whose `status_changed_at` is before `older_than` and that no
+    /// claim since `older_than` took. Claiming records `at` (in the store only, not on
+    /// [`Video`]), atomically with the selection, so sweepers racing each other (one per worker)
+    /// never claim a video twice, and a claimed video is claimed again only once `older_than`
+    /// has passed `at` (one re-enqueue per deadline, not one per sweep). Returns the claimed ids,
+    /// in no particular order.
+    ///
+    /// # Errors
+    /// Only backend faults (nothing is claimed then).
+    async fn claim_stuck(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>>;
+
     /// Publishes or unpublishes a processed video atomically, with the effects of
     /// [`Video::with_visibility`]. Returns the video as now stored.
     ///

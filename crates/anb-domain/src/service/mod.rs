@@ -3,6 +3,7 @@
 mod auth;
 mod media;
 mod processing;
+mod sweeper;
 mod upload_stream;
 mod uploads;
 mod videos;

@@ -8,6 +8,7 @@
 pub mod blobs;
 pub mod queue;
 pub mod repositories;
+pub mod stuck_videos;
 
 /// Expands to one `#[tokio::test]` per check of `$module`, each building its subject with `$make`.
 #[doc(hidden)]
@@ -58,6 +59,11 @@ macro_rules! repository_conformance {
                 a_published_video_cannot_be_deleted_until_unpublished,
                 deleting_a_video_removes_it_and_a_missing_one_is_not_found,
             ]
+        );
+        $crate::__conformance_tests!(
+            stuck_videos,
+            $make,
+            [stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_sweeper]
         );
     };
 }

@@ -1,0 +1,174 @@
+//! The one place that knows every adapter: turns [`Settings`] into the ports the binaries run
+//! on. The database URL picks the repositories (migrated on connect), the queue URL the job
+//! queue, the blob URL the store; FFmpeg transcodes, argon2id hashes, JWTs sign.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! let settings = anb_adapters::settings::Settings::load()?;
+//! let app = anb_adapters::compose::connect(&settings).await?;
+//! tracing::info!(backends = %settings.describe(), "connected");
+//! let showcase = app.showcase.clone();
+//! # Ok(()) }
+//! ```
+
+mod health;
+
+use std::sync::Arc;
+
+use anb_domain::ports::{Clock, JobQueue, SystemClock};
+use anb_domain::{Ports, Profile, Showcase, ShowcaseConfig};
+use anyhow::Context as _;
+
+pub use health::Component;
+
+use crate::blob::ObjectStoreBlobs;
+use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder};
+use crate::jwt::{JwtConfig, JwtIssuer};
+use crate::memory::{MemoryQueue, MemoryStore};
+use crate::postgres::{PostgresQueue, PostgresStore};
+use crate::redis::RedisQueue;
+use crate::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
+use crate::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
+
+/// The connected application: its ports, the service over them, and what health checks and
+/// shutdown need.
+pub struct Composed {
+    /// Every port, on the adapters the settings chose.
+    pub ports: Ports,
+    /// The use cases over `ports`, with the settings' upload limit.
+    pub showcase: Showcase,
+    /// The processing profile workers use.
+    pub profile: Profile,
+    database: Database,
+}
+
+impl std::fmt::Debug for Composed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Composed")
+            .field("profile", &self.profile.name)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The database connection, kept for health checks and closing.
+#[derive(Clone, Debug)]
+enum Database {
+    Sqlite(SqliteDatabase),
+    Postgres(sqlx::PgPool),
+    Memory,
+}
+
+/// Connects every backend the settings name and runs the database migrations (idempotent: any
+/// number of processes may connect).
+///
+/// # Errors
+/// When the JWT secret is missing or weak ([`Settings::resolve_jwt_secret`]), a backend cannot
+/// be reached or opened, or a migration fails; the error names the backend, credentials masked.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
+    let secret = settings.resolve_jwt_secret()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let database = open_database(settings)
+        .await
+        .with_context(|| format!("database {}", mask_url(&settings.database_url)))?;
+    let jobs = open_queue(settings, &database, &clock)
+        .await
+        .with_context(|| format!("queue {}", mask_url(&settings.queue_url)))?;
+    let blobs = ObjectStoreBlobs::from_url(&settings.blob_url)
+        .with_context(|| format!("blob store {}", mask_url(&settings.blob_url)))?;
+    let tokens = JwtIssuer::new(secret.expose().as_bytes(), JwtConfig::default())?;
+    let (users, videos, votes) = repositories(&database);
+    let ports = Ports {
+        users,
+        videos,
+        votes,
+        jobs,
+        blobs: Arc::new(blobs),
+        transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig::default())),
+        hasher: Arc::new(crate::argon2::Argon2Hasher::default()),
+        tokens: Arc::new(tokens),
+        clock,
+    };
+    let config = ShowcaseConfig {
+        max_upload_bytes: settings.max_upload_bytes(),
+        ..ShowcaseConfig::default()
+    };
+    Ok(Composed {
+        showcase: Showcase::new(ports.clone(), config),
+        ports,
+        profile: settings.profile.clone(),
+        database,
+    })
+}
+
+async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    let (url, connections) = (&settings.database_url, settings.database_max_connections);
+    Ok(match settings.database()? {
+        DatabaseBackend::Sqlite => {
+            let db = crate::sqlite::connect(url, connections).await?;
+            crate::sqlite::migrate(&db).await?;
+            Database::Sqlite(db)
+        }
+        DatabaseBackend::Postgres => {
+            let pool = crate::postgres::connect(url, connections).await?;
+            crate::postgres::migrate(&pool).await?;
+            Database::Postgres(pool)
+        }
+        DatabaseBackend::Memory => Database::Memory,
+    })
+}
+
+/// The repositories on `database`; a `memory://` database is one store for all three.
+fn repositories(
+    database: &Database,
+) -> (
+    Arc<dyn anb_domain::ports::UserRepository>,
+    Arc<dyn anb_domain::ports::VideoRepository>,
+    Arc<dyn anb_domain::ports::VoteRepository>,
+) {
+    match database {
+        Database::Sqlite(db) => {
+            let store = Arc::new(SqliteStore::new(db.clone()));
+            (store.clone(), store.clone(), store)
+        }
+        Database::Postgres(pool) => {
+            let store = Arc::new(PostgresStore::new(pool.clone()));
+            (store.clone(), store.clone(), store)
+        }
+        Database::Memory => {
+            let store = Arc::new(MemoryStore::new());
+            (store.clone(), store.clone(), store)
+        }
+    }
+}
+
+async fn open_queue(
+    settings: &Settings,
+    database: &Database,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Arc<dyn JobQueue>> {
+    let name = settings.queue_name.as_str();
+    Ok(match (settings.queue()?, database) {
+        (QueueBackend::Database, Database::Sqlite(db)) => {
+            Arc::new(SqliteQueue::new(db.clone(), name))
+        }
+        (QueueBackend::Database, Database::Postgres(pool)) => {
+            Arc::new(PostgresQueue::new(pool.clone(), name))
+        }
+        (QueueBackend::Database | QueueBackend::Memory, _) => {
+            Arc::new(MemoryQueue::new(clock.clone()))
+        }
+        (QueueBackend::Redis, _) => Arc::new(RedisQueue::connect(&settings.queue_url, name).await?),
+    })
+}
+
+impl Composed {
+    /// Closes the database connections (waiting for those in use). Call it last, at shutdown.
+    pub async fn close(&self) {
+        match &self.database {
+            Database::Sqlite(db) => db.close().await,
+            Database::Postgres(pool) => pool.close().await,
+            Database::Memory => {}
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Cancellation, time limit and progress of one run.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anb_domain::ports::TranscodeError;
+
+/// How far a run has got.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Seconds of output written so far.
+    pub output_seconds: f64,
+    /// Seconds of output expected in total (an estimate from the input's header).
+    pub expected_seconds: f64,
+}
+
+/// What a run checks between packets: a cancel flag, a deadline, and where progress goes.
+pub struct Control {
+    cancel: Arc<AtomicBool>,
+    limit: Option<(Instant, Duration)>,
+    progress: Option<Box<dyn FnMut(Progress) + Send>>,
+    expected_seconds: f64,
+    last_reported: f64,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("cancelled", &self.cancel.load(Ordering::Relaxed))
+            .field("limit", &self.limit.map(|(_, d)| d))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Control {
+    /// No cancellation, no time limit, no progress.
+    pub fn new() -> Self {
+        Self {
+            cancel: Arc::new(AtomicBool::new(false)),
+            limit: None,
+            progress: None,
+            expected_seconds: 0.0,
+            last_reported: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Stops the run (with [`TranscodeError::Cancelled`]) once `flag` is set.
+    pub fn with_cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = flag;
+        self
+    }
+
+    /// Stops the run (with [`TranscodeError::TimedOut`]) after `timeout`, counted from now.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.limit = Some((Instant::now() + timeout, timeout));
+        self
+    }
+
+    /// Calls `report` as the output grows (about every half second of output).
+    pub fn on_progress(mut self, report: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(report));
+        self
+    }
+
+    pub(crate) fn expect(&mut self, seconds: f64) {
+        self.expected_seconds = seconds;
+    }
+
+    pub(crate) fn check(&self) -> Result<(), TranscodeError> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(TranscodeError::Cancelled);
+        }
+        match self.limit {
+            Some((deadline, timeout)) if Instant::now() >= deadline => {
+                Err(TranscodeError::TimedOut(timeout))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn report(&mut self, output_seconds: f64) {
+        if output_seconds - self.last_reported < 0.5 && output_seconds < self.expected_seconds {
+            return;
+        }
+        self.last_reported = output_seconds;
+        if let Some(report) = self.progress.as_mut() {
+            report(Progress {
+                output_seconds,
+                expected_seconds: self.expected_seconds.max(output_seconds),
+            });
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The video track: decode → filter graph → H.264 encoder → muxer, plus the bumpers.
+
+use std::path::Path;
+
+use anb_domain::media::Profile;
+use anb_domain::ports::TranscodeError;
+use ffmpeg_next::{self as ff, codec, encoder, format, frame, picture, Packet, Rational};
+
+use super::graph::{GraphPlan, VideoGraph};
+use super::thumbnail::ThumbnailPicker;
+use super::timing::{seconds, to_ts};
+use super::{bad, fault, Trim};
+
+/// The H.264 encoder and the output stream it feeds. Every frame it is given gets the next
+/// timestamp of a constant-rate timeline (`1/fps`), so the bumpers and the clip line up.
+pub(crate) struct VideoEncoder {
+    encoder: encoder::Video,
+    time_base: Rational,
+    output_index: usize,
+    output_time_base: Rational,
+    next_pts: i64,
+    frames: u64,
+}
+
+impl VideoEncoder {
+    /// Opens libx264 with the profile's preset and CRF and adds its stream to `octx`.
+    ///
+    /// The context is created with the codec so libx264's own defaults (automatic threads,
+    /// closed GOPs) apply; the global-header flag is added through the options, which OR it in.
+    pub(crate) fn open(
+        profile: &Profile,
+        fps: Rational,
+        octx: &mut format::context::Output,
+    ) -> Result<Self, TranscodeError> {
+        let codec = encoder::find_by_name("libx264")
+            .or_else(|| encoder::find(codec::Id::H264))
+            .ok_or_else(|| TranscodeError::Unexpected(anyhow::anyhow!("no H.264 encoder")))?;
+        let mut context = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .video()
+            .map_err(fault("creating the H.264 encoder"))?;
+        let time_base = fps.invert();
+        context.set_width(profile.width);
+        context.set_height(profile.height);
+        context.set_format(format::Pixel::YUV420P);
+        context.set_aspect_ratio(Rational::new(1, 1));
+        context.set_time_base(time_base);
+        context.set_frame_rate(Some(fps));
+        let crf = profile.video.crf.to_string();
+        let options = [
+            ("preset", profile.video.preset.as_str()),
+            ("crf", crf.as_str()),
+        ];
+        let encoder = context
+            .open_with(super::encoder_options(octx, &options))
+            .map_err(|e| {
+                TranscodeError::Unexpected(anyhow::anyhow!(
+                    "opening libx264 with preset {} and crf {}: {e}",
+                    profile.video.preset,
+                    profile.video.crf
+                ))
+            })?;
+        let output_index = octx.nb_streams() as usize;
+        let mut stream = octx
+            .add_stream(codec)
+            .map_err(fault("adding the video stream"))?;
+        stream.set_parameters(&encoder);
+        stream.set_time_base(time_base);
+        stream.set_avg_frame_rate(fps);
+        Ok(Self {
+            encoder,
+            time_base,
+            output_index,
+            output_time_base: time_base,
+            next_pts: 0,
+            frames: 0,
+        })
+    }
+
+    /// Reads the stream's time base after `write_header` (the MP4 muxer picks its own).
+    pub(crate) fn header_written(&mut self, octx: &format::context::Output) {
+        if let Some(stream) = octx.stream(self.output_index) {
+            self.output_time_base = stream.time_base();
+        }
+    }
+
+    /// The encoder's time base (`1/fps`).
+    pub(crate) fn time_base(&self) -> Rational {
+        self.time_base
+    }
+
+    /// Frames encoded so far.
+    pub(crate) fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Moves the timeline forward to `pts` when it is ahead (a clip whose picture starts after
+    /// its sound keeps that gap).
+    pub(crate) fn skip_to(&mut self, pts: i64) {
+        self.next_pts = self.next_pts.max(pts);
+    }
+
+    /// Encodes `frame` at the next timestamp and writes what the encoder returns.
+    pub(crate) fn encode(
+        &mut self,
+        frame: &mut frame::Video,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        // The source's picture types must not steer x264's decisions.
+        frame.set_kind(picture::Type::None);
+        frame.set_pts(Some(self.next_pts));
+        self.next_pts += 1;
+        self.frames += 1;
+        self.encoder
+            .send_frame(frame)
+            .map_err(fault("encoding video"))?;
+        self.drain(octx)
+    }
+
+    /// Flushes the encoder.
+    pub(crate) fn finish(
+        &mut self,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        self.encoder
+            .send_eof()
+            .map_err(fault("finishing the video"))?;
+        self.drain(octx)
+    }
+
+    fn drain(&mut self, octx: &mut format::context::Output) -> Result<(), TranscodeError> {
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(self.output_index);
+            packet.rescale_ts(self.time_base, self.output_time_base);
+            packet
+                .write_interleaved(octx)
+                .map_err(fault("writing video"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The input's video: its decoder, the filter graph (built on the first decoded frame, from
+/// that frame's real format and size), and the trim.
+pub(crate) struct VideoSource {
+    input_index: usize,
+    time_base: Rational,
+    decoder: ff::decoder::Video,
+    plan: GraphPlan,
+    logo: Option<frame::Video>,
+    graph: Option<VideoGraph>,
+    trim: Trim,
+    /// Where the clip starts on the output timeline (after an intro), in encoder units.
+    clip_start: i64,
+    first_output: bool,
+    decoded: u64,
+    /// Where the input pushed so far ends (input time base): the cut point, or the last
+    /// frame's end.
+    end_pts: i64,
+    done: bool,
+    pub(crate) thumbnail: ThumbnailPicker,
+}
+
+impl VideoSource {
+    /// A decoder for `stream` with automatic frame threads (a decoder opened from stream
+    /// parameters otherwise runs on one thread).
+    pub(crate) fn open(
+        stream: &ff::format::stream::Stream<'_>,
+        plan: GraphPlan,
+        logo: Option<frame::Video>,
+        trim: Trim,
+        thumbnail: ThumbnailPicker,
+    ) -> Result<Self, TranscodeError> {
+        let mut context = codec::context::Context::from_parameters(stream.parameters())
+            .map_err(bad("the video stream cannot be read"))?;
+        context.set_threading(ff::threading::Config::kind(ff::threading::Type::Frame));
+        let mut decoder = context.decoder();
+        decoder.set_packet_time_base(stream.time_base());
+        let decoder = decoder
+            .video()
+            .map_err(bad("the video codec is not supported"))?;
+        Ok(Self {
+            input_index: stream.index(),
+            time_base: stream.time_base(),
+            decoder,
+            plan,
+            logo,
+            graph: None,
+            trim,
+            clip_start: 0,
+            first_output: true,
+            decoded: 0,
+            end_pts: 0,
+            done: false,
+            thumbnail,
+        })
+    }
+
+    /// The input stream this source reads.
+    pub(crate) fn input_index(&self) -> usize {
+        self.input_index
+    }
+
+    /// Whether the trim limit was reached (later packets are ignored).
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Frames decoded so far (zero at the end means nothing was a picture).
+    pub(crate) fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    /// Whether the logo made it into the graph.
+    pub(crate) fn stamps_logo(&self) -> bool {
+        self.graph.as_ref().is_some_and(VideoGraph::has_logo)
+    }
+
+    /// Sets where the clip starts on the output timeline (after the intro bumper).
+    pub(crate) fn start_at(&mut self, pts: i64) {
+        self.clip_start = pts;
+    }
+
+    /// Decodes one packet and pushes what comes out through the graph into `encoder`.
+    /// A packet the decoder rejects is skipped, like the ffmpeg CLI does.
+    pub(crate) fn packet(
+        &mut self,
+        packet: &Packet,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        if self.decoder.send_packet(packet).is_err() {
+            return Ok(());
+        }
+        self.drain_decoder(encoder, octx)
+    }
+
+    /// At the end of the input (or of the trim): flushes the decoder, then the graph.
+    pub(crate) fn finish(
+        &mut self,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        if !self.done {
+            let _ = self.decoder.send_eof();
+            self.drain_decoder(encoder, octx)?;
+        }
+        self.done = true;
+        if let Some(graph) = self.graph.as_mut() {
+            graph
+                .finish(self.end_pts)
+                .map_err(fault("finishing the filter graph"))?;
+        }
+        self.drain_graph(encoder, octx)
+    }
+
+    fn drain_decoder(
+        &mut self,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        let mut decoded = frame::Video::empty();
+        while !self.done && self.decoder.receive_frame(&mut decoded).is_ok() {
+            // Decoder output is in display order: the first frame at or past the limit ends
+            // the clip, so the output never overshoots.
+            let Some(ts) = decoded.timestamp() else {
+                continue;
+            };
+            if seconds(ts, self.time_base) - self.trim.origin_seconds >= self.trim.limit_seconds {
+                self.end_pts = ts;
+                self.done = true;
+                break;
+            }
+            decoded.set_pts(Some(ts));
+            self.end_pts = ts + frame_duration(&decoded, self.time_base, self.plan.fps);
+            if self.graph.is_none() {
+                let graph =
+                    VideoGraph::new(&self.plan, &decoded, self.time_base, self.logo.as_ref())
+                        .map_err(bad("the picture format is not supported"))?;
+                self.graph = Some(graph);
+            }
+            self.decoded += 1;
+            if let Some(graph) = self.graph.as_mut() {
+                graph.push(&decoded).map_err(fault("filtering video"))?;
+            }
+            self.drain_graph(encoder, octx)?;
+        }
+        Ok(())
+    }
+
+    fn drain_graph(
+        &mut self,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), TranscodeError> {
+        let Some(graph) = self.graph.as_mut() else {
+            return Ok(());
+        };
+        let graph_time_base = graph.output_time_base();
+        let mut filtered = frame::Video::empty();
+        while graph
+            .pull(&mut filtered)
+            .map_err(fault("filtering video"))?
+        {
+            if self.first_output {
+                self.first_output = false;
+                // Keep the clip's offset against its audio (both are measured from `origin`).
+                let at = filtered.pts().map_or(0, |pts| {
+                    to_ts(
+                        seconds(pts, graph_time_base) - self.trim.origin_seconds,
+                        encoder.time_base(),
+                    )
+                });
+                encoder.skip_to(self.clip_start + at.max(0));
+            }
+            self.thumbnail.offer(&filtered);
+            encoder.encode(&mut filtered, octx)?;
+        }
+        Ok(())
+    }
+}
+
+/// How long `frame` lasts in `time_base` units: its packet's duration when the container
+/// states one, else one frame at `fps`.
+fn frame_duration(frame: &frame::Video, time_base: Rational, fps: Rational) -> i64 {
+    let stated = frame.packet().duration;
+    if stated > 0 {
+        stated
+    } else {
+        to_ts(
+            1.0 / super::timing::positive(fps).unwrap_or(30.0),
+            time_base,
+        )
+        .max(1)
+    }
+}
+
+/// Encodes a bumper clip (`path`) fitted to the profile, for at most `max_seconds`.
+///
+/// # Errors
+/// `Unexpected`: the bumpers ship with the build, so a failure here is ours, not the player's.
+pub(crate) fn encode_bumper(
+    path: &Path,
+    plan: &GraphPlan,
+    max_seconds: f64,
+    encoder: &mut VideoEncoder,
+    octx: &mut format::context::Output,
+) -> Result<(), TranscodeError> {
+    let broken = |e: BumperError| match e {
+        BumperError::Output(e) => e,
+        BumperError::Ffmpeg(e) => TranscodeError::Unexpected(anyhow::anyhow!(
+            "reading the bumper {}: {e}",
+            path.display()
+        )),
+    };
+    let mut input = ff::format::input(&path).map_err(|e| broken(e.into()))?;
+    let stream = input
+        .streams()
+        .best(ff::media::Type::Video)
+        .ok_or(BumperError::Ffmpeg(ff::Error::StreamNotFound))
+        .map_err(broken)?;
+    let (index, time_base) = (stream.index(), stream.time_base());
+    let mut decoder = codec::context::Context::from_parameters(stream.parameters())
+        .and_then(|c| c.decoder().video())
+        .map_err(|e| broken(e.into()))?;
+    let limit = to_ts(max_seconds, encoder.time_base());
+    let plan = GraphPlan {
+        logo: None,
+        rotation: 0,
+        ..plan.clone()
+    };
+    let mut bumper = Bumper {
+        plan,
+        time_base,
+        graph: None,
+        end_pts: 0,
+        emitted: 0,
+        limit,
+    };
+    let mut packet = Packet::empty();
+    loop {
+        match packet.read(&mut input) {
+            Ok(()) if packet.stream() == index => {
+                decoder.send_packet(&packet).map_err(|e| broken(e.into()))?;
+                bumper
+                    .decoded(&mut decoder, encoder, octx)
+                    .map_err(broken)?;
+            }
+            Ok(()) => {}
+            Err(ff::Error::Eof) => break,
+            Err(e) => return Err(broken(e.into())),
+        }
+    }
+    decoder.send_eof().map_err(|e| broken(e.into()))?;
+    bumper
+        .decoded(&mut decoder, encoder, octx)
+        .map_err(broken)?;
+    if let Some(graph) = bumper.graph.as_mut() {
+        graph.finish(bumper.end_pts).map_err(|e| broken(e.into()))?;
+    }
+    bumper.emit(encoder, octx).map_err(broken)
+}
+
+/// The state of one bumper's decode.
+struct Bumper {
+    plan: GraphPlan,
+    time_base: Rational,
+    graph: Option<VideoGraph>,
+    end_pts: i64,
+    emitted: i64,
+    limit: i64,
+}
+
+/// A failure while encoding a bumper: FFmpeg's, or the output's.
+enum BumperError {
+    Ffmpeg(ff::Error),
+    Output(TranscodeError),
+}
+
+impl From<ff::Error> for BumperError {
+    fn from(e: ff::Error) -> Self {
+        Self::Ffmpeg(e)
+    }
+}
+
+impl Bumper {
+    fn decoded(
+        &mut self,
+        decoder: &mut ff::decoder::Video,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), BumperError> {
+        let mut decoded = frame::Video::empty();
+        while decoder.receive_frame(&mut decoded).is_ok() {
+            let ts = decoded.timestamp().unwrap_or(self.end_pts);
+            decoded.set_pts(Some(ts));
+            self.end_pts = ts + frame_duration(&decoded, self.time_base, self.plan.fps);
+            if self.graph.is_none() {
+                self.graph = Some(VideoGraph::new(&self.plan, &decoded, self.time_base, None)?);
+            }
+            if let Some(graph) = self.graph.as_mut() {
+                graph.push(&decoded)?;
+            }
+            self.emit(encoder, octx)?;
+        }
+        Ok(())
+    }
+
+    fn emit(
+        &mut self,
+        encoder: &mut VideoEncoder,
+        octx: &mut format::context::Output,
+    ) -> Result<(), BumperError> {
+        let Some(graph) = self.graph.as_mut() else {
+            return Ok(());
+        };
+        let mut filtered = frame::Video::empty();
+        while graph.pull(&mut filtered)? {
+            if self.emitted < self.limit {
+                encoder
+                    .encode(&mut filtered, octx)
+                    .map_err(BumperError::Output)?;
+                self.emitted += 1;
+            }
+        }
+        Ok(())
+    }
+}

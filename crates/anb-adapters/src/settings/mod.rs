@@ -1,0 +1,396 @@
+//! Settings of the binaries: defaults, then a TOML file (`anb.toml`, or the file `ANB_CONFIG`
+//! names), then `ANB_*` environment variables (`ANB_DATABASE_URL` sets `database_url`).
+//!
+//! URLs choose the adapters (see [`compose`](crate::compose)):
+//! - `database_url`: `sqlite://data/anb.db` (default, under `data_dir`) | `postgres://…` | `memory://`
+//! - `queue_url`: `db://` (default: the database's jobs table) | `redis://…` | `memory://`
+//! - `blob_url`: `file://data/blobs` (default, under `data_dir`) | `s3://bucket?…` | `memory://`
+//!
+//! ```
+//! use anb_adapters::settings::Settings;
+//! use figment::Figment;
+//!
+//! let settings = Settings::from_figment(&Figment::new().merge(("data_dir", "/srv/anb"))).unwrap();
+//! assert_eq!(settings.database_url, "sqlite:///srv/anb/anb.db");
+//! assert_eq!(settings.blob_url, "file:///srv/anb/blobs");
+//! assert_eq!(settings.queue_url, "db://");
+//! ```
+
+mod describe;
+mod jwt_secret;
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anb_domain::Profile;
+use anyhow::{bail, ensure, Context as _};
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer};
+
+pub use describe::mask_url;
+pub use jwt_secret::JWT_SECRET_FILE;
+pub use secret::Secret;
+
+/// Environment variable naming the settings file (default [`DEFAULT_CONFIG_FILE`]).
+pub const CONFIG_ENV: &str = "ANB_CONFIG";
+/// The settings file read when [`CONFIG_ENV`] is not set; it may be absent.
+pub const DEFAULT_CONFIG_FILE: &str = "anb.toml";
+/// Prefix of the environment variables: `ANB_` + the key in upper case.
+pub const ENV_PREFIX: &str = "ANB_";
+
+/// Every key a file or the environment may set.
+const KEYS: &[&str] = &[
+    "http_addr",
+    "database_url",
+    "database_max_connections",
+    "queue_url",
+    "queue_name",
+    "blob_url",
+    "data_dir",
+    "jwt_secret",
+    "profile",
+    "max_upload_mb",
+    "worker_concurrency",
+    "worker_lease_seconds",
+    "log_format",
+    "cors_origins",
+];
+
+/// How the binaries write logs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Compact human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which repositories `database_url` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    /// `sqlite://PATH`: one file, the embedded default.
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+    /// `memory://`: in process, lost at exit.
+    Memory,
+}
+
+/// Which job queue `queue_url` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueBackend {
+    /// `db://`: the jobs table of the configured database (in memory with a `memory://` one).
+    Database,
+    /// `redis://…` or `rediss://…`.
+    Redis,
+    /// `memory://`: in process, lost at exit.
+    Memory,
+}
+
+/// Which blob store `blob_url` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobBackend {
+    /// `file://DIR`.
+    File,
+    /// `s3://BUCKET?…`.
+    S3,
+    /// `memory://`.
+    Memory,
+}
+
+/// The settings, loaded and checked.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the HTTP service listens (`ANB_HTTP_ADDR`, default `127.0.0.1:8080`).
+    pub http_addr: SocketAddr,
+    /// The database (`ANB_DATABASE_URL`, default `sqlite://{data_dir}/anb.db`).
+    pub database_url: String,
+    /// Most connections to the database per process (`ANB_DATABASE_MAX_CONNECTIONS`, default 10;
+    /// SQLite's readers, besides its single writer).
+    pub database_max_connections: u32,
+    /// The job queue (`ANB_QUEUE_URL`, default `db://`).
+    pub queue_url: String,
+    /// The processing queue's name (`ANB_QUEUE_NAME`, default `video-processing`): its rows in
+    /// the database's jobs table, or the prefix of its Redis keys. Deployments sharing a
+    /// database or a Redis server keep apart by name.
+    pub queue_name: String,
+    /// The blob store (`ANB_BLOB_URL`, default `file://{data_dir}/blobs`).
+    pub blob_url: String,
+    /// Where the embedded defaults keep their files (`ANB_DATA_DIR`, default `data`).
+    pub data_dir: PathBuf,
+    /// The key signing access tokens (`ANB_JWT_SECRET`); see [`Settings::resolve_jwt_secret`].
+    pub jwt_secret: Option<Secret>,
+    /// The processing profile (`ANB_PROFILE`, a built-in name, default `showcase`).
+    pub profile: Profile,
+    /// Largest upload in MiB (`ANB_MAX_UPLOAD_MB`, default 100).
+    pub max_upload_mb: u64,
+    /// Jobs a worker runs at once (`ANB_WORKER_CONCURRENCY`; `None`: the worker's default).
+    pub worker_concurrency: Option<usize>,
+    /// Seconds a worker's lease on a job lasts between heartbeats (`ANB_WORKER_LEASE_SECONDS`,
+    /// default 60).
+    pub worker_lease_seconds: u64,
+    /// Log format (`ANB_LOG_FORMAT`: `text` or `json`).
+    pub log_format: LogFormat,
+    /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
+    pub cors_origins: Vec<String>,
+}
+
+/// The settings as read, before defaults that depend on other settings are filled in.
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Raw {
+    http_addr: SocketAddr,
+    database_url: Option<String>,
+    database_max_connections: u32,
+    queue_url: String,
+    queue_name: String,
+    blob_url: Option<String>,
+    data_dir: PathBuf,
+    jwt_secret: Option<Secret>,
+    profile: String,
+    max_upload_mb: u64,
+    worker_concurrency: Option<usize>,
+    worker_lease_seconds: u64,
+    log_format: LogFormat,
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    cors_origins: Vec<String>,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            database_max_connections: 10,
+            queue_url: "db://".into(),
+            queue_name: "video-processing".into(),
+            blob_url: None,
+            data_dir: PathBuf::from("data"),
+            jwt_secret: None,
+            profile: "showcase".into(),
+            max_upload_mb: 100,
+            worker_concurrency: None,
+            worker_lease_seconds: 60,
+            log_format: LogFormat::Text,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// A list, or one string of comma-separated items (as an environment variable gives it).
+fn list_or_comma_separated<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Items::deserialize(d)? {
+        Items::List(items) => items,
+        Items::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect())
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then the settings file, then the environment.
+    ///
+    /// # Errors
+    /// When [`CONFIG_ENV`] names a missing file, the file or a variable is malformed (an
+    /// unknown key in the file too), or a value is invalid (see [`Settings::from_figment`]).
+    pub fn load() -> anyhow::Result<Self> {
+        Self::from_figment(&Self::figment()?)
+    }
+
+    /// The layered sources [`Settings::load`] reads: the settings file (the one [`CONFIG_ENV`]
+    /// names, which must exist, else `./anb.toml` if present), then the `ANB_*` variables.
+    /// `ANB_JWT_SECRET` is taken verbatim (never parsed as a number or a list).
+    ///
+    /// # Errors
+    /// When [`CONFIG_ENV`] names a file that does not exist.
+    pub fn figment() -> anyhow::Result<Figment> {
+        let file = match std::env::var_os(CONFIG_ENV) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                ensure!(
+                    path.is_file(),
+                    "{CONFIG_ENV} names {}, which is not a file",
+                    path.display()
+                );
+                Some(path)
+            }
+            None => Some(PathBuf::from(DEFAULT_CONFIG_FILE)).filter(|p| p.is_file()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let variables: Vec<&str> = KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "jwt_secret")
+            .collect();
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).only(&variables));
+        if let Ok(secret) = std::env::var(format!("{ENV_PREFIX}JWT_SECRET")) {
+            figment = figment.merge(Serialized::default("jwt_secret", secret));
+        }
+        Ok(figment)
+    }
+
+    /// Reads and checks settings from any figment; keys it lacks take their defaults. Tests
+    /// pass values this way: `Figment::new().merge(("queue_url", "memory://"))`.
+    ///
+    /// # Errors
+    /// A malformed value or an unknown key; an unknown profile; a URL of no known backend; a
+    /// zero upload limit, lease, concurrency or connection count.
+    pub fn from_figment(figment: &Figment) -> anyhow::Result<Self> {
+        let raw: Raw = figment.extract().context("reading the settings")?;
+        let profile = Profile::by_name(&raw.profile).with_context(|| {
+            format!(
+                "unknown processing profile {:?} (known: showcase, anb-course)",
+                raw.profile
+            )
+        })?;
+        let settings = Self {
+            database_url: raw
+                .database_url
+                .unwrap_or_else(|| format!("sqlite://{}", raw.data_dir.join("anb.db").display())),
+            blob_url: raw
+                .blob_url
+                .unwrap_or_else(|| format!("file://{}", raw.data_dir.join("blobs").display())),
+            http_addr: raw.http_addr,
+            database_max_connections: raw.database_max_connections,
+            queue_url: raw.queue_url,
+            queue_name: raw.queue_name,
+            data_dir: raw.data_dir,
+            jwt_secret: raw.jwt_secret,
+            profile,
+            max_upload_mb: raw.max_upload_mb,
+            worker_concurrency: raw.worker_concurrency,
+            worker_lease_seconds: raw.worker_lease_seconds,
+            log_format: raw.log_format,
+            cors_origins: raw.cors_origins,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.database()?;
+        self.queue()?;
+        self.blobs()?;
+        ensure!(
+            !self.queue_name.is_empty() && !self.queue_name.chars().any(char::is_whitespace),
+            "queue_name must be a non-empty name without spaces"
+        );
+        ensure!(self.max_upload_mb > 0, "max_upload_mb must be at least 1");
+        ensure!(
+            self.worker_lease_seconds > 0,
+            "worker_lease_seconds must be at least 1"
+        );
+        ensure!(
+            self.worker_concurrency != Some(0),
+            "worker_concurrency must be at least 1"
+        );
+        ensure!(
+            self.database_max_connections > 0,
+            "database_max_connections must be at least 1"
+        );
+        Ok(())
+    }
+
+    /// The database backend `database_url` names.
+    ///
+    /// # Errors
+    /// When it names none.
+    pub fn database(&self) -> anyhow::Result<DatabaseBackend> {
+        let url = self.database_url.as_str();
+        Ok(if url.starts_with("sqlite:") {
+            DatabaseBackend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseBackend::Postgres
+        } else if url == "memory://" {
+            DatabaseBackend::Memory
+        } else {
+            bail!(
+                "unsupported database URL {:?} (expected sqlite://PATH, postgres://… or memory://)",
+                mask_url(url)
+            )
+        })
+    }
+
+    /// The queue backend `queue_url` names.
+    ///
+    /// # Errors
+    /// When it names none.
+    pub fn queue(&self) -> anyhow::Result<QueueBackend> {
+        let url = self.queue_url.as_str();
+        Ok(if url == "db://" {
+            QueueBackend::Database
+        } else if url.starts_with("redis://") || url.starts_with("rediss://") {
+            QueueBackend::Redis
+        } else if url == "memory://" {
+            QueueBackend::Memory
+        } else {
+            bail!(
+                "unsupported queue URL {:?} (expected db://, redis://… or memory://)",
+                mask_url(url)
+            )
+        })
+    }
+
+    /// The blob backend `blob_url` names (its details are checked when it is opened).
+    ///
+    /// # Errors
+    /// When it names none.
+    pub fn blobs(&self) -> anyhow::Result<BlobBackend> {
+        let url = self.blob_url.as_str();
+        Ok(if url.starts_with("file://") {
+            BlobBackend::File
+        } else if url.starts_with("s3://") {
+            BlobBackend::S3
+        } else if url == "memory://" {
+            BlobBackend::Memory
+        } else {
+            bail!(
+                "unsupported blob store URL {:?} (expected file://DIR, s3://BUCKET or memory://)",
+                mask_url(url)
+            )
+        })
+    }
+
+    /// Whether every backend lives in this process or on this machine's disk (SQLite or
+    /// memory, with the database's or an in-memory queue, and file or memory blobs): no other
+    /// process can share them, so a JWT secret may be generated and kept locally.
+    ///
+    /// # Errors
+    /// When a URL names no backend.
+    pub fn is_embedded(&self) -> anyhow::Result<bool> {
+        Ok(matches!(
+            self.database()?,
+            DatabaseBackend::Sqlite | DatabaseBackend::Memory
+        ) && matches!(self.queue()?, QueueBackend::Database | QueueBackend::Memory)
+            && matches!(self.blobs()?, BlobBackend::File | BlobBackend::Memory))
+    }
+
+    /// The upload limit in bytes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_mb.saturating_mul(1024 * 1024)
+    }
+
+    /// Where a generated JWT secret is kept.
+    pub fn jwt_secret_file(&self) -> PathBuf {
+        self.data_dir.join(JWT_SECRET_FILE)
+    }
+}
+
+#[cfg(test)]
+mod tests;

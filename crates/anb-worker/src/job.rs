@@ -1,0 +1,212 @@
+//! One leased job: its span, the heartbeats that keep its lease while the video is processed,
+//! panics caught, and the hand-back of unfinished work at shutdown.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+use anb_domain::ports::{QueueError, TransitionError};
+use anb_domain::{JobDecision, JobFailure, JobOutcome, JobPayload, LeasedJob, StatusChange};
+use futures::FutureExt as _;
+use tokio::sync::oneshot;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, info_span, warn, Instrument as _};
+
+use crate::media;
+use crate::summary::JobEnd;
+use crate::Worker;
+
+impl Worker {
+    /// Handles one leased job to its end. With `abandon`, the job is handed back to the queue
+    /// unfinished when that token fires (shutdown past its grace period).
+    pub(crate) async fn run_job(
+        &self,
+        job: LeasedJob,
+        abandon: Option<&CancellationToken>,
+    ) -> JobEnd {
+        let JobPayload::ProcessVideo { video_id } = &job.payload;
+        let span = info_span!("job", job = %job.id, video = %video_id, attempt = job.attempt);
+        async {
+            let started = Instant::now();
+            let end = self.run_job_to_end(&job, abandon).await;
+            info!(
+                elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "job ended: {}",
+                describe(&end)
+            );
+            end
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn run_job_to_end(&self, job: &LeasedJob, abandon: Option<&CancellationToken>) -> JobEnd {
+        let handled = AssertUnwindSafe(self.handle_with_heartbeats(job)).catch_unwind();
+        let ended = match abandon {
+            None => Some(handled.await),
+            Some(token) => tokio::select! {
+                biased;
+                ended = handled => Some(ended),
+                () = token.cancelled() => None,
+            },
+        };
+        // The handling future is dropped by now: a transcode in flight is cancelled.
+        match ended {
+            None => {
+                self.release(job).await;
+                JobEnd::Released
+            }
+            Some(Ok(Ok(outcome))) => JobEnd::Handled(outcome),
+            Some(Ok(Err(e))) => {
+                error!(
+                    error = format!("{e:#}"),
+                    "settling the job failed; it comes back when its lease expires"
+                );
+                JobEnd::Faulted
+            }
+            Some(Err(panic)) => {
+                error!(panic = panic_message(&*panic), "handling the job panicked");
+                self.settle_after_panic(job).await;
+                JobEnd::Faulted
+            }
+        }
+    }
+
+    /// `handle_job` with the worker's I/O, and heartbeats while the video is processed. A lost
+    /// lease (another worker holds the job now) abandons the work without settling anything.
+    async fn handle_with_heartbeats(&self, job: &LeasedJob) -> anyhow::Result<JobOutcome> {
+        let (ports, config) = (self.showcase.ports(), &*self.config);
+        // Dropped when processing ends, or with the closure if the job is skipped: the
+        // heartbeats stop then, so they never race the job's settling.
+        let (processing, processing_ended) = oneshot::channel::<()>();
+        let work = self.showcase.handle_job(job, move |video| async move {
+            let processed = AssertUnwindSafe(media::process(
+                ports,
+                &config.profile,
+                config.temp_dir.as_deref(),
+                video,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(JobFailure::Transient(anyhow::anyhow!(
+                    "processing panicked: {}",
+                    panic_message(&*panic)
+                )))
+            });
+            drop(processing);
+            processed
+        });
+        let keep_lease = async {
+            tokio::select! {
+                _ = processing_ended => std::future::pending::<()>().await,
+                () = self.heartbeats(job) => {}
+            }
+        };
+        tokio::select! {
+            biased;
+            outcome = work => outcome,
+            () = keep_lease => {
+                warn!("the lease was lost to another worker; abandoning the job");
+                Ok(JobOutcome::LeaseLost)
+            }
+        }
+    }
+
+    /// Extends the lease every `heartbeat_every`; returns once it is lost. A failed heartbeat
+    /// (queue unreachable) is retried at the next beat: the lease may well still be ours.
+    async fn heartbeats(&self, job: &LeasedJob) {
+        let every = self.config.heartbeat_every;
+        let mut beats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        beats.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            beats.tick().await;
+            let extended = self
+                .showcase
+                .ports()
+                .jobs
+                .heartbeat(job.id, job.lease, self.config.lease_for)
+                .await;
+            match extended {
+                Ok(until) => debug!(%until, "lease extended"),
+                Err(QueueError::LeaseLost) => return,
+                Err(QueueError::Unexpected(e)) => warn!(
+                    error = format!("{e:#}"),
+                    "could not extend the lease; trying again at the next heartbeat"
+                ),
+            }
+        }
+    }
+
+    /// Hands an unfinished job back for immediate delivery to another worker.
+    async fn release(&self, job: &LeasedJob) {
+        match self
+            .showcase
+            .ports()
+            .jobs
+            .retry(job.id, job.lease, Duration::ZERO)
+            .await
+        {
+            Ok(()) => info!("stopping: the unfinished job was handed back to the queue"),
+            Err(QueueError::LeaseLost) => info!("stopping: another worker already holds the job"),
+            Err(QueueError::Unexpected(e)) => warn!(
+                error = format!("{e:#}"),
+                "stopping: could not hand the job back; it comes back when its lease expires"
+            ),
+        }
+    }
+
+    /// After a panic outside the processing itself: retry with the usual backoff, or give up
+    /// (job failed, video failed) past the last attempt, so a job that always panics ends.
+    async fn settle_after_panic(&self, job: &LeasedJob) {
+        let ports = self.showcase.ports();
+        let failure = JobFailure::Transient(anyhow::anyhow!("handling the job panicked"));
+        let settled = match self.showcase.config().retry.decide(job.attempt, &failure) {
+            JobDecision::RetryAfter(delay) => ports.jobs.retry(job.id, job.lease, delay).await,
+            JobDecision::GiveUp(reason) => {
+                let JobPayload::ProcessVideo { video_id } = &job.payload;
+                let change = StatusChange::Fail {
+                    reason: reason.clone(),
+                };
+                let now = ports.clock.now();
+                if let Err(TransitionError::Unexpected(e)) =
+                    ports.videos.transition(*video_id, &change, now).await
+                {
+                    warn!(
+                        error = format!("{e:#}"),
+                        "could not record the video's failure"
+                    );
+                }
+                ports.jobs.fail(job.id, job.lease, &reason).await
+            }
+        };
+        if let Err(e) = settled {
+            warn!(error = %e, "could not settle the job after the panic");
+        }
+    }
+}
+
+fn describe(end: &JobEnd) -> String {
+    match end {
+        JobEnd::Handled(JobOutcome::Processed(video)) => format!(
+            "processed ({} s)",
+            video.duration_seconds.unwrap_or_default()
+        ),
+        JobEnd::Handled(JobOutcome::Skipped(why)) => format!("skipped: {why}"),
+        JobEnd::Handled(JobOutcome::Retrying(delay)) => format!("retrying in {delay:?}"),
+        JobEnd::Handled(JobOutcome::GaveUp(reason)) => format!("failed: {reason}"),
+        JobEnd::Handled(JobOutcome::LeaseLost) => "lease lost".to_owned(),
+        JobEnd::Released => "handed back unfinished".to_owned(),
+        JobEnd::Faulted => "faulted".to_owned(),
+    }
+}
+
+/// The text a panic carried, when it carried text.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}

@@ -1,0 +1,141 @@
+//! The I/O of one processing job: fetch the original to a temporary directory, transcode it,
+//! store the outputs. Failures are classified for the retry policy: bad media and a missing
+//! original are bad input (no retry); everything else is transient.
+
+use std::path::Path;
+
+use anb_domain::ports::{BlobError, BlobStore, TranscodeError};
+use anb_domain::{
+    BlobKey, ByteStream, JobFailure, Ports, ProcessedMedia, Profile, TranscodeOutputs, Video,
+};
+use anyhow::Context as _;
+use futures::TryStreamExt as _;
+use tokio::io::AsyncWriteExt as _;
+use tokio_util::io::ReaderStream;
+use tracing::debug;
+
+/// Bytes read from disk per chunk when storing an output.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// What a player reads when the original upload is gone from the blob store.
+pub(crate) const MISSING_ORIGINAL: &str = "the original upload is missing";
+
+/// Processes `video`: the closure [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
+/// runs. The temporary directory is removed on every path, cancellation included (it is
+/// dropped with this future).
+pub(crate) async fn process(
+    ports: &Ports,
+    profile: &Profile,
+    temp_root: Option<&Path>,
+    video: Video,
+) -> Result<ProcessedMedia, JobFailure> {
+    let dir = temp_dir(temp_root).map_err(transient)?;
+    let original = dir.path().join("original.mp4");
+    fetch(&*ports.blobs, &video.original, &original).await?;
+    let outputs = TranscodeOutputs {
+        video: dir.path().join("processed.mp4"),
+        thumbnail: dir.path().join("thumbnail.jpg"),
+    };
+    let report = ports
+        .transcoder
+        .process(&original, &outputs, profile)
+        .await
+        .map_err(classify_transcode)?;
+    debug!(duration = report.duration_seconds, "transcoded");
+    let media = ProcessedMedia {
+        processed: BlobKey::processed(video.id),
+        thumbnail: BlobKey::thumbnail(video.id),
+        duration_seconds: report.duration_seconds,
+    };
+    store(&*ports.blobs, &outputs.video, &media.processed).await?;
+    store(&*ports.blobs, &outputs.thumbnail, &media.thumbnail).await?;
+    Ok(media)
+}
+
+fn temp_dir(root: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("anb-job-");
+    match root {
+        Some(root) => {
+            std::fs::create_dir_all(root)
+                .with_context(|| format!("creating the temporary directory {}", root.display()))?;
+            builder.tempdir_in(root)
+        }
+        None => builder.tempdir(),
+    }
+    .context("creating a job's temporary directory")
+}
+
+fn transient(error: anyhow::Error) -> JobFailure {
+    JobFailure::Transient(error)
+}
+
+/// A missing original is bad input (it will not come back); other blob faults may pass.
+fn classify_fetch(error: BlobError) -> JobFailure {
+    match error {
+        BlobError::NotFound => JobFailure::BadInput(MISSING_ORIGINAL.to_owned()),
+        other => transient(anyhow::Error::new(other).context("reading the original upload")),
+    }
+}
+
+/// Unusable media is bad input; a time-out, a cancellation or a fault may pass on a retry.
+fn classify_transcode(error: TranscodeError) -> JobFailure {
+    match error {
+        TranscodeError::BadMedia(reason) => JobFailure::BadInput(reason),
+        other => transient(anyhow::Error::new(other).context("transcoding")),
+    }
+}
+
+/// Streams the object at `key` into a new file at `to`.
+async fn fetch(blobs: &dyn BlobStore, key: &BlobKey, to: &Path) -> Result<(), JobFailure> {
+    let object = blobs.get(key, None).await.map_err(classify_fetch)?;
+    let copy = async {
+        let mut file = tokio::fs::File::create(to).await?;
+        let mut body = object.body;
+        while let Some(chunk) = body.try_next().await? {
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await
+    };
+    copy.await
+        .context("copying the original upload to a temporary file")
+        .map_err(transient)
+}
+
+/// Streams the file at `from` to the blob store under `key`.
+async fn store(blobs: &dyn BlobStore, from: &Path, key: &BlobKey) -> Result<(), JobFailure> {
+    let file = tokio::fs::File::open(from)
+        .await
+        .with_context(|| format!("opening the output {}", from.display()))
+        .map_err(transient)?;
+    let body: ByteStream = Box::pin(ReaderStream::with_capacity(file, READ_CHUNK));
+    blobs
+        .put(key, body)
+        .await
+        .with_context(|| format!("storing {key}"))
+        .map_err(transient)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn bad_media_and_a_missing_original_are_bad_input_and_the_rest_is_transient() {
+        let bad = classify_transcode(TranscodeError::BadMedia("no video stream".into()));
+        assert!(matches!(bad, JobFailure::BadInput(reason) if reason == "no video stream"));
+        let missing = classify_fetch(BlobError::NotFound);
+        assert!(matches!(missing, JobFailure::BadInput(reason) if reason == MISSING_ORIGINAL));
+        for passing in [
+            classify_transcode(TranscodeError::TimedOut(Duration::from_secs(600))),
+            classify_transcode(TranscodeError::Cancelled),
+            classify_transcode(TranscodeError::Unexpected(anyhow::anyhow!("disk full"))),
+            classify_fetch(BlobError::Unexpected(anyhow::anyhow!("connection reset"))),
+        ] {
+            assert!(matches!(passing, JobFailure::Transient(_)));
+        }
+    }
+}

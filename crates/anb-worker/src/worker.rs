@@ -1,0 +1,203 @@
+//! The worker: job loops, the sweeper, and the graceful stop.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use anb_domain::Showcase;
+use anyhow::Context as _;
+use futures::FutureExt as _;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::{RunSummary, WorkerConfig};
+
+/// Processes videos: leases `ProcessVideo` jobs, fetches each original, transcodes it, stores
+/// the outputs and lets [`Showcase::handle_job`] record the outcome and settle the job. Cheap
+/// to clone.
+#[derive(Clone)]
+pub struct Worker {
+    pub(crate) showcase: Showcase,
+    pub(crate) config: Arc<WorkerConfig>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// A worker running `showcase`'s processing use cases.
+    ///
+    /// # Errors
+    /// When `config` is inconsistent ([`WorkerConfig::validate`]).
+    pub fn new(showcase: Showcase, config: WorkerConfig) -> anyhow::Result<Self> {
+        config.validate().context("invalid worker settings")?;
+        Ok(Self {
+            showcase,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// Handles jobs one after another until none is ready, and says how they ended. For tests
+    /// and batch runs: the queue is drained deterministically, with no sleeping.
+    ///
+    /// # Errors
+    /// When leasing a job fails (the queue is unreachable).
+    pub async fn run_once(&self) -> anyhow::Result<RunSummary> {
+        let mut summary = RunSummary::default();
+        while let Some(job) = self
+            .showcase
+            .next_job(self.config.lease_for)
+            .await
+            .context("leasing a job")?
+        {
+            summary.record(&self.run_job(job, None).await);
+        }
+        Ok(summary)
+    }
+
+    /// One sweep: re-enqueues videos stuck `uploaded` or `processing` for longer than
+    /// `stuck_after` (see [`Showcase::requeue_stuck`]). Returns how many.
+    ///
+    /// # Errors
+    /// Storage or queue faults.
+    pub async fn sweep(&self) -> anyhow::Result<usize> {
+        self.showcase
+            .requeue_stuck(self.config.stuck_after, self.config.sweep_limit)
+            .await
+    }
+
+    /// Runs `concurrency` job loops and the sweeper until `shutdown` completes, then stops:
+    /// no new job is leased; jobs in progress get `shutdown_grace` to finish, and those still
+    /// running after it are handed back to the queue for another worker. Faults never stop
+    /// it: queue errors are logged and retried with backoff, a panicking job is settled and its
+    /// loop goes on. Returns how the jobs it handled ended.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> RunSummary {
+        let stop = CancellationToken::new();
+        let abandon = CancellationToken::new();
+        info!(
+            concurrency = self.config.concurrency,
+            lease_for = ?self.config.lease_for,
+            profile = %self.config.profile.name,
+            "worker started"
+        );
+        let mut loops = JoinSet::new();
+        for _ in 0..self.config.concurrency {
+            loops.spawn(self.clone().job_loop(stop.clone(), abandon.clone()));
+        }
+        let sweeper = tokio::spawn(self.clone().sweep_loop(stop.clone()));
+
+        let mut summary = RunSummary::default();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(ended) = loops.join_next() => {
+                    // Loops end only when stopped; one that ended early panicked outside a job
+                    // (in an adapter while leasing): start another after a pause.
+                    if let Some(loop_summary) = joined(ended) {
+                        summary += loop_summary;
+                    }
+                    let (worker, stop, abandon) = (self.clone(), stop.clone(), abandon.clone());
+                    let pause = self.config.idle_poll_max;
+                    loops.spawn(async move {
+                        tokio::select! {
+                            () = stop.cancelled() => return RunSummary::default(),
+                            () = tokio::time::sleep(pause) => {}
+                        }
+                        worker.job_loop(stop, abandon).await
+                    });
+                }
+            }
+        }
+
+        stop.cancel();
+        info!(grace = ?self.config.shutdown_grace, "stopping: no new jobs; waiting for jobs in progress");
+        let finished = tokio::time::timeout(
+            self.config.shutdown_grace,
+            join_all(&mut loops, &mut summary),
+        )
+        .await;
+        if finished.is_err() {
+            info!("stopping: the grace period is over; handing unfinished jobs back");
+            abandon.cancel();
+            join_all(&mut loops, &mut summary).await;
+        }
+        if let Err(e) = sweeper.await {
+            error!(error = %e, "the sweeper ended abnormally");
+        }
+        info!(?summary, "worker stopped");
+        summary
+    }
+
+    /// Leases and handles jobs until `stop`; backs off while the queue is empty or failing.
+    async fn job_loop(self, stop: CancellationToken, abandon: CancellationToken) -> RunSummary {
+        let mut summary = RunSummary::default();
+        let mut idle = self.config.idle_poll;
+        while !stop.is_cancelled() {
+            match self.showcase.next_job(self.config.lease_for).await {
+                Ok(Some(job)) => {
+                    idle = self.config.idle_poll;
+                    summary.record(&self.run_job(job, Some(&abandon)).await);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => warn!(error = %e, retry_in = ?idle, "leasing a job failed"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(idle) => {}
+            }
+            idle = (idle * 2).min(self.config.idle_poll_max);
+        }
+        summary
+    }
+
+    /// Sweeps at start and every `sweep_every` until `stop`.
+    async fn sweep_loop(self, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(self.config.sweep_every);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            match AssertUnwindSafe(self.sweep()).catch_unwind().await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(requeued)) => info!(requeued, "re-enqueued stuck videos"),
+                Ok(Err(e)) => warn!(error = format!("{e:#}"), "sweeping for stuck videos failed"),
+                Err(_) => error!("sweeping for stuck videos panicked; trying again next time"),
+            }
+        }
+    }
+}
+
+/// Waits for every loop, adding up what they handled.
+async fn join_all(loops: &mut JoinSet<RunSummary>, summary: &mut RunSummary) {
+    while let Some(ended) = loops.join_next().await {
+        if let Some(loop_summary) = joined(ended) {
+            *summary += loop_summary;
+        }
+    }
+}
+
+fn joined(ended: Result<RunSummary, tokio::task::JoinError>) -> Option<RunSummary> {
+    match ended {
+        Ok(summary) => Some(summary),
+        Err(e) => {
+            error!(error = %e, "a job loop panicked");
+            None
+        }
+    }
+}

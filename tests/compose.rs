@@ -1,0 +1,173 @@
+//! Settings → `compose::connect` → a working application, on the embedded defaults (in a fresh
+//! directory) and on PostgreSQL + Redis; the worker processes an upload on each.
+
+#[path = "support/media.rs"]
+mod media;
+
+use std::time::Duration;
+
+use anb_adapters::compose::{self, Component, Composed};
+use anb_adapters::settings::Settings;
+use anb_adapters::testkit::{services, unique};
+use anb_domain::*;
+use anb_worker::{RunSummary, Worker, WorkerConfig};
+use bytes::Bytes;
+use figment::Figment;
+use media::{workdir, Clip};
+
+fn settings(pairs: &[(&str, &str)]) -> Settings {
+    let figment = pairs
+        .iter()
+        .fold(Figment::new(), |f, (k, v)| f.merge((*k, *v)));
+    Settings::from_figment(&figment).unwrap()
+}
+
+async fn signup(app: &Composed) -> User {
+    app.showcase
+        .signup(SignupForm {
+            first_name: "Ana".into(),
+            last_name: "Rojas".into(),
+            email: format!("{}@example.com", unique("ana")),
+            password1: "tiro-libre-23".into(),
+            password2: "tiro-libre-23".into(),
+            city: "Bogotá".into(),
+            country: "Colombia".into(),
+        })
+        .await
+        .unwrap()
+}
+
+async fn upload(app: &Composed, owner: &User) -> Video {
+    let dir = workdir();
+    let clip = Clip::h264(1.0).size("320x180").make(dir.path(), "clip.mp4");
+    let bytes = Bytes::from(std::fs::read(clip).unwrap());
+    let form = UploadForm {
+        title: "Crossover".into(),
+        ..UploadForm::default()
+    };
+    app.showcase
+        .upload_video(owner.id, form, Box::pin(futures::stream::iter([Ok(bytes)])))
+        .await
+        .unwrap()
+        .video
+}
+
+/// The components whose readiness check fails.
+async fn failing(app: &Composed) -> Vec<Component> {
+    app.readiness()
+        .await
+        .into_iter()
+        .filter_map(|(component, outcome)| outcome.is_err().then_some(component))
+        .collect()
+}
+
+async fn process_all(app: &Composed) -> RunSummary {
+    let config = WorkerConfig {
+        profile: app.profile.clone(),
+        ..WorkerConfig::with_lease(Duration::from_secs(30), 1)
+    };
+    Worker::new(app.showcase.clone(), config)
+        .unwrap()
+        .run_once()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_defaults_compose_in_an_empty_directory_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let settings = settings(&[("data_dir", data.to_str().unwrap())]);
+    assert!(settings.jwt_secret.is_none());
+
+    let app = compose::connect(&settings).await.unwrap();
+    assert!(failing(&app).await.is_empty());
+    for made in ["anb.db", "blobs", "jwt-secret"] {
+        assert!(data.join(made).exists(), "{made} was not created");
+    }
+    let player = signup(&app).await;
+    let token = app
+        .showcase
+        .login(player.email.as_str(), "tiro-libre-23")
+        .await
+        .unwrap();
+    let video = upload(&app, &player).await;
+    app.close().await;
+
+    // A restart: same data, same signing key, the queued job still there.
+    let app = compose::connect(&settings).await.unwrap();
+    assert_eq!(app.showcase.authenticate(&token.token).unwrap(), player.id);
+    assert_eq!(app.ports.jobs.depth().await.unwrap().ready, 1);
+    assert_eq!(process_all(&app).await.processed, 1);
+    let stored = app.ports.videos.get(video.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, VideoStatus::Processed);
+    assert!(data
+        .join("blobs/processed")
+        .join(format!("{}.mp4", video.id))
+        .is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_redis_and_file_blobs_compose_from_their_urls() {
+    let database = fresh_postgres_database().await;
+    let blobs = tempfile::tempdir().unwrap();
+    let settings = settings(&[
+        ("database_url", database.as_str()),
+        ("queue_url", services::redis_url().as_str()),
+        ("queue_name", unique("anb-test").as_str()),
+        ("blob_url", &format!("file://{}", blobs.path().display())),
+        ("jwt_secret", "a-test-secret-of-more-than-thirty-two-bytes"),
+    ]);
+    assert!(!settings.is_embedded().unwrap());
+
+    // Two instances starting together: migrations run once, both connect.
+    let (first, second) = futures::join!(compose::connect(&settings), compose::connect(&settings));
+    let (app, other) = (first.unwrap(), second.unwrap());
+    assert!(failing(&app).await.is_empty());
+    let player = signup(&app).await;
+    let video = upload(&app, &player).await;
+    assert_eq!(
+        other.ports.jobs.depth().await.unwrap().ready,
+        1,
+        "one shared queue"
+    );
+
+    assert_eq!(process_all(&other).await.processed, 1);
+    let stored = app.ports.videos.get(video.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, VideoStatus::Processed);
+    app.close().await;
+    other.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_names_the_backends_that_are_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(&[("data_dir", dir.path().to_str().unwrap())]);
+    let app = compose::connect(&settings).await.unwrap();
+    assert!(failing(&app).await.is_empty());
+    // Break the real thing: the database (and with it the `db://` queue) goes away.
+    app.close().await;
+    assert_eq!(failing(&app).await, [Component::Database, Component::Queue]);
+}
+
+#[tokio::test]
+async fn shared_backends_without_a_jwt_secret_refuse_to_start() {
+    let settings = settings(&[("database_url", "postgres://anb@db.invalid/anb")]);
+    let err = compose::connect(&settings).await.unwrap_err();
+    assert!(err.to_string().contains("ANB_JWT_SECRET"), "{err:#}");
+}
+
+/// A new, empty database on the test server (`anb_test_…`, dropped by `scripts/test`).
+async fn fresh_postgres_database() -> String {
+    let server = services::postgres_url();
+    let admin = anb_adapters::postgres::connect(&server, 1).await.unwrap();
+    let name = format!("anb_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
