@@ -424,7 +424,12 @@ async fn the_owner_downloads_the_original_whole_or_by_range_but_not_an_unprocess
     let video = w.upload(&ana).await;
     let part = w
         .showcase
-        .open_own_media(ana.id, video.id, MediaKind::Original, Some(10..20))
+        .open_own_media(
+            ana.id,
+            video.id,
+            MediaKind::Original,
+            Some(ByteRange::Bounded { start: 10, end: 19 }),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -443,7 +448,10 @@ async fn the_owner_downloads_the_original_whole_or_by_range_but_not_an_unprocess
                 ana.id,
                 video.id,
                 MediaKind::Original,
-                Some(200_000..200_010)
+                Some(ByteRange::Bounded {
+                    start: 200_000,
+                    end: 200_009
+                })
             )
             .await,
         Err(MediaError::InvalidRange { size: 200_000 })

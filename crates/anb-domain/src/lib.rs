@@ -30,9 +30,9 @@ pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryP
 pub use media::{Container, MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
-    DeleteVideoError, JobOutcome, LoginError, MediaDownload, MediaError, MediaKind, Ports,
-    ProfileError, PublishError, QueryError, Showcase, ShowcaseConfig, SignupError, SignupForm,
-    UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    ByteRange, DeleteVideoError, JobOutcome, LoginError, MediaDownload, MediaError, MediaKind,
+    Ports, ProfileError, PublishError, QueryError, ReceivedFile, Showcase, ShowcaseConfig,
+    SignupError, SignupForm, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

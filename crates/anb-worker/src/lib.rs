@@ -34,3 +34,40 @@ mod worker;
 pub use config::WorkerConfig;
 pub use summary::RunSummary;
 pub use worker::Worker;
+
+/// Connects the backends `settings` name (running migrations) and processes videos until
+/// `shutdown`, then stops gracefully (what the `anb-worker` binary and `anb worker` do).
+///
+/// # Errors
+/// When the backends cannot be reached or the settings are inconsistent.
+pub async fn run_from_settings(
+    settings: &anb_adapters::settings::Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<RunSummary> {
+    tracing::info!(backends = %settings.describe(), "worker starting");
+    let app = anb_adapters::compose::connect(settings).await?;
+    let summary = run_composed(settings, &app, shutdown).await;
+    app.close().await;
+    summary
+}
+
+/// Runs a worker over an already composed app until `shutdown`.
+///
+/// # Errors
+/// When the worker settings are inconsistent.
+pub async fn run_composed(
+    settings: &anb_adapters::settings::Settings,
+    app: &anb_adapters::compose::Composed,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<RunSummary> {
+    let config = WorkerConfig::from_settings(settings, &app.profile);
+    let worker = Worker::new(app.showcase.clone(), config)?;
+    let summary = worker.run(shutdown).await;
+    tracing::info!(
+        processed = summary.processed,
+        failed = summary.failed,
+        released = summary.released,
+        "worker stopped"
+    );
+    Ok(summary)
+}

@@ -12,6 +12,7 @@
 //! ```
 
 mod health;
+mod process;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use anb_domain::{Ports, Profile, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
 
 pub use health::Component;
+pub use process::{init_logging, shutdown_signal};
 
 use crate::blob::ObjectStoreBlobs;
 use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder};

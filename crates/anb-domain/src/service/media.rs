@@ -35,6 +35,42 @@ impl MediaKind {
     }
 }
 
+/// The bytes of a file a client asks for (an HTTP `Range` header's single range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteRange {
+    /// From `start` to `end` inclusive (`bytes=10-19`); an `end` past the file is cut to it.
+    Bounded {
+        /// First byte.
+        start: u64,
+        /// Last byte, inclusive.
+        end: u64,
+    },
+    /// From `start` to the end of the file (`bytes=10-`).
+    From {
+        /// First byte.
+        start: u64,
+    },
+    /// The last `length` bytes (`bytes=-500`).
+    Suffix {
+        /// How many bytes.
+        length: u64,
+    },
+}
+
+impl ByteRange {
+    /// The byte positions in a file of `size` bytes, or `None` when the range is outside it
+    /// (HTTP 416).
+    pub fn resolve(self, size: u64) -> Option<Range<u64>> {
+        let range = match self {
+            Self::Bounded { start, end } if start <= end => start..end.saturating_add(1).min(size),
+            Self::Bounded { .. } => return None,
+            Self::From { start } => start..size,
+            Self::Suffix { length } => size.saturating_sub(length)..size,
+        };
+        (range.start < range.end).then_some(range)
+    }
+}
+
 /// A media file being read, with what a response needs to describe it.
 #[derive(Debug)]
 pub struct MediaDownload {
@@ -78,7 +114,7 @@ impl Showcase {
         caller: UserId,
         id: VideoId,
         kind: MediaKind,
-        range: Option<Range<u64>>,
+        range: Option<ByteRange>,
     ) -> Result<MediaDownload, MediaError> {
         let video = self.own_video(caller, id).await.map_err(|e| match e {
             VideoAccessError::NotFound => MediaError::NotFound,
@@ -98,7 +134,7 @@ impl Showcase {
         &self,
         id: VideoId,
         kind: MediaKind,
-        range: Option<Range<u64>>,
+        range: Option<ByteRange>,
     ) -> Result<MediaDownload, MediaError> {
         let video = self
             .ports
@@ -119,21 +155,69 @@ impl Showcase {
         &self,
         key: &BlobKey,
         kind: MediaKind,
-        range: Option<Range<u64>>,
+        range: Option<ByteRange>,
     ) -> Result<MediaDownload, MediaError> {
-        let object = self
-            .ports
-            .blobs
-            .get(key, range)
-            .await
-            .map_err(|e| match e {
-                BlobError::NotFound => MediaError::NotFound,
-                BlobError::InvalidRange { size } => MediaError::InvalidRange { size },
-                other => MediaError::Unexpected(anyhow::Error::new(other).context("reading media")),
-            })?;
+        let blob_error = |e| match e {
+            BlobError::NotFound => MediaError::NotFound,
+            BlobError::InvalidRange { size } => MediaError::InvalidRange { size },
+            other => MediaError::Unexpected(anyhow::Error::new(other).context("reading media")),
+        };
+        let range = match range {
+            None => None,
+            // A bounded range goes straight to the store, which knows the size.
+            Some(ByteRange::Bounded { start, end }) if start <= end => {
+                Some(start..end.saturating_add(1))
+            }
+            // The others need the size first.
+            Some(open) => {
+                let size = self.ports.blobs.head(key).await.map_err(blob_error)?.size;
+                Some(
+                    open.resolve(size)
+                        .ok_or(MediaError::InvalidRange { size })?,
+                )
+            }
+        };
+        let object = self.ports.blobs.get(key, range).await.map_err(blob_error)?;
         Ok(MediaDownload {
             object,
             content_type: kind.content_type(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ByteRange;
+
+    #[test]
+    fn byte_ranges_resolve_like_http_says() {
+        let size = 1000;
+        assert_eq!(
+            ByteRange::Bounded { start: 0, end: 99 }.resolve(size),
+            Some(0..100)
+        );
+        assert_eq!(
+            ByteRange::Bounded {
+                start: 900,
+                end: 5000
+            }
+            .resolve(size),
+            Some(900..1000)
+        );
+        assert_eq!(
+            ByteRange::From { start: 990 }.resolve(size),
+            Some(990..1000)
+        );
+        assert_eq!(
+            ByteRange::Suffix { length: 10 }.resolve(size),
+            Some(990..1000)
+        );
+        assert_eq!(
+            ByteRange::Suffix { length: 5000 }.resolve(size),
+            Some(0..1000)
+        );
+        assert_eq!(ByteRange::From { start: 1000 }.resolve(size), None);
+        assert_eq!(ByteRange::Bounded { start: 5, end: 4 }.resolve(size), None);
+        assert_eq!(ByteRange::Suffix { length: 0 }.resolve(size), None);
     }
 }

@@ -12,9 +12,9 @@ mod voting;
 use std::sync::{Arc, OnceLock};
 
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
-pub use media::{MediaDownload, MediaError, MediaKind};
+pub use media::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
-pub use uploads::{UploadForm, UploadReceipt, UploadVideoError};
+pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 
 use crate::job::RetryPolicy;

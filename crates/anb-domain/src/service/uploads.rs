@@ -66,10 +66,60 @@ pub enum UploadVideoError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// An upload's file, stored and checked (an MP4/MOV video within the size limit) but not yet
+/// recorded: in a multipart body the file may arrive before the other fields. Hand it to
+/// [`Showcase::complete_upload`], or to [`Showcase::discard_upload_file`] when the request
+/// fails.
+#[derive(Debug)]
+#[must_use = "complete or discard the received file, or its object is orphaned"]
+pub struct ReceivedFile {
+    id: VideoId,
+    owner: UserId,
+    key: BlobKey,
+    size_bytes: u64,
+}
+
+impl ReceivedFile {
+    /// Bytes received.
+    pub fn size_bytes(&self) -> u64 {
+        self.size_bytes
+    }
+}
+
+/// The form's fields, validated.
+struct ValidForm {
+    title: VideoTitle,
+    description: Option<Description>,
+    tags: Tags,
+    is_public: bool,
+}
+
+impl ValidForm {
+    fn parse(form: &UploadForm) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: VideoTitle::new(&form.title)?,
+            description: match form.description.as_deref() {
+                Some(raw) => Description::parse(raw)?,
+                None => None,
+            },
+            tags: match form.tags.as_deref() {
+                Some(raw) => Tags::parse(raw)?,
+                None => Tags::default(),
+            },
+            is_public: form.is_public,
+        })
+    }
+}
+
 impl Showcase {
     /// Accepts a player's upload: validates the form, streams `file` to the blob store while
     /// probing the same bytes, records the video (`uploaded`) and queues its processing.
     /// Whatever fails, nothing is left behind (no object, no record, no job).
+    ///
+    /// When the form is only known after the file (a multipart body with the file first), use
+    /// [`receive_upload_file`](Self::receive_upload_file) then
+    /// [`complete_upload`](Self::complete_upload): this is those two, with the form checked
+    /// before a byte is read.
     ///
     /// # Errors
     /// [`UploadVideoError::Invalid`] (before reading the file), [`UploadVideoError::FileTooLarge`],
@@ -82,16 +132,23 @@ impl Showcase {
         form: UploadForm,
         file: ByteStream,
     ) -> Result<UploadReceipt, UploadVideoError> {
-        let title = VideoTitle::new(&form.title)?;
-        let description = match form.description.as_deref() {
-            Some(raw) => Description::parse(raw)?,
-            None => None,
-        };
-        let tags = match form.tags.as_deref() {
-            Some(raw) => Tags::parse(raw)?,
-            None => Tags::default(),
-        };
+        ValidForm::parse(&form)?;
+        let received = self.receive_upload_file(owner, file).await?;
+        self.complete_upload(received, form).await
+    }
 
+    /// Streams `file` to the blob store while probing the same bytes, cutting it off past the
+    /// size limit. Nothing is recorded yet; on error nothing is left behind.
+    ///
+    /// # Errors
+    /// [`UploadVideoError::FileTooLarge`], [`UploadVideoError::InvalidFile`],
+    /// [`UploadVideoError::Interrupted`], [`UploadVideoError::Unexpected`].
+    #[instrument(skip_all, fields(owner = %owner))]
+    pub async fn receive_upload_file(
+        &self,
+        owner: UserId,
+        file: ByteStream,
+    ) -> Result<ReceivedFile, UploadVideoError> {
         let id = VideoId::new();
         let key = BlobKey::original(owner, id);
         let limit = self.config.max_upload_bytes;
@@ -125,21 +182,51 @@ impl Showcase {
                 )),
             },
         };
-        let size_bytes = match checked {
-            Ok(size) => size,
+        match checked {
+            Ok(size_bytes) => Ok(ReceivedFile {
+                id,
+                owner,
+                key,
+                size_bytes,
+            }),
             Err(refusal) => {
                 self.discard_blob(&key).await;
-                return Err(refusal);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Records a received file with its form as an `uploaded` video and queues its processing.
+    /// On any error (an invalid form included) the file is discarded.
+    ///
+    /// # Errors
+    /// [`UploadVideoError::Invalid`], [`UploadVideoError::Unexpected`].
+    #[instrument(skip_all, fields(owner = %received.owner, video = %received.id))]
+    pub async fn complete_upload(
+        &self,
+        received: ReceivedFile,
+        form: UploadForm,
+    ) -> Result<UploadReceipt, UploadVideoError> {
+        let ReceivedFile {
+            id,
+            owner,
+            key,
+            size_bytes,
+        } = received;
+        let valid = match ValidForm::parse(&form) {
+            Ok(valid) => valid,
+            Err(invalid) => {
+                self.discard_blob(&key).await;
+                return Err(invalid.into());
             }
         };
-
         let video = Video::uploaded(
             id,
             owner,
-            title,
-            description,
-            tags,
-            form.is_public,
+            valid.title,
+            valid.description,
+            valid.tags,
+            valid.is_public,
             key.clone(),
             size_bytes,
             self.ports.clock.now(),
@@ -167,6 +254,11 @@ impl Showcase {
                     .into())
             }
         }
+    }
+
+    /// Drops a received file that will not be recorded (the request failed after it).
+    pub async fn discard_upload_file(&self, received: ReceivedFile) {
+        self.discard_blob(&received.key).await;
     }
 
     /// Deletes a blob whose owner record is gone or never came to be; a failure leaves an

@@ -1,0 +1,372 @@
+//! A player's own videos.
+
+use anb_domain::{
+    DeleteVideoError, MediaKind, PublishError, UploadVideoError, VideoAccessError, VideoId,
+};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::models::{UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
+use super::{parse_id, ApiTags};
+use crate::error::{body, ApiError, ErrorJson};
+use crate::media::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
+use crate::paging;
+use crate::security::Caller;
+use crate::state::AppState;
+use crate::upload::{FormProblem, VideoUploadForm};
+
+/// `POST /api/videos/upload` responses.
+#[derive(ApiResponse)]
+pub enum UploadResponse {
+    /// Accepted; processing is queued.
+    #[oai(status = 201)]
+    Created(Json<UploadAccepted>),
+    /// `invalid_file`, `file_too_large`, `validation_error` or `upload_interrupted`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+}
+
+/// `GET /api/videos` responses.
+#[derive(ApiResponse)]
+pub enum ListOwnResponse {
+    /// A page of the caller's videos, newest first.
+    #[oai(status = 200)]
+    Ok(
+        Json<Vec<VideoSummary>>,
+        #[oai(header = "X-Total-Count")] u64,
+        #[oai(header = "Link")] String,
+    ),
+    /// `validation_error` (paging).
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+}
+
+/// Responses of the operations that answer with one video.
+#[derive(ApiResponse)]
+pub enum VideoResponse {
+    /// The video.
+    #[oai(status = 200)]
+    Ok(Json<Box<VideoDetail>>),
+    /// `not_processed` (publish before processing).
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `forbidden`: another player's video.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `not_found`.
+    #[oai(status = 404)]
+    NotFound(ErrorJson),
+}
+
+/// `DELETE /api/videos/{video_id}` responses.
+#[derive(ApiResponse)]
+pub enum DeleteResponse {
+    /// Deleted, with its files.
+    #[oai(status = 200)]
+    Ok(Json<VideoDeleted>),
+    /// `video_has_votes` or `video_published`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `forbidden`: another player's video.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `not_found`.
+    #[oai(status = 404)]
+    NotFound(ErrorJson),
+}
+
+fn not_found() -> ErrorJson {
+    body("not_found", "Video not found.")
+}
+
+fn forbidden() -> ErrorJson {
+    body("forbidden", "This video belongs to another player.")
+}
+
+/// The caller's videos.
+pub struct VideosApi;
+
+#[OpenApi(prefix_path = "/api/videos", tag = "ApiTags::Videos")]
+impl VideosApi {
+    /// Uploads a clip (multipart). The file is streamed to storage as it arrives, checked by
+    /// content (an MP4/MOV with a video stream) and queued for processing.
+    #[oai(path = "/upload", method = "post", operation_id = "upload_video")]
+    async fn upload(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        form: VideoUploadForm,
+    ) -> poem::Result<UploadResponse> {
+        let bad = |code, detail: String| Ok(UploadResponse::BadRequest(body(code, detail)));
+        match form.submit(&state.showcase, caller.0).await {
+            Ok(receipt) => {
+                metrics::counter!("anb_uploads_total", "outcome" => "accepted").increment(1);
+                metrics::counter!("anb_jobs_enqueued_total").increment(1);
+                Ok(UploadResponse::Created(Json(UploadAccepted {
+                    message: "Video subido correctamente. Procesamiento en curso.".into(),
+                    task_id: receipt.task_id.as_uuid(),
+                    video_id: receipt.video.id.as_uuid(),
+                })))
+            }
+            Err(problem) => {
+                metrics::counter!("anb_uploads_total", "outcome" => "refused").increment(1);
+                match problem {
+                    FormProblem::Invalid(detail) => bad("validation_error", detail),
+                    FormProblem::Refused(UploadVideoError::Invalid(e)) => {
+                        bad("validation_error", e.to_string())
+                    }
+                    FormProblem::Refused(UploadVideoError::FileTooLarge { limit_bytes }) => bad(
+                        "file_too_large",
+                        format!(
+                            "The file is larger than the limit of {} MB.",
+                            limit_bytes / (1024 * 1024)
+                        ),
+                    ),
+                    FormProblem::Refused(UploadVideoError::InvalidFile(reason)) => bad(
+                        "invalid_file",
+                        format!("The file is not a valid MP4/MOV video: {reason}."),
+                    ),
+                    FormProblem::Refused(UploadVideoError::Interrupted(_)) => bad(
+                        "upload_interrupted",
+                        "The upload was interrupted before the file was complete.".into(),
+                    ),
+                    FormProblem::Refused(UploadVideoError::Unexpected(e)) => {
+                        Err(ApiError::internal(format!("{e:#}")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The caller's videos, newest first (`X-Total-Count` and `Link` headers for paging).
+    #[oai(path = "/", method = "get", operation_id = "list_own_videos")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        /// Page, from 1.
+        page: Query<Option<i64>>,
+        /// Page size, 1..=100 (default 20).
+        page_size: Query<Option<i64>>,
+    ) -> poem::Result<ListOwnResponse> {
+        let request = match paging::request(page.0, page_size.0) {
+            Ok(request) => request,
+            Err(e) => {
+                return Ok(ListOwnResponse::BadRequest(body(
+                    "validation_error",
+                    e.to_string(),
+                )))
+            }
+        };
+        let page = state
+            .showcase
+            .list_own_videos(caller.0, request)
+            .await
+            .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
+        let link = paging::link_header("/api/videos", &[], &page);
+        let total = page.total;
+        Ok(ListOwnResponse::Ok(
+            Json(page.items.into_iter().map(VideoSummary::from).collect()),
+            total,
+            link,
+        ))
+    }
+
+    /// One of the caller's videos.
+    #[oai(path = "/:video_id", method = "get", operation_id = "get_own_video")]
+    async fn detail(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+    ) -> poem::Result<VideoResponse> {
+        let Some(id) = parse_id::<VideoId>(&video_id) else {
+            return Ok(VideoResponse::NotFound(not_found()));
+        };
+        match state.showcase.own_video(caller.0, id).await {
+            Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
+            Err(VideoAccessError::NotFound) => Ok(VideoResponse::NotFound(not_found())),
+            Err(VideoAccessError::Forbidden) => Ok(VideoResponse::Forbidden(forbidden())),
+            Err(VideoAccessError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+        }
+    }
+
+    /// Deletes one of the caller's videos and its files: only while it has no votes and is not
+    /// published for voting.
+    #[oai(path = "/:video_id", method = "delete", operation_id = "delete_video")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+    ) -> poem::Result<DeleteResponse> {
+        let Some(id) = parse_id::<VideoId>(&video_id) else {
+            return Ok(DeleteResponse::NotFound(not_found()));
+        };
+        match state.showcase.delete_video(caller.0, id).await {
+            Ok(video) => Ok(DeleteResponse::Ok(Json(VideoDeleted {
+                message: "El video ha sido eliminado exitosamente.".into(),
+                video_id: video.id.as_uuid(),
+            }))),
+            Err(DeleteVideoError::HasVotes) => Ok(DeleteResponse::BadRequest(body(
+                "video_has_votes",
+                "The video has votes and cannot be deleted.",
+            ))),
+            Err(DeleteVideoError::Published) => Ok(DeleteResponse::BadRequest(body(
+                "video_published",
+                "The video is published for voting; unpublish it first.",
+            ))),
+            Err(DeleteVideoError::NotFound) => Ok(DeleteResponse::NotFound(not_found())),
+            Err(DeleteVideoError::Forbidden) => Ok(DeleteResponse::Forbidden(forbidden())),
+            Err(DeleteVideoError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+        }
+    }
+
+    /// Opens a processed video for voting (shown in the public gallery).
+    #[oai(
+        path = "/:video_id/publish",
+        method = "post",
+        operation_id = "publish_video"
+    )]
+    async fn publish(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+    ) -> poem::Result<VideoResponse> {
+        set_public(&state, caller, &video_id, true).await
+    }
+
+    /// Takes a video out of the public gallery (its votes are kept).
+    #[oai(
+        path = "/:video_id/unpublish",
+        method = "post",
+        operation_id = "unpublish_video"
+    )]
+    async fn unpublish(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+    ) -> poem::Result<VideoResponse> {
+        set_public(&state, caller, &video_id, false).await
+    }
+
+    /// The upload as received (HTTP Range supported).
+    #[oai(
+        path = "/:video_id/original",
+        method = "get",
+        operation_id = "download_original"
+    )]
+    async fn original(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+        #[oai(name = "Range")] range: Header<Option<String>>,
+    ) -> poem::Result<VideoFileResponse> {
+        VideoFileResponse::from_reply(
+            own_media(
+                &state,
+                caller,
+                &video_id,
+                MediaKind::Original,
+                range.0.as_deref(),
+            )
+            .await,
+        )
+    }
+
+    /// The processed MP4 (HTTP Range supported).
+    #[oai(
+        path = "/:video_id/processed",
+        method = "get",
+        operation_id = "download_processed"
+    )]
+    async fn processed(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+        #[oai(name = "Range")] range: Header<Option<String>>,
+    ) -> poem::Result<VideoFileResponse> {
+        VideoFileResponse::from_reply(
+            own_media(
+                &state,
+                caller,
+                &video_id,
+                MediaKind::Processed,
+                range.0.as_deref(),
+            )
+            .await,
+        )
+    }
+
+    /// The thumbnail (JPEG).
+    #[oai(
+        path = "/:video_id/thumbnail",
+        method = "get",
+        operation_id = "download_thumbnail"
+    )]
+    async fn thumbnail(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<String>,
+        #[oai(name = "Range")] range: Header<Option<String>>,
+    ) -> poem::Result<ThumbnailResponse> {
+        ThumbnailResponse::from_reply(
+            own_media(
+                &state,
+                caller,
+                &video_id,
+                MediaKind::Thumbnail,
+                range.0.as_deref(),
+            )
+            .await,
+        )
+    }
+}
+
+async fn set_public(
+    state: &AppState,
+    caller: Caller,
+    raw_id: &str,
+    public: bool,
+) -> poem::Result<VideoResponse> {
+    let Some(id) = parse_id::<VideoId>(raw_id) else {
+        return Ok(VideoResponse::NotFound(not_found()));
+    };
+    match state.showcase.set_public(caller.0, id, public).await {
+        Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
+        Err(PublishError::NotProcessed) => Ok(VideoResponse::BadRequest(body(
+            "not_processed",
+            "El video aún no ha sido procesado.",
+        ))),
+        Err(PublishError::NotFound) => Ok(VideoResponse::NotFound(not_found())),
+        Err(PublishError::Forbidden) => Ok(VideoResponse::Forbidden(forbidden())),
+        Err(PublishError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+    }
+}
+
+async fn own_media(
+    state: &AppState,
+    caller: Caller,
+    raw_id: &str,
+    kind: MediaKind,
+    range: Option<&str>,
+) -> MediaReply {
+    let Some(id) = parse_id::<VideoId>(raw_id) else {
+        return MediaReply::Refused(anb_domain::MediaError::NotFound);
+    };
+    let range = requested_range(range);
+    MediaReply::from_result(
+        state
+            .showcase
+            .open_own_media(caller.0, id, kind, range)
+            .await,
+        range.is_some(),
+    )
+}

@@ -1,0 +1,27 @@
+//! `anb-http`: the REST service on its own (workers run elsewhere). Reads the settings
+//! (defaults, `anb.toml`, `ANB_*`), connects the backends (running migrations), serves until
+//! SIGTERM or Ctrl-C.
+
+use std::process::ExitCode;
+
+use anb_adapters::compose::{init_logging, shutdown_signal};
+use anb_adapters::settings::Settings;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("anb-http: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(settings.log_format);
+    match anb_http::run::serve_from_settings(&settings, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "anb-http stopped on an error");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Media downloads with HTTP Range: the request's `Range` header in, 200/206/416 out.
+
+use anb_domain::{ByteRange, MediaDownload, MediaError};
+use futures::TryStreamExt as _;
+use poem::Body;
+
+/// The single range of a `Range` header, or `None` to send the whole file. Unparsable or
+/// multi-range headers are ignored (the whole file is sent), as RFC 9110 allows.
+pub fn requested_range(header: Option<&str>) -> Option<ByteRange> {
+    use http_range_header::{EndPosition, StartPosition};
+    let parsed = http_range_header::parse_range_header(header?).ok()?;
+    let [range] = parsed.ranges.as_slice() else {
+        return None;
+    };
+    Some(match (&range.start, &range.end) {
+        (StartPosition::Index(start), EndPosition::Index(end)) => ByteRange::Bounded {
+            start: *start,
+            end: *end,
+        },
+        (StartPosition::Index(start), EndPosition::LastByte) => ByteRange::From { start: *start },
+        (StartPosition::FromLast(length), _) => ByteRange::Suffix { length: *length },
+    })
+}
+
+/// What a media operation answers, before it becomes that operation's response type.
+pub enum MediaReply {
+    /// The whole file.
+    Whole {
+        /// The bytes.
+        body: Body,
+        /// Its size.
+        length: u64,
+    },
+    /// A byte range.
+    Partial {
+        /// The bytes.
+        body: Body,
+        /// `bytes start-end/size`.
+        content_range: String,
+        /// The range's length.
+        length: u64,
+    },
+    /// The range is outside the file (`Content-Range: bytes */size`).
+    Unsatisfiable {
+        /// `bytes */size`.
+        content_range: String,
+    },
+    /// A refusal from the use case.
+    Refused(MediaError),
+}
+
+impl MediaReply {
+    /// The reply for an opened download, or a refusal.
+    pub fn from_result(opened: Result<MediaDownload, MediaError>, ranged: bool) -> Self {
+        match opened {
+            Ok(download) => {
+                let object = download.object;
+                let length = object.range.end - object.range.start;
+                let body = Body::from_bytes_stream(object.body.map_err(std::io::Error::other));
+                if ranged {
+                    Self::Partial {
+                        body,
+                        content_range: format!(
+                            "bytes {}-{}/{}",
+                            object.range.start,
+                            object.range.end.saturating_sub(1),
+                            object.meta.size
+                        ),
+                        length,
+                    }
+                } else {
+                    Self::Whole { body, length }
+                }
+            }
+            Err(MediaError::InvalidRange { size }) => Self::Unsatisfiable {
+                content_range: format!("bytes */{size}"),
+            },
+            Err(refusal) => Self::Refused(refusal),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_range_is_understood_and_anything_else_means_the_whole_file() {
+        assert_eq!(
+            requested_range(Some("bytes=0-99")),
+            Some(ByteRange::Bounded { start: 0, end: 99 })
+        );
+        assert_eq!(
+            requested_range(Some("bytes=100-")),
+            Some(ByteRange::From { start: 100 })
+        );
+        assert_eq!(
+            requested_range(Some("bytes=-500")),
+            Some(ByteRange::Suffix { length: 500 })
+        );
+        assert_eq!(requested_range(Some("bytes=0-1,5-6")), None);
+        assert_eq!(requested_range(Some("items=0-1")), None);
+        assert_eq!(requested_range(None), None);
+    }
+}
+
+/// Declares a media operation's response type (`200`, `206`, `400`, `403`, `404`, `416`)
+/// for a content type, and its conversion from [`MediaReply`].
+macro_rules! media_response {
+    ($(#[$doc:meta])* $name:ident, $content_type:literal) => {
+        $(#[$doc])*
+        #[derive(poem_openapi::ApiResponse)]
+        pub enum $name {
+            /// The whole file.
+            #[oai(status = 200, content_type = $content_type)]
+            Whole(
+                poem_openapi::payload::Binary<poem::Body>,
+                #[oai(header = "Content-Length")] u64,
+                #[oai(header = "Accept-Ranges")] String,
+            ),
+            /// The requested byte range.
+            #[oai(status = 206, content_type = $content_type)]
+            Partial(
+                poem_openapi::payload::Binary<poem::Body>,
+                #[oai(header = "Content-Range")] String,
+                #[oai(header = "Content-Length")] u64,
+                #[oai(header = "Accept-Ranges")] String,
+            ),
+            /// `not_processed`: the file does not exist yet.
+            #[oai(status = 400)]
+            NotProcessed($crate::error::ErrorJson),
+            /// `forbidden`: another player's video.
+            #[oai(status = 403)]
+            Forbidden($crate::error::ErrorJson),
+            /// `not_found`.
+            #[oai(status = 404)]
+            NotFound($crate::error::ErrorJson),
+            /// `range_not_satisfiable`; `Content-Range: bytes */size`.
+            #[oai(status = 416)]
+            RangeNotSatisfiable(
+                $crate::error::ErrorJson,
+                #[oai(header = "Content-Range")] String,
+            ),
+        }
+
+        impl $name {
+            /// The response for `reply`.
+            ///
+            /// # Errors
+            /// Unexpected faults, as a 500.
+            pub fn from_reply(reply: $crate::media::MediaReply) -> poem::Result<Self> {
+                use $crate::error::body;
+                use $crate::media::MediaReply;
+                use anb_domain::MediaError;
+                Ok(match reply {
+                    MediaReply::Whole { body: bytes, length } => Self::Whole(
+                        poem_openapi::payload::Binary(bytes),
+                        length,
+                        "bytes".into(),
+                    ),
+                    MediaReply::Partial { body: bytes, content_range, length } => Self::Partial(
+                        poem_openapi::payload::Binary(bytes),
+                        content_range,
+                        length,
+                        "bytes".into(),
+                    ),
+                    MediaReply::Unsatisfiable { content_range } => Self::RangeNotSatisfiable(
+                        body("range_not_satisfiable", "The requested range is outside the file."),
+                        content_range,
+                    ),
+                    MediaReply::Refused(MediaError::NotProcessed) => Self::NotProcessed(body(
+                        "not_processed",
+                        "El video aún no ha sido procesado.",
+                    )),
+                    MediaReply::Refused(MediaError::Forbidden) => Self::Forbidden(body(
+                        "forbidden",
+                        "This video belongs to another player.",
+                    )),
+                    MediaReply::Refused(MediaError::NotFound) => {
+                        Self::NotFound(body("not_found", "Video not found."))
+                    }
+                    MediaReply::Refused(MediaError::InvalidRange { size }) => {
+                        Self::RangeNotSatisfiable(
+                            body("range_not_satisfiable", "The requested range is outside the file."),
+                            format!("bytes */{size}"),
+                        )
+                    }
+                    MediaReply::Refused(MediaError::Unexpected(e)) => {
+                        return Err($crate::error::ApiError::internal(format!("{e:#}")))
+                    }
+                })
+            }
+        }
+    };
+}
+
+media_response!(
+    /// A video file (MP4), whole or by range.
+    VideoFileResponse,
+    "video/mp4"
+);
+media_response!(
+    /// A thumbnail (JPEG), whole or by range.
+    ThumbnailResponse,
+    "image/jpeg"
+);

@@ -1,0 +1,77 @@
+//! Paging: `page`/`page_size` in, `X-Total-Count` and `Link` out.
+
+use anb_domain::{Page, PageRequest, ValidationError};
+
+/// The page asked for; out-of-range values are a validation error (400).
+///
+/// # Errors
+/// When `page` < 1 or `page_size` is outside 1..=100.
+pub fn request(page: Option<i64>, page_size: Option<i64>) -> Result<PageRequest, ValidationError> {
+    PageRequest::new(page, page_size)
+}
+
+/// The RFC 8288 `Link` header for a page of `path` (with its other query parameters in
+/// `query`, encoded here): first, prev, next, last.
+pub fn link_header<T>(path: &str, query: &[(&str, String)], page: &Page<T>) -> String {
+    links(path, query, page.request, page.total)
+}
+
+/// [`link_header`] from the request and the total.
+pub fn links(path: &str, query: &[(&str, String)], request: PageRequest, total: u64) -> String {
+    let size = request.page_size();
+    let current = request.page();
+    let last = total.div_ceil(u64::from(size)).max(1);
+    let url = |n: u64| {
+        let mut params: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        params.push(format!("page={n}"));
+        params.push(format!("page_size={size}"));
+        format!("<{path}?{}>", params.join("&"))
+    };
+    let mut links = vec![format!("{}; rel=\"first\"", url(1))];
+    if current > 1 {
+        links.push(format!("{}; rel=\"prev\"", url(u64::from(current) - 1)));
+    }
+    if u64::from(current) < last {
+        links.push(format!("{}; rel=\"next\"", url(u64::from(current) + 1)));
+    }
+    links.push(format!("{}; rel=\"last\"", url(last)));
+    links.join(", ")
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_header_names_first_prev_next_and_last_and_keeps_the_filters() {
+        let page = Page {
+            items: vec![(); 20],
+            total: 45,
+            request: PageRequest::new(Some(2), Some(20)).unwrap(),
+        };
+        let link = link_header("/api/public/rankings", &[("city", "Bogotá".into())], &page);
+        assert_eq!(
+            link,
+            "</api/public/rankings?city=Bogot%C3%A1&page=1&page_size=20>; rel=\"first\", \
+             </api/public/rankings?city=Bogot%C3%A1&page=1&page_size=20>; rel=\"prev\", \
+             </api/public/rankings?city=Bogot%C3%A1&page=3&page_size=20>; rel=\"next\", \
+             </api/public/rankings?city=Bogot%C3%A1&page=3&page_size=20>; rel=\"last\""
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Running the service from settings (what the `anb-http` and `anb` binaries do).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anb_adapters::compose::{self, Composed};
+use anb_adapters::settings::Settings;
+
+use crate::{bind, local_addr, serve, AppState, HttpConfig};
+
+/// The HTTP settings of `settings`.
+pub fn http_config(settings: &Settings) -> HttpConfig {
+    HttpConfig {
+        cors_origins: settings.cors_origins.clone(),
+        ..HttpConfig::default()
+    }
+}
+
+/// Binds the settings' address, prints where it listens (`listening on http://…`, on stdout,
+/// for people and scripts), and serves `app` until `shutdown`.
+///
+/// # Errors
+/// When the address cannot be bound, or serving fails.
+pub async fn serve_composed(
+    settings: &Settings,
+    app: Arc<Composed>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let acceptor = bind(settings.http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http_addr))?;
+    let addr = local_addr(&acceptor).unwrap_or(settings.http_addr);
+    let state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings));
+    println!("listening on http://{addr} (API docs: http://{addr}/docs)");
+    tracing::info!(%addr, backends = %settings.describe(), "serving");
+    serve(acceptor, state, shutdown).await?;
+    Ok(())
+}
+
+/// Connects the backends the settings name (running migrations) and serves until `shutdown`.
+///
+/// # Errors
+/// When the backends cannot be reached or the address bound.
+pub async fn serve_from_settings(
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let app = Arc::new(compose::connect(settings).await?);
+    let served = serve_composed(settings, app.clone(), shutdown).await;
+    app.close().await;
+    served
+}

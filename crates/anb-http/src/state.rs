@@ -1,0 +1,83 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anb_domain::Showcase;
+use futures::future::BoxFuture;
+
+use crate::throttle::LoginThrottle;
+
+/// A readiness probe of the backends: each component's name and whether it answers.
+pub trait Readiness: Send + Sync + 'static {
+    /// Checks every backend.
+    fn check(&self) -> BoxFuture<'_, Vec<(&'static str, Result<(), String>)>>;
+}
+
+impl Readiness for anb_adapters::compose::Composed {
+    fn check(&self) -> BoxFuture<'_, Vec<(&'static str, Result<(), String>)>> {
+        Box::pin(async move {
+            self.readiness()
+                .await
+                .into_iter()
+                .map(|(component, result)| {
+                    (component.as_str(), result.map_err(|e| format!("{e:#}")))
+                })
+                .collect()
+        })
+    }
+}
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// Origins allowed by CORS (empty: same origin only).
+    pub cors_origins: Vec<String>,
+    /// Largest JSON body accepted, in bytes.
+    pub json_body_limit: usize,
+    /// Login attempts allowed per email and client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// How long rankings pages are cached (0: not cached).
+    pub rankings_cache_ttl: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            json_body_limit: 64 * 1024,
+            login_attempts_per_minute: 10,
+            rankings_cache_ttl: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The shared state: the use cases, readiness, and the edge's own state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub showcase: Showcase,
+    /// Backend checks for `/health/ready`.
+    pub readiness: Arc<dyn Readiness>,
+    /// HTTP settings.
+    pub config: Arc<HttpConfig>,
+    /// Login attempts per email and address.
+    pub throttle: Arc<LoginThrottle>,
+    /// Short-lived rankings pages.
+    pub rankings_cache: Arc<crate::rankings_cache::RankingsCache>,
+}
+
+impl AppState {
+    /// The state for `showcase`, with `readiness` answering `/health/ready`.
+    pub fn new(showcase: Showcase, readiness: Arc<dyn Readiness>, config: HttpConfig) -> Self {
+        Self {
+            throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
+            rankings_cache: Arc::new(crate::rankings_cache::RankingsCache::new(
+                config.rankings_cache_ttl,
+            )),
+            showcase,
+            readiness,
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Request ids, spans, HTTP metrics, and the process's Prometheus recorder.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use poem::http::HeaderValue;
+use poem::{Endpoint, EndpointExt as _, Request, Response};
+use tracing::Instrument as _;
+
+/// The process-wide Prometheus recorder (installed on first use).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .set_buckets(&[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                60.0,
+            ])
+            .expect("static buckets")
+            .install_recorder()
+            .unwrap_or_else(|_| {
+                // Another recorder is installed (an embedding application's): render nothing of ours.
+                PrometheusBuilder::new().build_recorder().handle()
+            })
+    })
+}
+
+/// Installs the recorder (call at start so early metrics are kept).
+pub fn install_metrics() {
+    let _ = handle();
+}
+
+/// The metrics in Prometheus' text format.
+pub fn render_metrics() -> String {
+    handle().render()
+}
+
+/// Wraps every request: an id (`X-Request-Id`, kept from the client when it sends a sane one),
+/// a span with method, route and id, and the request count and latency by route and status.
+pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", %method, %path, request_id = %id);
+    let next = next.map_to_response();
+    let started = Instant::now();
+    async move {
+        let result = next.call(request).await;
+        let operation = match &result {
+            Ok(response) => response.data::<poem_openapi::OperationId>().copied(),
+            Err(error) => error.data::<poem_openapi::OperationId>().copied(),
+        };
+        let mut response = match result {
+            Ok(response) => response,
+            Err(error) => crate::error::render(error).await,
+        };
+        let route = operation.map_or_else(|| route_label(&path), |op| op.0.to_owned());
+        let status = response.status().as_u16();
+        let seconds = started.elapsed().as_secs_f64();
+        metrics::counter!("anb_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
+        metrics::histogram!("anb_http_request_duration_seconds", "method" => method, "route" => route).record(seconds);
+        tracing::info!(status, elapsed_ms = (seconds * 1000.0) as u64, "request served");
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}
+
+/// A bounded label for paths outside the API (static files, unknown routes).
+fn route_label(path: &str) -> String {
+    match path {
+        "/" | "/docs" | "/openapi.json" => path.to_owned(),
+        p if p.starts_with("/docs") => "/docs".to_owned(),
+        _ => "other".to_owned(),
+    }
+}
