@@ -41,6 +41,22 @@ need_system_packages() {
   fi
 }
 
+# The OpenAPI validator the tests check `anb openapi` with (openapi-spec-validator from PyPI,
+# pinned, in a virtualenv under target/tools). Exports ANB_OPENAPI_VALIDATOR.
+need_openapi_validator() {
+  local venv=target/tools/openapi-validator
+  if [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
+      || apt_install python3-venv
+    echo "==> installing openapi-spec-validator (PyPI) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "openapi-spec-validator==0.9.0"
+  fi
+  ANB_OPENAPI_VALIDATOR="$(pwd)/$venv/bin/openapi-spec-validator"
+  export ANB_OPENAPI_VALIDATOR
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""
