@@ -30,6 +30,7 @@ impl Worker {
         async {
             let started = Instant::now();
             let end = self.run_job_to_end(&job, abandon).await;
+            metrics::counter!("anb_jobs_total", "outcome" => outcome_label(&end)).increment(1);
             info!(
                 elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 "job ended: {}",
@@ -184,6 +185,19 @@ impl Worker {
         if let Err(e) = settled {
             warn!(error = %e, "could not settle the job after the panic");
         }
+    }
+}
+
+/// The metrics label of how a job ended.
+fn outcome_label(end: &JobEnd) -> &'static str {
+    match end {
+        JobEnd::Handled(JobOutcome::Processed(_)) => "processed",
+        JobEnd::Handled(JobOutcome::Skipped(_)) => "skipped",
+        JobEnd::Handled(JobOutcome::Retrying(_)) => "retrying",
+        JobEnd::Handled(JobOutcome::GaveUp(_)) => "failed",
+        JobEnd::Handled(JobOutcome::LeaseLost) => "lease_lost",
+        JobEnd::Released => "released",
+        JobEnd::Faulted => "faulted",
     }
 }
 

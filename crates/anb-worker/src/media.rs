@@ -36,11 +36,14 @@ pub(crate) async fn process(
         video: dir.path().join("processed.mp4"),
         thumbnail: dir.path().join("thumbnail.jpg"),
     };
+    let started = std::time::Instant::now();
     let report = ports
         .transcoder
         .process(&original, &outputs, profile)
         .await
         .map_err(classify_transcode)?;
+    metrics::histogram!("anb_transcode_seconds", "profile" => profile.name.clone())
+        .record(started.elapsed().as_secs_f64());
     debug!(duration = report.duration_seconds, "transcoded");
     let media = ProcessedMedia {
         processed: BlobKey::processed(video.id),
