@@ -8,7 +8,11 @@ fn spec() -> serde_json::Value {
         .arg("openapi")
         .output()
         .expect("the anb binary runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
@@ -21,7 +25,10 @@ fn the_printed_spec_passes_openapi_spec_validator() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("openapi.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&spec()).unwrap()).unwrap();
-    let out = Command::new(&validator).arg(&path).output().expect("the validator runs");
+    let out = Command::new(&validator)
+        .arg(&path)
+        .output()
+        .expect("the validator runs");
     assert!(
         out.status.success(),
         "{}{}",
@@ -62,7 +69,10 @@ fn the_spec_documents_every_operation_of_the_contract_with_the_bearer_scheme() {
     }
     let upload = &paths["/api/videos/upload"]["post"];
     assert!(upload["requestBody"]["content"]["multipart/form-data"].is_object());
-    assert!(upload["security"].is_array(), "upload needs the bearer token");
+    assert!(
+        upload["security"].is_array(),
+        "upload needs the bearer token"
+    );
     let schemes = spec["components"]["securitySchemes"].as_object().unwrap();
     assert!(schemes.values().any(|s| s["scheme"] == "bearer"));
 }

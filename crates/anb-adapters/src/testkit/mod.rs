@@ -12,6 +12,8 @@
 
 pub mod conformance;
 mod marker;
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+pub mod seed;
 pub mod services;
 
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,213 @@
+//! The real `anb` binary as a child process: started in a fresh temporary directory (so its
+//! `data/` is private) on a free port, found through the `listening on http://…` line it prints
+//! on stdout, and killed when dropped. Its log (stderr) goes to `anb.log` in that directory and
+//! is printed when a test panics while the process is alive.
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the binary may take to connect its backends and start listening.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Lines of the log shown when a test fails.
+const LOG_TAIL_LINES: usize = 80;
+
+/// What to start: a command of the binary and its environment.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    command: Option<&'static str>,
+    env: Vec<(String, String)>,
+}
+
+impl Launch {
+    /// `anb` with no command: the API and the worker in one process.
+    pub fn all() -> Self {
+        Self {
+            command: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// `anb serve`: the API alone, no worker (uploads stay `uploaded`).
+    pub fn serve() -> Self {
+        Self {
+            command: Some("serve"),
+            env: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable of the process.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Starts the process and waits until it listens.
+    ///
+    /// # Panics
+    /// When it cannot be started, exits, or does not report its address in time (with its log).
+    pub fn start(self) -> Anb {
+        let dir = tempfile::Builder::new()
+            .prefix("anb-test-e2e-")
+            .tempdir()
+            .expect("a temporary working directory");
+        let log_path = dir.path().join("anb.log");
+        let log = std::fs::File::create(&log_path).expect("the log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_anb"));
+        command.args(self.command);
+        // Only what this launch sets: nothing inherited may pick other backends or credentials.
+        for (key, _) in std::env::vars_os() {
+            if inherited_setting(&key) {
+                command.env_remove(key);
+            }
+        }
+        command
+            .current_dir(dir.path())
+            .env("ANB_HTTP_ADDR", "127.0.0.1:0")
+            .env("ANB_WORKER_CONCURRENCY", "1")
+            .env("RUST_LOG", "info")
+            .envs(self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log);
+        let mut child = command.spawn().expect("starting the anb binary");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (address_tx, address_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { return };
+                if let Some(rest) = line.strip_prefix("listening on ") {
+                    let url = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = address_tx.send(url.trim_end_matches('/').to_owned());
+                    break;
+                }
+            }
+            // Keep reading so the process never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let base_url = match address_rx.recv_timeout(STARTUP_DEADLINE) {
+            Ok(url) => url,
+            Err(reason) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!(
+                    "anb did not report `listening on http://…` ({reason:?}; exit: {status:?}). \
+                     Its log:\n{}",
+                    log_tail(&log_path)
+                );
+            }
+        };
+        assert!(
+            base_url.starts_with("http://127.0.0.1:"),
+            "unexpected address line: {base_url}"
+        );
+        Anb {
+            child,
+            base_url,
+            dir,
+            log_path,
+        }
+    }
+}
+
+/// Whether an inherited variable would configure the child behind the test's back.
+fn inherited_setting(key: &OsString) -> bool {
+    let key = key.to_string_lossy();
+    key.starts_with("ANB_") || key.starts_with("AWS_") || key == "RUST_LOG"
+}
+
+/// The last lines of a log file.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`), in bytes; `None` when the process or
+/// the field is gone.
+pub fn process_memory(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(field)?.strip_prefix(':')?;
+        let kib: u64 = value.trim().strip_suffix("kB")?.trim().parse().ok()?;
+        Some(kib * 1024)
+    })
+}
+
+/// A running `anb` process.
+pub struct Anb {
+    child: Child,
+    base_url: String,
+    dir: tempfile::TempDir,
+    log_path: PathBuf,
+}
+
+impl Anb {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The absolute URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's working directory.
+    pub fn workdir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `data/` under the working directory (the embedded backends' default home).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The process's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// A `kB` field of the process's `/proc/PID/status` (`VmRSS`, `VmHWM`), in bytes.
+    pub fn memory_bytes(&self, field: &str) -> u64 {
+        process_memory(self.pid(), field)
+            .unwrap_or_else(|| panic!("no {field} in /proc/{}/status", self.pid()))
+    }
+
+    /// Resets the process's peak resident set size (`VmHWM`) to its current size (Linux
+    /// `clear_refs` 5); `false` when the kernel does not allow it.
+    pub fn reset_peak_memory(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+    }
+}
+
+impl Drop for Anb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "---- the last lines of the anb log ({}) ----\n{}\n---- end of the anb log ----",
+                self.base_url,
+                log_tail(&self.log_path)
+            );
+        }
+    }
+}
