@@ -4,7 +4,16 @@
 local tokens = {}
 for line in io.lines(os.getenv("ANB_TOKENS")) do tokens[#tokens + 1] = line end
 local players = tonumber(os.getenv("ANB_PLAYERS"))
-math.randomseed(os.time())
+-- Each wrk thread has its own Lua state: seed each differently, or they all cast the same
+-- votes and all but the first are duplicates.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + (id or 0))
+end
 
 request = function()
   local video = string.format("00000000-0000-7000-9000-%012d", math.random(0, players - 1))
@@ -12,9 +21,4 @@ request = function()
   return wrk.format("POST", "/api/public/videos/" .. video .. "/vote", headers, "")
 end
 
--- Count answers by status: a 400 here is a duplicate or self vote, refused by the rules.
-local statuses = {}
-response = function(status) statuses[status] = (statuses[status] or 0) + 1 end
-done = function()
-  for status, n in pairs(statuses) do io.write(string.format("    status %d: %d\n", status, n)) end
-end
+-- wrk reports non-2xx answers: here a duplicate or own-video vote, refused by the rules (400).

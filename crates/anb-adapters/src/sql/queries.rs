@@ -115,12 +115,19 @@ fn like_literal(text: &str) -> String {
     out
 }
 
-fn public_filters<'a, DB>(b: &mut QueryBuilder<'a, DB>, query: &PublicVideoQuery)
+fn public_filters<'a, DB>(b: &mut QueryBuilder<'a, DB>, query: &PublicVideoQuery, owners: bool)
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
 {
-    b.push(" FROM videos v JOIN users u ON u.id = v.owner_id WHERE v.status = 'processed' AND v.is_public");
+    // The owners are joined only when their columns or their city are needed: the total of an
+    // unfiltered gallery then counts index entries, not joined rows.
+    b.push(if owners || query.city.is_some() {
+        " FROM videos v JOIN users u ON u.id = v.owner_id"
+    } else {
+        " FROM videos v"
+    });
+    b.push(" WHERE v.status = 'processed' AND v.is_public");
     if let Some(city) = &query.city {
         b.push(" AND u.city_key = ")
             .push_bind(city.key().to_owned());
@@ -142,7 +149,7 @@ where
     i64: Encode<'a, DB> + Type<DB>,
 {
     let mut select = QueryBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {OWNER_COLUMNS}"));
-    public_filters(&mut select, query);
+    public_filters(&mut select, query, true);
     select.push(match query.sort {
         PublicSort::Votes => " ORDER BY v.votes DESC, v.published_at DESC, v.id DESC",
         PublicSort::Recent => " ORDER BY v.published_at DESC, v.id DESC",
@@ -162,7 +169,7 @@ where
     String: Encode<'a, DB> + Type<DB>,
 {
     let mut count = QueryBuilder::new("SELECT count(*)");
-    public_filters(&mut count, query);
+    public_filters(&mut count, query, false);
     count
 }
 
