@@ -6,7 +6,7 @@
 //! `{"detail", "code"}`; poem's own (unparsable bodies, bad parameters) too, as 400.
 //!
 //! Around the operations: request ids and spans, Prometheus metrics, CORS, security headers,
-//! compression of JSON, a JSON body limit, login throttling, rankings cached for seconds,
+//! compression of JSON, a JSON body limit, login throttling, public pages cached for seconds,
 //! `/openapi.json` and Swagger UI at `/docs`.
 //!
 //! ```no_run
@@ -23,8 +23,8 @@ pub mod api;
 mod edge;
 pub mod error;
 pub mod media;
+mod page_cache;
 pub mod paging;
-mod rankings_cache;
 pub mod run;
 pub mod security;
 mod state;

@@ -6,6 +6,8 @@ use std::time::Duration;
 use anb_domain::Showcase;
 use futures::future::BoxFuture;
 
+use crate::api::models::{PublicVideoItem, RankingRow};
+use crate::page_cache::PageCache;
 use crate::throttle::LoginThrottle;
 
 /// A readiness probe of the backends: each component's name and whether it answers.
@@ -37,8 +39,8 @@ pub struct HttpConfig {
     pub json_body_limit: usize,
     /// Login attempts allowed per email and client address per minute.
     pub login_attempts_per_minute: u32,
-    /// How long rankings pages are cached (0: not cached).
-    pub rankings_cache_ttl: Duration,
+    /// How long public pages (rankings, gallery) are cached (0: not cached).
+    pub public_cache_ttl: Duration,
 }
 
 impl Default for HttpConfig {
@@ -47,7 +49,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             json_body_limit: 64 * 1024,
             login_attempts_per_minute: 10,
-            rankings_cache_ttl: Duration::from_secs(2),
+            public_cache_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -64,7 +66,9 @@ pub struct AppState {
     /// Login attempts per email and address.
     pub throttle: Arc<LoginThrottle>,
     /// Short-lived rankings pages.
-    pub rankings_cache: Arc<crate::rankings_cache::RankingsCache>,
+    pub rankings_cache: Arc<PageCache<RankingRow>>,
+    /// Short-lived gallery pages.
+    pub gallery_cache: Arc<PageCache<PublicVideoItem>>,
 }
 
 impl AppState {
@@ -72,9 +76,8 @@ impl AppState {
     pub fn new(showcase: Showcase, readiness: Arc<dyn Readiness>, config: HttpConfig) -> Self {
         Self {
             throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
-            rankings_cache: Arc::new(crate::rankings_cache::RankingsCache::new(
-                config.rankings_cache_ttl,
-            )),
+            rankings_cache: Arc::new(PageCache::new(config.public_cache_ttl)),
+            gallery_cache: Arc::new(PageCache::new(config.public_cache_ttl)),
             showcase,
             readiness,
             config: Arc::new(config),

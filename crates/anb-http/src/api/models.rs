@@ -224,7 +224,7 @@ pub struct VideoDeleted {
 }
 
 /// The player of a public video.
-#[derive(Debug, Object)]
+#[derive(Clone, Debug, Object)]
 pub struct PlayerInfo {
     /// First name and last name.
     pub username: String,
@@ -235,7 +235,7 @@ pub struct PlayerInfo {
 }
 
 /// A video in the public gallery.
-#[derive(Debug, Object)]
+#[derive(Clone, Debug, Object)]
 pub struct PublicVideoItem {
     /// Id.
     pub video_id: Uuid,

@@ -77,7 +77,8 @@ pub struct PublicApi;
 #[OpenApi(prefix_path = "/api/public", tag = "ApiTags::Public")]
 impl PublicApi {
     /// Published videos: filter by the player's `city`, search titles and tags with `q`, sort
-    /// by `votes` or `recent`.
+    /// by `votes` or `recent`. Pages are cached for 2 s (a vote or a newly published video
+    /// shows within that).
     #[oai(path = "/videos", method = "get", operation_id = "list_public_videos")]
     async fn gallery(
         &self,
@@ -110,11 +111,28 @@ impl PublicApi {
                 )))
             }
         };
-        let page = state
-            .showcase
-            .list_public_videos(&query)
-            .await
-            .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
+        let key = format!(
+            "{}|{}|{:?}|{}|{}",
+            query.city.as_ref().map_or("", |c| c.key()),
+            query.search.as_deref().unwrap_or_default(),
+            query.sort,
+            query.page.page(),
+            query.page.page_size()
+        );
+        let (items, total) = match state.gallery_cache.get(&key) {
+            Some(cached) => cached,
+            None => {
+                let page = state
+                    .showcase
+                    .list_public_videos(&query)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
+                let items: Vec<PublicVideoItem> =
+                    page.items.into_iter().map(PublicVideoItem::from).collect();
+                state.gallery_cache.put(key, items.clone(), page.total);
+                (items, page.total)
+            }
+        };
         let mut filters = Vec::new();
         if let Some(city) = city.0.as_ref() {
             filters.push(("city", city.clone()));
@@ -125,13 +143,8 @@ impl PublicApi {
         if let SortParam::Recent = sort_param {
             filters.push(("sort", "recent".to_owned()));
         }
-        let link = paging::link_header("/api/public/videos", &filters, &page);
-        let total = page.total;
-        Ok(GalleryResponse::Ok(
-            Json(page.items.into_iter().map(PublicVideoItem::from).collect()),
-            total,
-            link,
-        ))
+        let link = paging::links("/api/public/videos", &filters, query.page, total);
+        Ok(GalleryResponse::Ok(Json(items), total, link))
     }
 
     /// Votes for a published video: one vote per player per video, never for your own.

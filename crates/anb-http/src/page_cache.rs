@@ -1,23 +1,22 @@
-//! Rankings pages kept for a few seconds: a vote shows up within the TTL.
+//! Public pages (rankings, gallery) kept for a few seconds: a vote or a newly published video
+//! shows up within the TTL.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::api::models::RankingRow;
-
 /// A cached page: when it was read, its rows, the total.
-type Entry = (Instant, Vec<RankingRow>, u64);
+type Entry<T> = (Instant, Vec<T>, u64);
 
-/// Pages of rankings by query, each kept for `ttl`. Bounded: past 1,000 keys the map is
-/// cleared (query keys are cities × pages, so this only triggers under abuse).
-pub struct RankingsCache {
+/// Pages by query key, each kept for `ttl`. Bounded: past 1,000 keys the map is cleared
+/// (keys are filters × pages, so this only triggers under abuse).
+pub struct PageCache<T> {
     ttl: Duration,
-    pages: Mutex<HashMap<String, Entry>>,
+    pages: Mutex<HashMap<String, Entry<T>>>,
 }
 
-impl RankingsCache {
+impl<T: Clone> PageCache<T> {
     /// A cache whose pages live `ttl` (zero: nothing is cached).
     pub fn new(ttl: Duration) -> Self {
         Self {
@@ -27,7 +26,7 @@ impl RankingsCache {
     }
 
     /// The page for `key` if it is fresh: rows and total.
-    pub fn get(&self, key: &str) -> Option<(Vec<RankingRow>, u64)> {
+    pub fn get(&self, key: &str) -> Option<(Vec<T>, u64)> {
         let pages = self.pages.lock();
         pages
             .get(key)
@@ -36,7 +35,7 @@ impl RankingsCache {
     }
 
     /// Keeps a page.
-    pub fn put(&self, key: String, rows: Vec<RankingRow>, total: u64) {
+    pub fn put(&self, key: String, rows: Vec<T>, total: u64) {
         if self.ttl.is_zero() {
             return;
         }
