@@ -5,8 +5,8 @@ use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
-use anb_domain::ports::{QueueError, TransitionError};
-use anb_domain::{JobDecision, JobFailure, JobOutcome, JobPayload, LeasedJob, StatusChange};
+use anb_domain::ports::QueueError;
+use anb_domain::{JobFailure, JobOutcome, JobPayload, LeasedJob};
 use futures::FutureExt as _;
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
@@ -161,29 +161,9 @@ impl Worker {
     /// After a panic outside the processing itself: retry with the usual backoff, or give up
     /// (job failed, video failed) past the last attempt, so a job that always panics ends.
     async fn settle_after_panic(&self, job: &LeasedJob) {
-        let ports = self.showcase.ports();
         let failure = JobFailure::Transient(anyhow::anyhow!("handling the job panicked"));
-        let settled = match self.showcase.config().retry.decide(job.attempt, &failure) {
-            JobDecision::RetryAfter(delay) => ports.jobs.retry(job.id, job.lease, delay).await,
-            JobDecision::GiveUp(reason) => {
-                let JobPayload::ProcessVideo { video_id } = &job.payload;
-                let change = StatusChange::Fail {
-                    reason: reason.clone(),
-                };
-                let now = ports.clock.now();
-                if let Err(TransitionError::Unexpected(e)) =
-                    ports.videos.transition(*video_id, &change, now).await
-                {
-                    warn!(
-                        error = format!("{e:#}"),
-                        "could not record the video's failure"
-                    );
-                }
-                ports.jobs.fail(job.id, job.lease, &reason).await
-            }
-        };
-        if let Err(e) = settled {
-            warn!(error = %e, "could not settle the job after the panic");
+        if let Err(e) = self.showcase.settle_failed_attempt(job, failure).await {
+            warn!(error = format!("{e:#}"), "could not settle the job after the panic");
         }
     }
 }

@@ -125,6 +125,21 @@ impl Showcase {
         }
     }
 
+    /// Settles a leased job whose attempt failed outside [`handle_job`](Self::handle_job)'s
+    /// own flow (a worker caught a panic): retry after the policy's backoff, or, past the last
+    /// attempt, mark the video `failed` and fail the job. The same decision `handle_job` makes.
+    ///
+    /// # Errors
+    /// Storage or queue faults; the job then comes back when its lease expires.
+    pub async fn settle_failed_attempt(
+        &self,
+        job: &LeasedJob,
+        failure: JobFailure,
+    ) -> anyhow::Result<JobOutcome> {
+        let JobPayload::ProcessVideo { video_id } = job.payload.clone();
+        self.settle_failure(job, video_id, failure).await
+    }
+
     async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
         match self.ports.jobs.ack(job.id, job.lease).await {
             Ok(()) => Ok(JobOutcome::Skipped(why.to_owned())),
