@@ -109,7 +109,7 @@ async fn the_embedded_defaults_compose_in_an_empty_directory_and_survive_a_resta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_redis_and_file_blobs_compose_from_their_urls() {
-    let database = fresh_postgres_database().await;
+    let database = services::empty_postgres_database_url().await;
     let blobs = tempfile::tempdir().unwrap();
     let settings = settings(&[
         ("database_url", database.as_str()),
@@ -155,19 +155,4 @@ async fn shared_backends_without_a_jwt_secret_refuse_to_start() {
     let settings = settings(&[("database_url", "postgres://anb@db.invalid/anb")]);
     let err = compose::connect(&settings).await.unwrap_err();
     assert!(err.to_string().contains("ANB_JWT_SECRET"), "{err:#}");
-}
-
-/// A new, empty database on the test server (`anb_test_…`, dropped by `scripts/test`).
-async fn fresh_postgres_database() -> String {
-    let server = services::postgres_url();
-    let admin = anb_adapters::postgres::connect(&server, 1).await.unwrap();
-    let name = format!("anb_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&name);
-    url.to_string()
 }

@@ -431,22 +431,6 @@ async fn the_course_flow_passes_on_the_embedded_defaults() {
         outcome.processed_size
     );
 }
-
-/// A fresh, empty PostgreSQL database (named `anb_test_…`, which `scripts/test` drops).
-async fn fresh_postgres_database() -> String {
-    let server = services::postgres_url();
-    let admin = anb_adapters::postgres::connect(&server, 1).await.unwrap();
-    let name = format!("anb_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&name);
-    url.to_string()
-}
-
 /// The `s3://` URL of the in-test server's bucket (credentials go in `AWS_*`).
 fn s3_blob_url(s3: &S3Settings) -> String {
     format!(
@@ -461,7 +445,7 @@ fn s3_blob_url(s3: &S3Settings) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_course_flow_passes_on_postgres_redis_and_s3() {
-    let database_url = fresh_postgres_database().await;
+    let database_url = services::empty_postgres_database_url().await;
     let s3 = s3::start().await.settings();
     let secret = format!(
         "{}{}",

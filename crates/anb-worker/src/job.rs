@@ -163,7 +163,10 @@ impl Worker {
     async fn settle_after_panic(&self, job: &LeasedJob) {
         let failure = JobFailure::Transient(anyhow::anyhow!("handling the job panicked"));
         if let Err(e) = self.showcase.settle_failed_attempt(job, failure).await {
-            warn!(error = format!("{e:#}"), "could not settle the job after the panic");
+            warn!(
+                error = format!("{e:#}"),
+                "could not settle the job after the panic"
+            );
         }
     }
 }

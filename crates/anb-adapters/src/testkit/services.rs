@@ -200,6 +200,35 @@ pub async fn postgres_pool() -> sqlx::PgPool {
         .expect("connecting to the test database")
 }
 
+/// The URL of a new, empty (unmigrated) database on the test server (`anb_test_…`, dropped
+/// by `scripts/test`): for tests that start an application which migrates it itself.
+///
+/// # Panics
+/// When [`POSTGRES_ENV`] is not set or the server refuses.
+#[cfg(feature = "postgres")]
+pub async fn empty_postgres_database_url() -> String {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    let server = postgres_url();
+    let admin: PgConnectOptions = server
+        .parse()
+        .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is not a PostgreSQL URL: {e}"));
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach PostgreSQL named by {POSTGRES_ENV}: {e}"));
+    let name = format!("anb_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("creating the test database");
+    pool.close().await;
+    let mut url = url::Url::parse(&server).expect("a URL");
+    url.set_path(&name);
+    url.to_string()
+}
+
 /// A fresh, migrated SQLite database file (in a temporary directory kept for the process;
 /// `scripts/test` removes it).
 ///
