@@ -1,6 +1,6 @@
 //! Paging: `page`/`page_size` in, `X-Total-Count` and `Link` out.
 
-use anb_domain::{Page, PageRequest, ValidationError};
+use anb_domain::{PageRequest, ValidationError};
 
 /// The page asked for; out-of-range values are a validation error (400).
 ///
@@ -10,13 +10,8 @@ pub fn request(page: Option<i64>, page_size: Option<i64>) -> Result<PageRequest,
     PageRequest::new(page, page_size)
 }
 
-/// The RFC 8288 `Link` header for a page of `path` (with its other query parameters in
-/// `query`, encoded here): first, prev, next, last.
-pub fn link_header<T>(path: &str, query: &[(&str, String)], page: &Page<T>) -> String {
-    links(path, query, page.request, page.total)
-}
-
-/// [`link_header`] from the request and the total.
+/// The RFC 8288 `Link` header for the page `request` of `path` out of `total` items (with its
+/// other query parameters in `query`, encoded here): first, prev, next, last.
 pub fn links(path: &str, query: &[(&str, String)], request: PageRequest, total: u64) -> String {
     let size = request.page_size();
     let current = request.page();
@@ -60,12 +55,13 @@ mod tests {
 
     #[test]
     fn the_link_header_names_first_prev_next_and_last_and_keeps_the_filters() {
-        let page = Page {
-            items: vec![(); 20],
-            total: 45,
-            request: PageRequest::new(Some(2), Some(20)).unwrap(),
-        };
-        let link = link_header("/api/public/rankings", &[("city", "Bogotá".into())], &page);
+        let request = PageRequest::new(Some(2), Some(20)).unwrap();
+        let link = links(
+            "/api/public/rankings",
+            &[("city", "Bogotá".into())],
+            request,
+            45,
+        );
         assert_eq!(
             link,
             "</api/public/rankings?city=Bogot%C3%A1&page=1&page_size=20>; rel=\"first\", \

@@ -165,7 +165,7 @@ impl VideosApi {
             .list_own_videos(caller.0, request)
             .await
             .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
-        let link = paging::link_header("/api/videos", &[], &page);
+        let link = paging::links("/api/videos", &[], page.request, page.total);
         let total = page.total;
         Ok(ListOwnResponse::Ok(
             Json(page.items.into_iter().map(VideoSummary::from).collect()),
