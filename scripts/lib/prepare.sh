@@ -57,6 +57,22 @@ need_openapi_validator() {
   export ANB_OPENAPI_VALIDATOR
 }
 
+# Headless Chromium and its WebDriver for the web app's browser test (Debian's chromium and
+# chromium-driver; on Ubuntu, whose chromium is a snap, point ANB_CHROMIUM and ANB_CHROMEDRIVER
+# at a Chromium and its chromedriver instead).
+need_chromium() {
+  if [ -n "${ANB_CHROMIUM:-}" ] && [ -n "${ANB_CHROMEDRIVER:-}" ]; then
+    return
+  fi
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""

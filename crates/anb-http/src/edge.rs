@@ -1,4 +1,4 @@
-//! Cross-cutting middleware: CORS, security headers, JSON compression, the JSON body limit.
+//! Cross-cutting middleware: CORS, security headers, text compression, the JSON body limit.
 
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::middleware::Cors;
@@ -41,9 +41,10 @@ pub async fn security_headers<E: Endpoint>(next: E, request: Request) -> poem::R
     Ok(response)
 }
 
-/// Compresses JSON responses (brotli, else gzip) when the client accepts it. Media is never
-/// compressed (it is compressed already, and ranges address its bytes).
-pub async fn compress_json<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+/// Compresses text responses (JSON, the web app's HTML, CSS, JavaScript and SVG) with brotli,
+/// else gzip, when the client accepts it. Media is never compressed (it is compressed already,
+/// and ranges address its bytes).
+pub async fn compress_text<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
     let accepts = request
         .headers()
         .get(header::ACCEPT_ENCODING)
@@ -58,13 +59,22 @@ pub async fn compress_json<E: Endpoint>(next: E, request: Request) -> poem::Resu
         None
     };
     let response = next.call(request).await?.into_response();
-    let is_json = response
+    let is_text = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
+        .is_some_and(|ct| {
+            [
+                "application/json",
+                "text/",
+                "application/javascript",
+                "image/svg+xml",
+            ]
+            .iter()
+            .any(|kind| ct.starts_with(kind))
+        });
     match algo {
-        Some(algo) if is_json => Ok(Compress::new(response, algo).into_response()),
+        Some(algo) if is_text => Ok(Compress::new(response, algo).into_response()),
         _ => Ok(response),
     }
 }

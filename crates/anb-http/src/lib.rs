@@ -7,7 +7,7 @@
 //!
 //! Around the operations: request ids and spans, Prometheus metrics, CORS, security headers,
 //! compression of JSON, a JSON body limit, login throttling, public pages cached for seconds,
-//! `/openapi.json` and Swagger UI at `/docs`.
+//! `/openapi.json` and Swagger UI at `/docs`, and the web app at `/` ([`web`]).
 //!
 //! ```no_run
 //! # async fn run(showcase: anb_domain::Showcase, readiness: std::sync::Arc<dyn anb_http::Readiness>) -> std::io::Result<()> {
@@ -31,6 +31,7 @@ mod state;
 pub mod telemetry;
 mod throttle;
 pub mod upload;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -73,13 +74,14 @@ pub fn app(state: AppState) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let cors = edge::cors(&state.config.cors_origins);
     let json_limit = state.config.json_body_limit;
-    Route::new()
+    let routes = Route::new()
         .nest("/", api)
         .nest("/docs", docs)
-        .at("/openapi.json", spec)
+        .at("/openapi.json", spec);
+    web::in_front_of(routes)
         .with(cors)
         .around(move |next, request| edge::limit_json_body(next, request, json_limit))
-        .around(edge::compress_json)
+        .around(edge::compress_text)
         .around(edge::security_headers)
         .data(state)
         .around(telemetry::observe)

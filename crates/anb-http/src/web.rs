@@ -1,0 +1,139 @@
+//! The web app (`crates/anb-http/web/`): plain ES modules and CSS embedded in the binary and
+//! served at `/`. The page links its files under `/assets/<bundle hash>/`, where they are
+//! cached for a year (`immutable`): the hash covers every file's content, so a new build gets
+//! new addresses. The page itself is revalidated on every visit (`no-cache` + `ETag`).
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use poem::http::{header, HeaderMap, StatusCode};
+use poem::web::{Data, Path};
+use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
+use rust_embed::Embed;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The files of the web app, embedded at compile time.
+#[derive(Embed)]
+#[folder = "web/"]
+#[exclude = "README.md"]
+struct WebFiles;
+
+/// What the page may load: only this origin, no inline script, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob:; \
+    media-src 'self' blob:; script-src 'self'; style-src 'self'; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// `endpoint` with the web app in front: `/` and `/assets/…` are the app's, every other path
+/// goes to `endpoint` (the API). (A route at `/` beside an endpoint nested at `/` would be
+/// shadowed by the nest, hence this.)
+pub fn in_front_of(endpoint: impl Endpoint + 'static) -> impl Endpoint {
+    let site = std::sync::Arc::new(
+        Route::new()
+            .at("/", get(index))
+            .at("/assets/:hash/*path", get(asset)),
+    );
+    endpoint.around(move |next, request| {
+        let site = site.clone();
+        async move {
+            let path = request.uri().path();
+            if path == "/" || path.starts_with("/assets/") {
+                site.call(request).await
+            } else {
+                next.call(request).await.map(IntoResponse::into_response)
+            }
+        }
+    })
+}
+
+/// A short hex digest of every embedded file's content, in path order.
+pub fn bundle_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        let mut paths: Vec<_> = WebFiles::iter().collect();
+        paths.sort();
+        let mut digest = Sha256::new();
+        for path in paths {
+            if let Some(file) = WebFiles::get(&path) {
+                digest.update(path.as_bytes());
+                digest.update(file.metadata.sha256_hash());
+            }
+        }
+        hex(&digest.finalize()[..8])
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        })
+}
+
+fn not_found() -> poem::Error {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.").into()
+}
+
+/// The page: `index.html` with the assets' address and the upload limit filled in.
+#[handler]
+pub fn index(headers: &HeaderMap, state: Data<&AppState>) -> poem::Result<Response> {
+    let template = WebFiles::get("index.html").ok_or_else(not_found)?;
+    let page = String::from_utf8_lossy(&template.data)
+        .replace("{{assets}}", &format!("/assets/{}", bundle_hash()))
+        .replace(
+            "{{max_upload_bytes}}",
+            &state.showcase.config().max_upload_bytes.to_string(),
+        );
+    let etag = format!("\"{}\"", hex(&Sha256::digest(page.as_bytes())[..8]));
+    let response = Response::builder()
+        .header(header::ETAG, etag.as_str())
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header("content-security-policy", CONTENT_SECURITY_POLICY);
+    if not_modified(headers, &etag) {
+        return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    Ok(response
+        .content_type("text/html; charset=utf-8")
+        .body(page)
+        .into_response())
+}
+
+/// A file of the app. Under the current bundle hash it is cached for a year; under another
+/// (a page from an older build) it is served but revalidated, never pinned.
+#[handler]
+pub fn asset(
+    headers: &HeaderMap,
+    Path((hash, path)): Path<(String, String)>,
+) -> poem::Result<Response> {
+    let file = WebFiles::get(&path)
+        .filter(|_| path != "index.html")
+        .ok_or_else(not_found)?;
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..8]));
+    let cache = if hash == bundle_hash() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let response = Response::builder()
+        .header(header::ETAG, etag.as_str())
+        .header(header::CACHE_CONTROL, cache);
+    if not_modified(headers, &etag) {
+        return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
+    }
+    Ok(response
+        .content_type(file.metadata.mimetype())
+        .body(file.data.into_owned())
+        .into_response())
+}

@@ -1,0 +1,30 @@
+// Where the app is (hash routes: the server only serves `/`) and the toast. Screens import
+// this, never app.js, so modules do not import each other in a circle.
+
+/** The screens, by the name in the address (`#/galeria`). The first is the default. */
+export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'entrar', 'registro'];
+
+/** The route of the address: `#/galeria?city=Bogotá` → `{ name: 'galeria', params }`. */
+export function currentRoute() {
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const name = SCREENS.includes(path) ? path : SCREENS[0];
+  return { name, params: new URLSearchParams(query) };
+}
+
+/** Goes to screen `name` with query `params` (empty values are dropped); reloads it when already there. */
+export function navigate(name, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v != null));
+  const hash = `#/${name}${query.size ? `?${query}` : ''}`;
+  if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = hash;
+}
+
+/** Shows a short message in the live region (screen readers read it out). */
+export function toast(message, kind = 'ok') {
+  const box = document.getElementById('toast');
+  box.textContent = message;
+  box.dataset.kind = kind;
+  box.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => box.classList.remove('show'), 5000);
+}

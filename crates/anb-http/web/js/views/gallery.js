@@ -1,0 +1,125 @@
+// The public gallery: cards with thumbnail, player, city and votes; filters (city, search,
+// sort) kept in the address so a link shares them; voting with an optimistic count.
+
+import { gallery, session } from '../api.js';
+import { h, replace } from '../dom.js';
+import { errorText, t, votesText } from '../i18n.js';
+import { navigate, toast } from '../shell.js';
+import { heading, pageParam, pager } from './shared.js';
+
+const PAGE_SIZE = 12;
+
+function filters(params) {
+  const sort = params.get('sort') === 'recent' ? 'recent' : 'votes';
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': t('gallery.filters') },
+    h('div', { class: 'field' },
+      h('label', { for: 'g-q' }, t('gallery.q')),
+      h('input', { id: 'g-q', name: 'q', type: 'search', value: params.get('q') ?? '' })),
+    h('div', { class: 'field' },
+      h('label', { for: 'g-city' }, t('gallery.city')),
+      h('input', { id: 'g-city', name: 'city', value: params.get('city') ?? '', autocomplete: 'address-level2' })),
+    h('div', { class: 'field' },
+      h('label', { for: 'g-sort' }, t('gallery.sort')),
+      h('select', { id: 'g-sort', name: 'sort' },
+        h('option', { value: 'votes', selected: sort === 'votes' }, t('gallery.sortVotes')),
+        h('option', { value: 'recent', selected: sort === 'recent' }, t('gallery.sortRecent')))),
+    h('button', { type: 'submit' }, t('gallery.apply')));
+  const go = () => navigate('galeria', {
+    q: form.elements.q.value.trim(), city: form.elements.city.value.trim(), sort: form.elements.sort.value,
+  });
+  form.addEventListener('submit', (event) => { event.preventDefault(); go(); });
+  form.elements.sort.addEventListener('change', go);
+  return form;
+}
+
+/** The thumbnail, which becomes the player when pressed (the video loads only then). */
+function media(video) {
+  const box = h('div', { class: 'media' });
+  const play = h('button', {
+    type: 'button', class: 'play', 'aria-label': t('gallery.play', { title: video.title }),
+    onclick: () => {
+      const player = h('video', {
+        src: video.processed_url, poster: video.thumbnail_url, controls: true, playsinline: true, preload: 'metadata',
+      });
+      replace(box, player);
+      player.play().catch(() => {});
+      player.focus();
+    },
+  }, h('img', { src: video.thumbnail_url, alt: '', loading: 'lazy', width: 640, height: 360 }),
+  h('span', { class: 'play-icon', 'aria-hidden': 'true' }, '▶'));
+  return replace(box, play);
+}
+
+function voteButton(video, count, status) {
+  const button = h('button', {
+    type: 'button', class: 'vote', 'aria-label': t('gallery.voteFor', { title: video.title }),
+  }, t('gallery.vote'));
+  const show = (votes) => { count.textContent = votesText(votes); };
+  const say = (text, kind) => { status.textContent = text; status.dataset.kind = kind; };
+  const markVoted = () => {
+    button.textContent = `✓ ${t('gallery.voted')}`;
+    button.classList.add('voted');
+    button.disabled = true;
+  };
+  button.addEventListener('click', async () => {
+    if (!session.token) {
+      replace(status, h('a', { href: `#/entrar?next=galeria` }, t('gallery.loginToVote')));
+      status.dataset.kind = 'error';
+      return;
+    }
+    button.disabled = true;
+    show(video.votes + 1);
+    say('', '');
+    try {
+      const { data } = await gallery.vote(video.video_id);
+      video.votes = data.total_votes;
+      show(video.votes);
+      markVoted();
+      say(data.message, 'ok');
+      toast(data.message);
+    } catch (error) {
+      show(video.votes);
+      say(errorText(error), 'error');
+      if (error.code === 'already_voted') markVoted();
+      else button.disabled = false;
+      if (error.status === 401) toast(t('error.session'), 'error');
+    }
+  });
+  return button;
+}
+
+function card(video) {
+  const count = h('span', { class: 'votes' }, votesText(video.votes));
+  const status = h('p', { class: 'vote-status', 'aria-live': 'polite' });
+  return h('li', { class: 'card video', 'data-video-id': video.video_id },
+    media(video),
+    h('div', { class: 'body' },
+      h('h2', null, video.title),
+      h('p', { class: 'player' }, video.player.username, h('span', { class: 'city' }, ` · ${video.player.city}`)),
+      h('div', { class: 'row' }, count, voteButton(video, count, status)),
+      status));
+}
+
+/** Renders the gallery for the address's filters and page. */
+export async function render(main, params) {
+  const page = pageParam(params);
+  const query = {
+    city: params.get('city') ?? '', q: params.get('q') ?? '', sort: params.get('sort') ?? '', page, page_size: PAGE_SIZE,
+  };
+  const list = h('ul', { class: 'grid', 'aria-busy': 'true' },
+    Array.from({ length: 3 }, () => h('li', { class: 'card video skeleton', 'aria-hidden': 'true' }, h('div', { class: 'media' }))));
+  replace(main, heading(t('gallery.title'), t('gallery.lead')), filters(params), list);
+  try {
+    const { data, total } = await gallery.list(query);
+    list.removeAttribute('aria-busy');
+    if (!data.length) {
+      list.replaceWith(h('p', { class: 'empty' }, t('gallery.empty')));
+      return;
+    }
+    replace(list, data.map(card));
+    const more = pager(page, PAGE_SIZE, total ?? data.length, (to) => navigate('galeria', { ...query, page: to, page_size: null }));
+    if (more) list.after(more);
+  } catch (error) {
+    list.replaceWith(h('p', { class: 'notice error', role: 'alert' }, errorText(error)));
+  }
+}

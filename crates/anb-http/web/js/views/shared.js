@@ -1,0 +1,31 @@
+// Pieces several screens share: headings, the pager, the sign-in prompt, limits from the page.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+
+/** The screen's heading and lead paragraph; also sets the document title. */
+export function heading(title, lead) {
+  document.title = `${title} · ANB Rising Stars`;
+  return [h('h1', null, title), lead && h('p', { class: 'lead' }, lead)];
+}
+
+/** Previous/next links for `total` items in pages of `size`, calling `go(page)`. */
+export function pager(page, size, total, go) {
+  const pages = Math.max(1, Math.ceil(total / size));
+  if (pages <= 1) return null;
+  return h('nav', { class: 'pager', 'aria-label': t('pager.label') },
+    h('button', { type: 'button', disabled: page <= 1, onclick: () => go(page - 1) }, `← ${t('pager.prev')}`),
+    h('span', { 'aria-live': 'polite' }, t('pager.status', { page, pages })),
+    h('button', { type: 'button', disabled: page >= pages, onclick: () => go(page + 1) }, `${t('pager.next')} →`));
+}
+
+/** A positive page number from the address, else 1. */
+export function pageParam(params) {
+  const page = Number.parseInt(params.get('page') ?? '1', 10);
+  return Number.isFinite(page) && page > 0 ? page : 1;
+}
+
+/** The upload limit the server announced in the page, in bytes. */
+export function maxUploadBytes() {
+  return Number(document.querySelector('meta[name="anb-max-upload-bytes"]')?.content) || 100 * 1024 * 1024;
+}

@@ -1,0 +1,335 @@
+//! The web app in a real browser: headless Chromium (Debian's packages) over WebDriver, against
+//! the real `anb` binary on the embedded defaults (the worker runs in the same process).
+//!
+//! One walk through the product: two players sign up; A uploads a generated clip and watches
+//! the progress bar reach 100 % and the status reach `processed`, then plays it in the page;
+//! B finds it in the gallery and votes; the rankings show A first with one vote; B's second vote
+//! is refused with the contract's message; a wrong password, a taken email and a refused delete
+//! show their messages where they belong. Every screen is captured at 1280 and 375 px wide
+//! under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
+
+#[path = "support/app.rs"]
+mod app;
+#[path = "support/browser.rs"]
+mod browser;
+#[path = "support/client.rs"]
+mod client;
+#[path = "support/media.rs"]
+mod media;
+
+use std::path::PathBuf;
+
+use app::Launch;
+use browser::Browser;
+use client::unique_email;
+use media::Clip;
+
+/// Where the screenshots go: `target/ui-screenshots/` of the workspace.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    let dir = target.join("ui-screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+struct Player {
+    first: &'static str,
+    last: &'static str,
+    email: String,
+    city: &'static str,
+}
+
+const PASSWORD: &str = "canasta-de-tres";
+
+async fn sign_up(browser: &Browser, base: &str, player: &Player) {
+    browser.open(&format!("{base}/#/registro")).await;
+    browser.fill("#f-first_name", player.first).await;
+    browser.fill("#f-last_name", player.last).await;
+    browser.fill("#f-email", &player.email).await;
+    browser.fill("#f-password1", PASSWORD).await;
+    browser.fill("#f-password2", PASSWORD).await;
+    browser.fill("#f-city", player.city).await;
+    browser.fill("#f-country", "Colombia").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the new player lands on their videos",
+            "location.hash === '#/mis-videos' && document.querySelector('form.upload')",
+        )
+        .await;
+}
+
+async fn log_out(browser: &Browser) {
+    browser.click("#nav button.logout").await;
+    browser
+        .wait_until(
+            "the player is signed out",
+            "document.querySelector('#nav a[href=\"#/entrar\"]')",
+        )
+        .await;
+}
+
+async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
+    browser.open(&format!("{base}/#/entrar")).await;
+    browser.fill("#f-email", email).await;
+    browser.fill("#f-password", password).await;
+    browser.click("form button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
+    let media_dir = media::workdir();
+    let clip = Clip::h264(3.0).make(media_dir.path(), "triple.mp4");
+    let anb = Launch::all().start();
+    let base = anb.base_url().to_owned();
+    let shots = screenshot_dir();
+    let browser = Browser::start(&shots).await;
+    let mut captured = Vec::new();
+
+    // A visitor's first load: the gallery, empty so far. Its weight, without media.
+    browser.open(&format!("{base}/#/galeria")).await;
+    browser
+        .wait_until("the empty gallery", "document.querySelector('p.empty')")
+        .await;
+    let weight = browser
+        .eval(
+            "(() => { const nav = performance.getEntriesByType('navigation')[0];
+               const files = performance.getEntriesByType('resource').filter((r) => r.name.includes('/assets/'));
+               const sum = (key) => files.reduce((n, r) => n + r[key], nav[key]);
+               return { decoded: sum('decodedBodySize'), transferred: sum('transferSize'), files: files.length + 1 }; })()",
+        )
+        .await;
+    println!("gallery first load (HTML + JS + CSS + icon, no media): {weight}");
+    let decoded = weight["decoded"].as_u64().expect("a decoded size");
+    assert!(
+        decoded > 10_000,
+        "the app's files were not all counted: {weight}"
+    );
+    assert!(
+        decoded < 100_000,
+        "the first load weighs {decoded} bytes, over the 100 KB goal"
+    );
+    captured.extend(browser.capture("01-gallery-empty").await);
+
+    let a = Player {
+        first: "Ana",
+        last: "Rincón",
+        email: unique_email("ana"),
+        city: "Medellín",
+    };
+    let b = Player {
+        first: "Bruno",
+        last: "Díaz",
+        email: unique_email("bruno"),
+        city: "Cali",
+    };
+
+    // A signs up (the form first, as a visitor sees it).
+    browser.open(&format!("{base}/#/registro")).await;
+    captured.extend(browser.capture("02-signup").await);
+    sign_up(&browser, &base, &a).await;
+    captured.extend(browser.capture("03-my-videos-empty").await);
+
+    // A uploads the clip: the bar reaches 100 %, then the status reaches `processed`.
+    browser.fill("#f-title", "Triple desde media cancha").await;
+    browser.fill("#f-tags", "triple, tiro").await;
+    let file = browser.find("#f-video_file").await;
+    file.send_keys(clip.to_str().expect("a utf-8 path"))
+        .await
+        .expect("choosing the file");
+    browser.click("form.upload button[type=submit]").await;
+    browser
+        .wait_until(
+            "the progress bar reaches 100 %",
+            "document.querySelector('#upload-progress').value === 100 \
+             && document.querySelector('#upload-progress-text').textContent.includes('100 %')",
+        )
+        .await;
+    browser
+        .wait_until(
+            "the new video is listed",
+            "document.querySelector('li.mine[data-video-id]')",
+        )
+        .await;
+    captured.extend(browser.capture("04-my-videos-uploaded").await);
+    browser
+        .wait_until(
+            "the status reaches processed",
+            "document.querySelector('li.mine[data-status=\"processed\"] .status')?.textContent === 'Listo'",
+        )
+        .await;
+    browser
+        .wait_until("the thumbnail is shown", "document.querySelector('li.mine img')?.complete && document.querySelector('li.mine img').naturalWidth === 640")
+        .await;
+    captured.extend(browser.capture("05-my-videos-processed").await);
+
+    // The processed video plays in the page: 1280x720, at most 20 s.
+    browser.click("li.mine button.play").await;
+    browser
+        .wait_until(
+            "the video has loaded",
+            "document.querySelector('li.mine video')?.readyState >= 2",
+        )
+        .await;
+    let shape = browser
+        .eval("(() => { const v = document.querySelector('li.mine video'); return [v.videoWidth, v.videoHeight, v.duration]; })()")
+        .await;
+    assert_eq!(shape[0], 1280, "{shape}");
+    assert_eq!(shape[1], 720, "{shape}");
+    assert!(
+        shape[2].as_f64().is_some_and(|d| d > 2.5 && d <= 20.0),
+        "{shape}"
+    );
+    captured.extend(browser.capture("06-my-videos-playing").await);
+    log_out(&browser).await;
+
+    // B signs up, finds A's video in the gallery and votes.
+    sign_up(&browser, &base, &b).await;
+    browser.open(&format!("{base}/#/galeria")).await;
+    browser
+        .wait_until(
+            "A's video is in the gallery",
+            "document.querySelector('li.video[data-video-id] img')?.complete",
+        )
+        .await;
+    assert!(browser
+        .text("li.video .player")
+        .await
+        .contains("Ana Rincón"));
+    assert_eq!(browser.text("li.video .votes").await, "0 votos");
+    captured.extend(browser.capture("07-gallery").await);
+    browser.click("li.video button.vote").await;
+    browser
+        .wait_until(
+            "the vote is counted",
+            "document.querySelector('li.video .vote-status').textContent === 'Voto registrado exitosamente.'",
+        )
+        .await;
+    assert_eq!(browser.text("li.video .votes").await, "1 voto");
+    captured.extend(browser.capture("08-gallery-voted").await);
+
+    // B votes again (a fresh page): refused, shown on the card, the count back to 1.
+    browser.open(&format!("{base}/#/galeria?sort=recent")).await;
+    browser.click("li.video button.vote").await;
+    browser
+        .wait_until(
+            "the second vote is refused",
+            "document.querySelector('li.video .vote-status').textContent === 'Ya has votado por este video.'",
+        )
+        .await;
+    assert_eq!(browser.text("li.video .votes").await, "1 voto");
+    captured.extend(browser.capture("09-gallery-already-voted").await);
+
+    // The rankings: A first with one vote; the city filter keeps A for Medellín only.
+    browser.open(&format!("{base}/#/rankings")).await;
+    browser
+        .wait_until(
+            "the rankings table",
+            "document.querySelector('table.rankings tbody tr')",
+        )
+        .await;
+    let first = browser
+        .eval("[...document.querySelectorAll('table.rankings tbody tr:first-child > *')].map((c) => c.textContent)")
+        .await;
+    assert_eq!(
+        first,
+        serde_json::json!(["1", "Ana Rincón", "Medellín", "1"])
+    );
+    captured.extend(browser.capture("10-rankings").await);
+    browser.fill("#r-city", "Cali").await;
+    browser.click("form.filters button[type=submit]").await;
+    browser
+        .wait_until(
+            "the filtered rankings",
+            "location.hash.includes('city=Cali') && document.querySelector('p.empty')",
+        )
+        .await;
+    captured.extend(browser.capture("11-rankings-city-empty").await);
+    log_out(&browser).await;
+
+    // A wrong password: the contract's refusal under the password.
+    log_in(&browser, &base, &b.email, "not-the-password").await;
+    browser
+        .wait_until(
+            "the refusal is shown",
+            "document.querySelector('#f-password-error:not([hidden])')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#f-password-error").await,
+        "Correo o contraseña incorrectos."
+    );
+    captured.extend(browser.capture("12-login-refused").await);
+
+    // A taken email: the message under the email field.
+    browser.open(&format!("{base}/#/registro")).await;
+    for (field, value) in [
+        ("#f-first_name", "Otra"),
+        ("#f-last_name", "Persona"),
+        ("#f-email", a.email.as_str()),
+        ("#f-password1", PASSWORD),
+        ("#f-password2", PASSWORD),
+        ("#f-city", "Bogotá"),
+        ("#f-country", "Colombia"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the email is refused",
+            "document.querySelector('#f-email-error:not([hidden])')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#f-email-error").await,
+        "Ya existe una cuenta con este correo."
+    );
+    captured.extend(browser.capture("13-signup-refused").await);
+
+    // A tries to delete the voted video: refused with the rule's message.
+    log_in(&browser, &base, &a.email, PASSWORD).await;
+    browser
+        .wait_until(
+            "A's videos",
+            "document.querySelector('li.mine[data-status=\"processed\"]')",
+        )
+        .await;
+    browser.click("li.mine button.danger").await;
+    browser
+        .client
+        .accept_alert()
+        .await
+        .expect("confirming the delete");
+    browser
+        .wait_until(
+            "the delete is refused",
+            "document.querySelector('li.mine .row-message').textContent.length > 0",
+        )
+        .await;
+    assert_eq!(
+        browser.text("li.mine .row-message").await,
+        "Este video ya tiene votos y no se puede eliminar."
+    );
+    captured.extend(browser.capture("14-my-videos-delete-refused").await);
+
+    // The English toggle.
+    browser.click("#nav button.lang").await;
+    browser
+        .wait_until(
+            "the English texts",
+            "document.querySelector('h1').textContent === 'My videos'",
+        )
+        .await;
+    captured.extend(browser.capture("15-my-videos-english").await);
+
+    browser.close().await;
+    println!("screenshots:");
+    for file in &captured {
+        println!("  {}", file.display());
+    }
+    assert_eq!(captured.len(), 30);
+}
