@@ -82,6 +82,7 @@ async fn the_embedded_defaults_compose_in_an_empty_directory_and_survive_a_resta
 
     let app = compose::connect(&settings).await.unwrap();
     assert!(failing(&app).await.is_empty());
+    assert!(app.page_store.is_none(), "pages are cached in process only");
     for made in ["anb.db", "blobs", "jwt-secret"] {
         assert!(data.join(made).exists(), "{made} was not created");
     }
@@ -115,6 +116,7 @@ async fn postgres_redis_and_file_blobs_compose_from_their_urls() {
         ("database_url", database.as_str()),
         ("queue_url", services::redis_url().as_str()),
         ("queue_name", unique("anb-test").as_str()),
+        ("cache_url", services::redis_url().as_str()),
         ("blob_url", &format!("file://{}", blobs.path().display())),
         ("jwt_secret", "a-test-secret-of-more-than-thirty-two-bytes"),
     ]);
@@ -124,6 +126,10 @@ async fn postgres_redis_and_file_blobs_compose_from_their_urls() {
     let (first, second) = futures::join!(compose::connect(&settings), compose::connect(&settings));
     let (app, other) = (first.unwrap(), second.unwrap());
     assert!(failing(&app).await.is_empty());
+    assert!(
+        app.page_store.is_some(),
+        "cache_url gives a shared page store"
+    );
     let player = signup(&app).await;
     let video = upload(&app, &player).await;
     assert_eq!(

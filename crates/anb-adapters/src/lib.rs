@@ -9,7 +9,7 @@
 //! | `ffmpeg`  | `ffmpeg`     | media probing (processing not built yet) |
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
-//! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases) |
+//! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases); the public pages shared by HTTP instances |
 //! | `settings`| `settings`   | settings: defaults → `anb.toml` → `ANB_*` environment |
 //! | `compose` | `compose`    | every adapter, chosen by the settings' URLs: the ports the binaries run on |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |

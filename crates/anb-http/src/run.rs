@@ -30,7 +30,10 @@ pub async fn serve_composed(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http_addr))?;
     let addr = local_addr(&acceptor).unwrap_or(settings.http_addr);
-    let state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings));
+    let mut state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings));
+    if let Some(store) = &app.page_store {
+        state = state.with_shared_pages(store.clone());
+    }
     println!("listening on http://{addr} (API docs: http://{addr}/docs)");
     tracing::info!(%addr, backends = %settings.describe(), "serving");
     serve(acceptor, state, shutdown).await?;

@@ -3,12 +3,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use anb_adapters::redis::RedisPageStore;
 use anb_domain::Showcase;
 use futures::future::BoxFuture;
 
 use crate::api::models::{PublicVideoItem, RankingRow};
 use crate::page_cache::PageCache;
 use crate::throttle::LoginThrottle;
+
+/// The kind of the cached rankings pages (part of their shared keys).
+const RANKINGS: &str = "rankings";
+/// The kind of the cached gallery pages (part of their shared keys).
+const GALLERY: &str = "gallery";
 
 /// A readiness probe of the backends: each component's name and whether it answers.
 pub trait Readiness: Send + Sync + 'static {
@@ -39,7 +45,8 @@ pub struct HttpConfig {
     pub json_body_limit: usize,
     /// Login attempts allowed per email and client address per minute.
     pub login_attempts_per_minute: u32,
-    /// How long public pages (rankings, gallery) are cached (0: not cached).
+    /// How long public pages (rankings, gallery) are cached (0: not cached): the longest a
+    /// vote or a newly published video takes to show, in process and shared alike.
     pub public_cache_ttl: Duration,
 }
 
@@ -65,9 +72,9 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Login attempts per email and address.
     pub throttle: Arc<LoginThrottle>,
-    /// Short-lived rankings pages.
+    /// Short-lived rankings pages (see [`AppState::with_shared_pages`]).
     pub rankings_cache: Arc<PageCache<RankingRow>>,
-    /// Short-lived gallery pages.
+    /// Short-lived gallery pages (see [`AppState::with_shared_pages`]).
     pub gallery_cache: Arc<PageCache<PublicVideoItem>>,
 }
 
@@ -76,11 +83,26 @@ impl AppState {
     pub fn new(showcase: Showcase, readiness: Arc<dyn Readiness>, config: HttpConfig) -> Self {
         Self {
             throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
-            rankings_cache: Arc::new(PageCache::new(config.public_cache_ttl)),
-            gallery_cache: Arc::new(PageCache::new(config.public_cache_ttl)),
+            rankings_cache: Arc::new(PageCache::new(RANKINGS, config.public_cache_ttl)),
+            gallery_cache: Arc::new(PageCache::new(GALLERY, config.public_cache_ttl)),
             showcase,
             readiness,
             config: Arc::new(config),
+        }
+    }
+
+    /// The same state, with the public pages also shared through `store` by every instance
+    /// given the same store (the `anb` binaries do this when `ANB_CACHE_URL` is set). A page
+    /// is then read from the database about once per TTL across the instances (those missing
+    /// it at the same moment may each read it), and still shows a vote within
+    /// [`HttpConfig::public_cache_ttl`]. When Redis fails, requests are answered from the
+    /// database (and a warning is logged). Replaces the pages cached so far.
+    pub fn with_shared_pages(self, store: RedisPageStore) -> Self {
+        let ttl = self.config.public_cache_ttl;
+        Self {
+            rankings_cache: Arc::new(PageCache::new(RANKINGS, ttl).with_shared(store.clone())),
+            gallery_cache: Arc::new(PageCache::new(GALLERY, ttl).with_shared(store)),
+            ..self
         }
     }
 }

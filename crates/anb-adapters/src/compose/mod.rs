@@ -1,6 +1,7 @@
 //! The one place that knows every adapter: turns [`Settings`] into the ports the binaries run
 //! on. The database URL picks the repositories (migrated on connect), the queue URL the job
-//! queue, the blob URL the store; FFmpeg transcodes, argon2id hashes, JWTs sign.
+//! queue, the blob URL the store, the cache URL (if any) the page store the HTTP instances
+//! share; FFmpeg transcodes, argon2id hashes, JWTs sign.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -28,7 +29,7 @@ use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder};
 use crate::jwt::{JwtConfig, JwtIssuer};
 use crate::memory::{MemoryQueue, MemoryStore};
 use crate::postgres::{PostgresQueue, PostgresStore};
-use crate::redis::RedisQueue;
+use crate::redis::{RedisPageStore, RedisQueue, DEFAULT_PAGE_PREFIX};
 use crate::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
 use crate::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
 
@@ -41,6 +42,9 @@ pub struct Composed {
     pub showcase: Showcase,
     /// The processing profile workers use.
     pub profile: Profile,
+    /// The Redis store the HTTP instances share cached public pages on, when the settings
+    /// name one (`cache_url`; keys under [`DEFAULT_PAGE_PREFIX`]).
+    pub page_store: Option<RedisPageStore>,
     database: Database,
 }
 
@@ -49,6 +53,7 @@ impl std::fmt::Debug for Composed {
         f.debug_struct("Composed")
             .field("profile", &self.profile.name)
             .field("database", &self.database)
+            .field("page_store", &self.page_store)
             .finish_non_exhaustive()
     }
 }
@@ -63,6 +68,9 @@ enum Database {
 
 /// Connects every backend the settings name and runs the database migrations (idempotent: any
 /// number of processes may connect).
+///
+/// The page store is only a cache: one that does not answer is logged (`warn`) and kept (it
+/// connects when the server comes back; meanwhile pages come from the database), never an error.
 ///
 /// # Errors
 /// When the JWT secret is missing or weak ([`Settings::resolve_jwt_secret`]), a backend cannot
@@ -79,6 +87,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
     let blobs = ObjectStoreBlobs::from_url(&settings.blob_url)
         .with_context(|| format!("blob store {}", mask_url(&settings.blob_url)))?;
     let tokens = JwtIssuer::new(secret.expose().as_bytes(), JwtConfig::default())?;
+    let page_store = open_page_store(settings).await?;
     let (users, videos, votes) = repositories(&database);
     let ports = Ports {
         users,
@@ -99,8 +108,26 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         showcase: Showcase::new(ports.clone(), config),
         ports,
         profile: settings.profile.clone(),
+        page_store,
         database,
     })
+}
+
+/// The shared page store `cache_url` names, if any, checked with a `PING` that only warns.
+async fn open_page_store(settings: &Settings) -> anyhow::Result<Option<RedisPageStore>> {
+    let Some(url) = &settings.cache_url else {
+        return Ok(None);
+    };
+    let store = RedisPageStore::new(url, DEFAULT_PAGE_PREFIX)
+        .with_context(|| format!("page cache {}", mask_url(url)))?;
+    if let Err(e) = store.ping().await {
+        tracing::warn!(
+            cache = %mask_url(url),
+            error = format!("{e:#}"),
+            "the shared page cache does not answer; pages come from the database until it does"
+        );
+    }
+    Ok(Some(store))
 }
 
 async fn open_database(settings: &Settings) -> anyhow::Result<Database> {

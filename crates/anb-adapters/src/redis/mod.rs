@@ -1,6 +1,7 @@
-//! The job queue on Redis: [`RedisQueue`].
+//! The job queue on Redis, [`RedisQueue`], and the public pages the HTTP instances share,
+//! [`RedisPageStore`] (plain `SET … PX` keys under `anb:page:`, see its documentation).
 //!
-//! # Layout
+//! # The queue's layout
 //! Every key starts with the queue's prefix, so several deployments (and test runs) can share
 //! one Redis:
 //!
@@ -14,7 +15,7 @@
 //! A job is in exactly one of `due`, `leased` and `failed`, or gone (acked). Job ids are UUIDv7,
 //! so jobs with the same score (a sorted set orders those by member) still come out oldest first.
 //!
-//! # Operations
+//! # The queue's operations
 //! Each [`JobQueue`](anb_domain::ports::JobQueue) operation is **one Lua script**, so it is
 //! atomic: no other client sees a job between two sets, and two consumers can never take the same
 //! delivery. Scripts read the time with `TIME`, so every worker leases, expires and schedules on
@@ -52,6 +53,8 @@
 //! which needs effects replication, the default since Redis 5. A single server or a primary with
 //! replicas; Redis Cluster is not supported (the scripts build job keys from ids they read).
 
+mod pages;
 mod queue;
 
+pub use pages::{RedisPageStore, StoredPage, DEFAULT_PAGE_PREFIX};
 pub use queue::RedisQueue;

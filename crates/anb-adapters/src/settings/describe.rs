@@ -80,12 +80,18 @@ impl Settings {
             (None, Ok(true)) => format!("kept in {}", self.jwt_secret_file().display()),
             (None, _) => "missing".to_owned(),
         };
+        let cache = match &self.cache_url {
+            Some(url) => format!("{} (shared)", mask_url(url)),
+            None => "in-process".to_owned(),
+        };
         format!(
-            "http={} database={} queue={} blobs={} profile={} max_upload_mb={} jwt_secret={}",
+            "http={} database={} queue={} blobs={} cache={} profile={} max_upload_mb={} \
+             jwt_secret={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
             mask_url(&self.blob_url),
+            cache,
             self.profile.name,
             self.max_upload_mb,
             secret,

@@ -5,6 +5,7 @@
 //! - `database_url`: `sqlite://data/anb.db` (default, under `data_dir`) | `postgres://…` | `memory://`
 //! - `queue_url`: `db://` (default: the database's jobs table) | `redis://…` | `memory://`
 //! - `blob_url`: `file://data/blobs` (default, under `data_dir`) | `s3://bucket?…` | `memory://`
+//! - `cache_url`: none (default: public pages cached in each process only) | `redis://…`
 //!
 //! ```
 //! use anb_adapters::settings::Settings;
@@ -56,6 +57,7 @@ const KEYS: &[&str] = &[
     "worker_lease_seconds",
     "log_format",
     "cors_origins",
+    "cache_url",
 ];
 
 /// How the binaries write logs.
@@ -137,6 +139,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
     pub cors_origins: Vec<String>,
+    /// A Redis server the HTTP instances share their cached public pages on (`ANB_CACHE_URL`,
+    /// `redis://…` or `rediss://…`; default none: each process caches its own). Blank is none.
+    pub cache_url: Option<String>,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -158,6 +163,7 @@ struct Raw {
     log_format: LogFormat,
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
+    cache_url: Option<String>,
 }
 
 impl Default for Raw {
@@ -177,6 +183,7 @@ impl Default for Raw {
             worker_lease_seconds: 60,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
+            cache_url: None,
         }
     }
 }
@@ -249,8 +256,9 @@ impl Settings {
     /// pass values this way: `Figment::new().merge(("queue_url", "memory://"))`.
     ///
     /// # Errors
-    /// A malformed value or an unknown key; an unknown profile; a URL of no known backend; a
-    /// zero upload limit, lease, concurrency or connection count.
+    /// A malformed value or an unknown key; an unknown profile; a URL of no known backend (a
+    /// cache URL that is not Redis' too); a zero upload limit, lease, concurrency or
+    /// connection count.
     pub fn from_figment(figment: &Figment) -> anyhow::Result<Self> {
         let raw: Raw = figment.extract().context("reading the settings")?;
         let profile = Profile::by_name(&raw.profile).with_context(|| {
@@ -278,6 +286,10 @@ impl Settings {
             worker_lease_seconds: raw.worker_lease_seconds,
             log_format: raw.log_format,
             cors_origins: raw.cors_origins,
+            cache_url: raw
+                .cache_url
+                .map(|url| url.trim().to_owned())
+                .filter(|url| !url.is_empty()),
         };
         settings.validate()?;
         Ok(settings)
@@ -287,6 +299,13 @@ impl Settings {
         self.database()?;
         self.queue()?;
         self.blobs()?;
+        if let Some(url) = &self.cache_url {
+            ensure!(
+                url.starts_with("redis://") || url.starts_with("rediss://"),
+                "unsupported cache URL {:?} (expected redis://… or rediss://)",
+                mask_url(url)
+            );
+        }
         ensure!(
             !self.queue_name.is_empty() && !self.queue_name.chars().any(char::is_whitespace),
             "queue_name must be a non-empty name without spaces"

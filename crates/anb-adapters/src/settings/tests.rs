@@ -29,6 +29,7 @@ fn the_defaults_are_the_embedded_backends_under_the_data_directory() {
         (LogFormat::Text, 60)
     );
     assert!(s.jwt_secret.is_none() && s.cors_origins.is_empty());
+    assert!(s.cache_url.is_none());
     assert!(s.is_embedded().unwrap());
 }
 
@@ -104,12 +105,27 @@ fn environment_values_are_taken_as_written() {
 }
 
 #[test]
+fn anb_cache_url_names_a_shared_redis_for_the_public_pages_and_blank_means_none() {
+    jailed(|jail| {
+        assert!(Settings::load()?.describe().contains("cache=in-process"));
+        jail.set_env("ANB_CACHE_URL", "redis://127.0.0.1:6379/2");
+        let s = Settings::load()?;
+        assert_eq!(s.cache_url.as_deref(), Some("redis://127.0.0.1:6379/2"));
+        assert!(s.is_embedded()?, "a shared cache alone shares no data");
+        jail.set_env("ANB_CACHE_URL", " ");
+        assert_eq!(Settings::load()?.cache_url, None);
+        Ok(())
+    });
+}
+
+#[test]
 fn unknown_profiles_backends_and_zero_limits_are_refused() {
     for (key, value, says) in [
         ("profile", "cinema", "unknown processing profile"),
         ("database_url", "mysql://x", "unsupported database URL"),
         ("queue_url", "amqp://x", "unsupported queue URL"),
         ("blob_url", "ftp://x", "unsupported blob store URL"),
+        ("cache_url", "memcached://x", "unsupported cache URL"),
         ("log_format", "xml", "reading the settings"),
         ("http_addr", "not an address", "reading the settings"),
     ] {
@@ -131,6 +147,7 @@ fn describe_names_every_backend_and_masks_credentials() {
     let s = with(&[
         ("database_url", "postgres://anb:db-password@db:5432/anb"),
         ("queue_url", "redis://:redis-password@cache:6379/0"),
+        ("cache_url", "redis://:cache-password@pages:6379/1"),
         (
             "blob_url",
             "s3://media?endpoint=https://s3.example&region=eu",
@@ -139,12 +156,18 @@ fn describe_names_every_backend_and_masks_credentials() {
     ])
     .unwrap();
     let text = s.describe();
-    for secret in ["db-password", "redis-password", "a-jwt-secret"] {
+    for secret in [
+        "db-password",
+        "redis-password",
+        "cache-password",
+        "a-jwt-secret",
+    ] {
         assert!(!text.contains(secret), "{text}");
     }
     for shown in [
         "postgres://anb:***@db:5432/anb",
         "redis://:***@cache:6379/0",
+        "cache=redis://:***@pages:6379/1 (shared)",
         "s3://media",
     ] {
         assert!(text.contains(shown), "{text}");

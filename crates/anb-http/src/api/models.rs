@@ -3,6 +3,7 @@
 use anb_domain::{PublicVideo, RankingEntry, User, Video};
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Sign-up form. Every field is required; they are optional in the schema only so that a
@@ -224,7 +225,7 @@ pub struct VideoDeleted {
 }
 
 /// The player of a public video.
-#[derive(Clone, Debug, Object)]
+#[derive(Clone, Debug, Object, Serialize, Deserialize)]
 pub struct PlayerInfo {
     /// First name and last name.
     pub username: String,
@@ -235,7 +236,7 @@ pub struct PlayerInfo {
 }
 
 /// A video in the public gallery.
-#[derive(Clone, Debug, Object)]
+#[derive(Clone, Debug, Object, Serialize, Deserialize)]
 pub struct PublicVideoItem {
     /// Id.
     pub video_id: Uuid,
@@ -287,7 +288,7 @@ pub struct VoteAccepted {
 }
 
 /// One row of the rankings: exactly these four keys.
-#[derive(Clone, Debug, PartialEq, Object)]
+#[derive(Clone, Debug, PartialEq, Object, Serialize, Deserialize)]
 pub struct RankingRow {
     /// 1-based, continuous across pages.
     pub position: u64,

@@ -12,6 +12,7 @@ use super::models::{PublicVideoItem, RankingRow, VoteAccepted};
 use super::{parse_id, ApiTags};
 use crate::error::{body, ApiError, ErrorJson};
 use crate::media::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
+use crate::page_cache::Page;
 use crate::paging;
 use crate::security::Caller;
 use crate::state::AppState;
@@ -119,20 +120,21 @@ impl PublicApi {
             query.page.page(),
             query.page.page_size()
         );
-        let (items, total) = match state.gallery_cache.get(&key) {
-            Some(cached) => cached,
-            None => {
+        let Page { rows: items, total } = state
+            .gallery_cache
+            .get_or_load(&key, || async {
                 let page = state
                     .showcase
                     .list_public_videos(&query)
                     .await
-                    .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
-                let items: Vec<PublicVideoItem> =
-                    page.items.into_iter().map(PublicVideoItem::from).collect();
-                state.gallery_cache.put(key, items.clone(), page.total);
-                (items, page.total)
-            }
-        };
+                    .map_err(|e| e.0)?;
+                Ok(Page {
+                    rows: page.items.into_iter().map(PublicVideoItem::from).collect(),
+                    total: page.total,
+                })
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
         let mut filters = Vec::new();
         if let Some(city) = city.0.as_ref() {
             filters.push(("city", city.clone()));
@@ -234,19 +236,17 @@ impl PublicApi {
             query.page.page(),
             query.page.page_size()
         );
-        let (rows, total) = match state.rankings_cache.get(&key) {
-            Some(cached) => cached,
-            None => {
-                let page = state
-                    .showcase
-                    .rankings(&query)
-                    .await
-                    .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
-                let rows: Vec<RankingRow> = page.items.into_iter().map(RankingRow::from).collect();
-                state.rankings_cache.put(key, rows.clone(), page.total);
-                (rows, page.total)
-            }
-        };
+        let Page { rows, total } = state
+            .rankings_cache
+            .get_or_load(&key, || async {
+                let page = state.showcase.rankings(&query).await.map_err(|e| e.0)?;
+                Ok(Page {
+                    rows: page.items.into_iter().map(RankingRow::from).collect(),
+                    total: page.total,
+                })
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
         let mut filters = Vec::new();
         if let Some(city) = city_raw {
             filters.push(("city", city));
