@@ -79,6 +79,19 @@ async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.click("form button[type=submit]").await;
 }
 
+/// Presses the first card's vote button and waits for `message` on the card; the count then
+/// reads one vote (the first vote counted, or a second one refused).
+async fn vote_and_see(browser: &Browser, message: &str) {
+    browser.click("li.video button.vote").await;
+    browser
+        .wait_until(
+            &format!("the card says {message:?}"),
+            &format!("document.querySelector('li.video .vote-status').textContent === {message:?}"),
+        )
+        .await;
+    assert_eq!(browser.text("li.video .votes").await, "1 voto");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     let media_dir = media::workdir();
@@ -201,26 +214,31 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .contains("Ana Rincón"));
     assert_eq!(browser.text("li.video .votes").await, "0 votos");
     captured.extend(browser.capture("07-gallery").await);
-    browser.click("li.video button.vote").await;
+
+    // Search and the city filter, through the form (the address keeps them).
+    browser.fill("#g-q", "nada parecido").await;
+    browser.click("form.filters button[type=submit]").await;
     browser
         .wait_until(
-            "the vote is counted",
-            "document.querySelector('li.video .vote-status').textContent === 'Voto registrado exitosamente.'",
+            "no match",
+            "location.hash.includes('q=nada') && document.querySelector('p.empty')",
         )
         .await;
-    assert_eq!(browser.text("li.video .votes").await, "1 voto");
+    browser.fill("#g-q", "triple").await;
+    browser.fill("#g-city", "medellín").await;
+    browser.click("form.filters button[type=submit]").await;
+    browser
+        .wait_until(
+            "the search finds A's video",
+            "location.hash.includes('q=triple') && document.querySelector('li.video[data-video-id]')",
+        )
+        .await;
+    vote_and_see(&browser, "Voto registrado exitosamente.").await;
     captured.extend(browser.capture("08-gallery-voted").await);
 
     // B votes again (a fresh page): refused, shown on the card, the count back to 1.
     browser.open(&format!("{base}/#/galeria?sort=recent")).await;
-    browser.click("li.video button.vote").await;
-    browser
-        .wait_until(
-            "the second vote is refused",
-            "document.querySelector('li.video .vote-status').textContent === 'Ya has votado por este video.'",
-        )
-        .await;
-    assert_eq!(browser.text("li.video .votes").await, "1 voto");
+    vote_and_see(&browser, "Ya has votado por este video.").await;
     captured.extend(browser.capture("09-gallery-already-voted").await);
 
     // The rankings: A first with one vote; the city filter keeps A for Medellín only.
@@ -315,6 +333,26 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         "Este video ya tiene votos y no se puede eliminar."
     );
     captured.extend(browser.capture("14-my-videos-delete-refused").await);
+
+    // Unpublish, then publish again: the row says so.
+    browser.click("li.mine .actions button.secondary").await;
+    browser
+        .wait_until(
+            "unpublished",
+            "document.querySelector('li.mine .meta').textContent.includes('No publicado')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("li.mine .actions button.secondary").await,
+        "Publicar"
+    );
+    browser.click("li.mine .actions button.secondary").await;
+    browser
+        .wait_until(
+            "published again",
+            "document.querySelector('li.mine .meta').textContent.endsWith('Publicado')",
+        )
+        .await;
 
     // The English toggle.
     browser.click("#nav button.lang").await;

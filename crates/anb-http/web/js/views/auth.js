@@ -51,6 +51,26 @@ function busy(form, on) {
   form.setAttribute('aria-busy', on ? 'true' : 'false');
 }
 
+/**
+ * On submit: clears the errors, checks the required `fields`, then runs `send` with the form
+ * busy; an API error is shown where it belongs.
+ */
+function onSubmit(form, fields, send) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    if (missingFields(form, fields)) return;
+    busy(form, true);
+    try {
+      await send();
+    } catch (error) {
+      showError(form, error, fields);
+    } finally {
+      busy(form, false);
+    }
+  });
+}
+
 /** The log-in screen; `next` in the address says where to go afterwards. */
 export function renderLogin(main, params) {
   const form = h('form', { class: 'card form', novalidate: true },
@@ -58,19 +78,9 @@ export function renderLogin(main, params) {
     field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', required: true }),
     h('p', { class: 'form-error', role: 'alert', hidden: true }),
     h('button', { type: 'submit', class: 'primary' }, t('login.submit')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    if (missingFields(form, ['email', 'password'])) return;
-    busy(form, true);
-    try {
-      await signIn(form.elements.email.value.trim(), form.elements.password.value);
-      navigate(params.get('next') || 'mis-videos');
-    } catch (error) {
-      showError(form, error, ['email', 'password']);
-    } finally {
-      busy(form, false);
-    }
+  onSubmit(form, ['email', 'password'], async () => {
+    await signIn(form.elements.email.value.trim(), form.elements.password.value);
+    navigate(params.get('next') || 'mis-videos');
   });
   replace(main, h('section', { class: 'narrow' },
     heading(t('login.title'), t('login.lead')),
@@ -93,24 +103,14 @@ export function renderSignup(main) {
       field({ name: 'country', label: t('field.country'), autocomplete: 'country-name', required: true })),
     h('p', { class: 'form-error', role: 'alert', hidden: true }),
     h('button', { type: 'submit', class: 'primary' }, t('signup.submit')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    if (missingFields(form, SIGNUP_FIELDS)) return;
+  onSubmit(form, SIGNUP_FIELDS, async () => {
     const body = Object.fromEntries(SIGNUP_FIELDS.map((name) => [name, form.elements[name].value.trim()]));
     body.password1 = form.elements.password1.value;
     body.password2 = form.elements.password2.value;
-    busy(form, true);
-    try {
-      const { data } = await auth.signup(body);
-      toast(data.message);
-      await signIn(body.email, body.password1);
-      navigate('mis-videos');
-    } catch (error) {
-      showError(form, error, SIGNUP_FIELDS);
-    } finally {
-      busy(form, false);
-    }
+    const { data } = await auth.signup(body);
+    toast(data.message);
+    await signIn(body.email, body.password1);
+    navigate('mis-videos');
   });
   replace(main, h('section', { class: 'narrow' },
     heading(t('signup.title'), t('signup.lead')),
