@@ -79,10 +79,18 @@ async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
     browser.click("form button[type=submit]").await;
 }
 
-/// Presses the first card's vote button and waits for `message` on the card; the count then
-/// reads one vote (the first vote counted, or a second one refused).
+/// Votes on the first card (by keyboard: Tab from the top of the page to its button, Enter)
+/// and waits for `message` on the card; the count then reads one vote (the first vote counted,
+/// or a second one refused).
 async fn vote_and_see(browser: &Browser, message: &str) {
-    browser.click("li.video button.vote").await;
+    browser
+        .client
+        .execute("document.activeElement.blur(); window.focus();", vec![])
+        .await
+        .expect("a fresh focus");
+    browser
+        .tab_to_and_press_enter("li.video button.vote", 30)
+        .await;
     browser
         .wait_until(
             &format!("the card says {message:?}"),

@@ -73,6 +73,32 @@ need_chromium() {
   fi
 }
 
+# axe-core (the accessibility engine, from the npm registry; no Node needed: the browser test
+# injects its one file into the page). Pinned and checked against the registry's sha512.
+# Exports ANB_AXE_CORE.
+need_axe_core() {
+  local version=4.14.1
+  local integrity="FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+  local dir=target/tools/axe-core-$version
+  if [ ! -f "$dir/axe.min.js" ]; then
+    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+    echo "==> fetching axe-core $version (npm registry) into $dir"
+    mkdir -p "$dir"
+    curl -fsSL "https://registry.npmjs.org/axe-core/-/axe-core-$version.tgz" -o "$dir/package.tgz"
+    local actual
+    actual=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$dir/package.tgz")
+    if [ "$actual" != "$integrity" ]; then
+      echo "axe-core $version: checksum mismatch" >&2
+      rm -rf "$dir"
+      exit 1
+    fi
+    tar -xzf "$dir/package.tgz" -C "$dir" --strip-components=1 package/axe.min.js
+    rm "$dir/package.tgz"
+  fi
+  ANB_AXE_CORE="$(pwd)/$dir/axe.min.js"
+  export ANB_AXE_CORE
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""

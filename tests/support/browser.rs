@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -19,6 +20,15 @@ pub const WIDTHS: [(u32, u32); 2] = [(1280, 900), (375, 812)];
 /// How long a page may take to reach an expected state.
 const DEADLINE: Duration = Duration::from_secs(90);
 
+/// The WCAG 2.1 A and AA rules of axe-core that every screen must pass.
+const AUDIT: &str = "const done = arguments[arguments.length - 1];
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((result) => done(result.violations.map((v) => ({
+        rule: v.id, impact: v.impact, help: v.help,
+        where: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ': ' + n.failureSummary),
+      }))))
+      .catch((error) => done([{ rule: 'axe-failed', help: String(error) }]));";
+
 /// A chromedriver process and a browser session on it; both end when dropped.
 pub struct Browser {
     /// The WebDriver session.
@@ -26,6 +36,7 @@ pub struct Browser {
     driver: Child,
     _profile: tempfile::TempDir,
     shots: PathBuf,
+    axe: String,
 }
 
 fn program(env: &str, default: &str) -> PathBuf {
@@ -48,7 +59,14 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// Starts chromedriver and a fresh headless Chromium profile; screenshots go to `shots`.
+    /// Needs axe-core's `axe.min.js` at `ANB_AXE_CORE` (scripts/test fetches it).
     pub async fn start(shots: &Path) -> Self {
+        let axe = std::env::var_os("ANB_AXE_CORE")
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .expect(
+                "ANB_AXE_CORE must name axe-core's axe.min.js: run scripts/test, which fetches it \
+                 (or `source scripts/lib/prepare.sh && need_axe_core`)",
+            );
         let chromium = program("ANB_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("ANB_CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = free_port();
@@ -98,12 +116,20 @@ impl Browser {
             driver,
             _profile: profile,
             shots: shots.to_owned(),
+            axe,
         };
         browser
             .client
             .set_window_size(1280, 1000)
             .await
             .expect("sizing the window");
+        // No animations half-way through a screenshot or an audit (the app honours this).
+        browser
+            .cdp(
+                "Emulation.setEmulatedMedia",
+                json!({ "features": [{ "name": "prefers-reduced-motion", "value": "reduce" }] }),
+            )
+            .await;
         browser.emulate(WIDTHS[0].0, WIDTHS[0].1).await;
         browser
     }
@@ -158,6 +184,41 @@ impl Browser {
         self.find(css).await.click().await.expect("a click");
     }
 
+    /// Presses Tab until the element matched by `css` has the keyboard focus (at most `limit`
+    /// times), checks the focus is visible (an outline), then presses Enter on it.
+    pub async fn tab_to_and_press_enter(&self, css: &str, limit: usize) {
+        self.find(css).await;
+        let focused = format!("document.activeElement.matches({css:?})");
+        let mut presses = 0;
+        while self.eval(&focused).await != Value::Bool(true) {
+            presses += 1;
+            assert!(
+                presses <= limit,
+                "`{css}` not reached with {limit} Tab presses"
+            );
+            self.press(Key::Tab).await;
+        }
+        let outline = self
+            .eval("getComputedStyle(document.activeElement).outlineStyle")
+            .await;
+        assert_ne!(
+            outline,
+            json!("none"),
+            "the focus on `{css}` is not visible"
+        );
+        self.press(Key::Enter).await;
+    }
+
+    async fn press(&self, key: Key) {
+        self.client
+            .active_element()
+            .await
+            .expect("the focused element")
+            .send_keys(&char::from(key).to_string())
+            .await
+            .expect("a key press");
+    }
+
     /// The element matched by `css` (waiting for it to appear).
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.wait_until(
@@ -176,13 +237,43 @@ impl Browser {
         self.find(css).await.text().await.expect("its text")
     }
 
+    /// Audits the screen against WCAG 2.1 A and AA with axe-core (contrast, labels, names,
+    /// structure) and panics listing the violations, if any.
+    pub async fn audit(&self, name: &str) {
+        self.wait_until(
+            "transitions have ended (an audit of a half-faded element means nothing)",
+            "document.getAnimations().every((a) => a.playState !== 'running' \
+               || a.effect.getComputedTiming().iterations === Infinity)",
+        )
+        .await;
+        let loaded = self.eval("typeof axe !== 'undefined'").await;
+        if loaded != Value::Bool(true) {
+            self.client
+                .execute(&self.axe, vec![])
+                .await
+                .expect("loading axe-core into the page");
+        }
+        let violations = self
+            .client
+            .execute_async(AUDIT, vec![])
+            .await
+            .expect("running axe-core");
+        assert_eq!(
+            violations,
+            json!([]),
+            "{name}: accessibility violations (WCAG 2.1 AA):\n{violations:#}"
+        );
+    }
+
     /// Captures the whole page at every width of [`WIDTHS`] as `NAME-WIDTH.png` (the page is
     /// laid out at that width by Chromium's device emulation; the capture is as tall as the
-    /// page, up to 4,000 px); returns the files.
+    /// page, up to 4,000 px), auditing it at each width first ([`Browser::audit`]); returns
+    /// the files.
     pub async fn capture(&self, name: &str) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for (width, height) in WIDTHS {
             self.emulate(width, height).await;
+            self.audit(&format!("{name} at {width} px")).await;
             let page = self
                 .eval("document.documentElement.scrollHeight")
                 .await

@@ -41,8 +41,8 @@ function renderNav() {
     }, t('nav.logout')),
     h('button', {
       type: 'button', class: 'link lang', lang: lang() === 'es' ? 'en' : 'es',
-      'aria-label': t('nav.langLabel'), onclick: () => { toggleLang(); route(); },
-    }, t('nav.lang')));
+      onclick: () => { toggleLang(); route(); },
+    }, t('nav.lang'), h('span', { class: 'visually-hidden' }, ` (${t('nav.langName')})`)));
   document.querySelector('.skip').textContent = t('skip');
 }
 

@@ -51,13 +51,14 @@ function media(video) {
 }
 
 function voteButton(video, count, status) {
-  const button = h('button', {
-    type: 'button', class: 'vote', 'aria-label': t('gallery.voteFor', { title: video.title }),
-  }, t('gallery.vote'));
+  // The visible word, then the title for screen readers ("Votar por «…»").
+  const label = h('span', null, t('gallery.vote'));
+  const button = h('button', { type: 'button', class: 'vote' },
+    label, h('span', { class: 'visually-hidden' }, ` ${t('gallery.voteFor', { title: video.title })}`));
   const show = (votes) => { count.textContent = votesText(votes); };
   const say = (text, kind) => { status.textContent = text; status.dataset.kind = kind; };
   const markVoted = () => {
-    button.textContent = `✓ ${t('gallery.voted')}`;
+    label.textContent = `✓ ${t('gallery.voted')}`;
     button.classList.add('voted');
     button.disabled = true;
   };

@@ -207,6 +207,7 @@ export async function render(main) {
     if (left) return;
     try {
       const { data } = await videos.mine();
+      if (left) return;
       const ids = new Set(data.map((video) => video.video_id));
       for (const [id, entry] of rows) {
         if (!ids.has(id)) { entry.row.remove(); rows.delete(id); }
@@ -223,6 +224,7 @@ export async function render(main) {
       empty.hidden = data.length > 0;
       if (data.some((video) => !FINAL.has(video.status))) timer = setTimeout(refresh, POLL_MS);
     } catch (error) {
+      if (left) return;
       if (error.status === 401) {
         toast(t('error.session'), 'error');
         location.hash = '#/entrar?next=mis-videos';
