@@ -23,6 +23,7 @@ use app::Launch;
 use browser::Browser;
 use client::unique_email;
 use media::Clip;
+use serde_json::json;
 
 /// Where the screenshots go: `target/ui-screenshots/` of the workspace.
 fn screenshot_dir() -> PathBuf {
@@ -33,6 +34,24 @@ fn screenshot_dir() -> PathBuf {
     let dir = target.join("ui-screenshots");
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// Every file below `dir` (none when it does not exist).
+fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }
 
 struct Player {
@@ -104,6 +123,9 @@ async fn vote_and_see(browser: &Browser, message: &str) {
 async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     let media_dir = media::workdir();
     let clip = Clip::h264(3.0).make(media_dir.path(), "triple.mp4");
+    let large_clip = Clip::h264(8.0)
+        .size("1280x720")
+        .make(media_dir.path(), "larga.mp4");
     let anb = Launch::all().start();
     let base = anb.base_url().to_owned();
     let shots = screenshot_dir();
@@ -154,6 +176,63 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     sign_up(&browser, &base, &a).await;
     captured.extend(browser.capture("03-my-videos-empty").await);
 
+    // On a slow link (Chromium's throttling, 256 kB/s up) A starts uploading a larger clip: the
+    // bar follows the bytes sent; A cancels, and the server keeps nothing.
+    browser.cdp("Network.enable", json!({})).await;
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256_000 }),
+        )
+        .await;
+    browser.fill("#f-title", "Una jugada larga").await;
+    browser
+        .find("#f-video_file")
+        .await
+        .send_keys(large_clip.to_str().expect("a utf-8 path"))
+        .await
+        .expect("choosing the file");
+    browser.click("form.upload button[type=submit]").await;
+    browser
+        .wait_until(
+            "the bar shows part of the bytes sent",
+            "(() => { const bar = document.querySelector('#upload-progress');
+               return bar.value > 0 && bar.value < 100
+                 && document.querySelector('#upload-progress-text').textContent.includes(' de '); })()",
+        )
+        .await;
+    captured.extend(browser.capture("04-my-videos-uploading").await);
+    browser.click("#upload-cancel").await;
+    browser
+        .wait_until(
+            "the cancel is confirmed",
+            "document.querySelector('#upload-progress-text').textContent === 'Subida cancelada. No se guardó nada.'",
+        )
+        .await;
+    captured.extend(browser.capture("05-my-videos-upload-cancelled").await);
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+        )
+        .await;
+    let blobs = anb.data_dir().join("blobs");
+    let mut kept = files_under(&blobs);
+    for _ in 0..100 {
+        if kept.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        kept = files_under(&blobs);
+    }
+    assert!(kept.is_empty(), "a cancelled upload left {kept:?}");
+    assert!(
+        browser
+            .eval("document.querySelector('li.mine') === null")
+            .await
+            == json!(true)
+    );
+
     // A uploads the clip: the bar reaches 100 %, then the status reaches `processed`.
     browser.fill("#f-title", "Triple desde media cancha").await;
     browser.fill("#f-tags", "triple, tiro").await;
@@ -175,7 +254,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "document.querySelector('li.mine[data-video-id]')",
         )
         .await;
-    captured.extend(browser.capture("04-my-videos-uploaded").await);
+    captured.extend(browser.capture("06-my-videos-uploaded").await);
     browser
         .wait_until(
             "the status reaches processed",
@@ -185,7 +264,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until("the thumbnail is shown", "document.querySelector('li.mine img')?.complete && document.querySelector('li.mine img').naturalWidth === 640")
         .await;
-    captured.extend(browser.capture("05-my-videos-processed").await);
+    captured.extend(browser.capture("07-my-videos-processed").await);
 
     // The processed video plays in the page: 1280x720, at most 20 s.
     browser.click("li.mine button.play").await;
@@ -204,7 +283,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         shape[2].as_f64().is_some_and(|d| d > 2.5 && d <= 20.0),
         "{shape}"
     );
-    captured.extend(browser.capture("06-my-videos-playing").await);
+    captured.extend(browser.capture("08-my-videos-playing").await);
     log_out(&browser).await;
 
     // B signs up, finds A's video in the gallery and votes.
@@ -221,7 +300,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .await
         .contains("Ana Rincón"));
     assert_eq!(browser.text("li.video .votes").await, "0 votos");
-    captured.extend(browser.capture("07-gallery").await);
+    captured.extend(browser.capture("09-gallery").await);
 
     // Search and the city filter, through the form (the address keeps them).
     browser.fill("#g-q", "nada parecido").await;
@@ -242,12 +321,12 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         )
         .await;
     vote_and_see(&browser, "Voto registrado exitosamente.").await;
-    captured.extend(browser.capture("08-gallery-voted").await);
+    captured.extend(browser.capture("10-gallery-voted").await);
 
     // B votes again (a fresh page): refused, shown on the card, the count back to 1.
     browser.open(&format!("{base}/#/galeria?sort=recent")).await;
     vote_and_see(&browser, "Ya has votado por este video.").await;
-    captured.extend(browser.capture("09-gallery-already-voted").await);
+    captured.extend(browser.capture("11-gallery-already-voted").await);
 
     // The rankings: A first with one vote; the city filter keeps A for Medellín only.
     browser.open(&format!("{base}/#/rankings")).await;
@@ -264,7 +343,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         first,
         serde_json::json!(["1", "Ana Rincón", "Medellín", "1"])
     );
-    captured.extend(browser.capture("10-rankings").await);
+    captured.extend(browser.capture("12-rankings").await);
     browser.fill("#r-city", "Cali").await;
     browser.click("form.filters button[type=submit]").await;
     browser
@@ -273,7 +352,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "location.hash.includes('city=Cali') && document.querySelector('p.empty')",
         )
         .await;
-    captured.extend(browser.capture("11-rankings-city-empty").await);
+    captured.extend(browser.capture("13-rankings-city-empty").await);
     log_out(&browser).await;
 
     // A wrong password: the contract's refusal under the password.
@@ -288,7 +367,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         browser.text("#f-password-error").await,
         "Correo o contraseña incorrectos."
     );
-    captured.extend(browser.capture("12-login-refused").await);
+    captured.extend(browser.capture("14-login-refused").await);
 
     // A taken email: the message under the email field.
     browser.open(&format!("{base}/#/registro")).await;
@@ -314,7 +393,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         browser.text("#f-email-error").await,
         "Ya existe una cuenta con este correo."
     );
-    captured.extend(browser.capture("13-signup-refused").await);
+    captured.extend(browser.capture("15-signup-refused").await);
 
     // A tries to delete the voted video: refused with the rule's message.
     log_in(&browser, &base, &a.email, PASSWORD).await;
@@ -340,7 +419,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         browser.text("li.mine .row-message").await,
         "Este video ya tiene votos y no se puede eliminar."
     );
-    captured.extend(browser.capture("14-my-videos-delete-refused").await);
+    captured.extend(browser.capture("16-my-videos-delete-refused").await);
 
     // Unpublish, then publish again: the row says so.
     browser.click("li.mine .actions button.secondary").await;
@@ -370,12 +449,12 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "document.querySelector('h1').textContent === 'My videos'",
         )
         .await;
-    captured.extend(browser.capture("15-my-videos-english").await);
+    captured.extend(browser.capture("17-my-videos-english").await);
 
     browser.close().await;
     println!("screenshots:");
     for file in &captured {
         println!("  {}", file.display());
     }
-    assert_eq!(captured.len(), 30);
+    assert_eq!(captured.len(), 34);
 }

@@ -24,7 +24,7 @@ function uploadForm(onUploaded) {
   const mb = Math.round(limit / (1024 * 1024));
   const bar = h('progress', { id: 'upload-progress', max: 100, value: 0, 'aria-labelledby': 'upload-progress-label' });
   const barText = h('span', { id: 'upload-progress-text' });
-  const cancel = h('button', { type: 'button', class: 'secondary' }, t('mine.cancel'));
+  const cancel = h('button', { type: 'button', class: 'secondary', id: 'upload-cancel' }, t('mine.cancel'));
   const progress = h('div', { class: 'progress', hidden: true },
     h('span', { id: 'upload-progress-label', class: 'visually-hidden' }, t('mine.progress')),
     bar, h('div', { class: 'row' }, barText, cancel));
