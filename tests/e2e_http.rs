@@ -1212,3 +1212,89 @@ async fn a_100_mb_upload_is_streamed_without_growing_the_servers_memory_by_32_mb
         "a refused upload leaves nothing behind"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_is_served_at_the_root_and_its_files_are_cached_by_content_hash() {
+    let anb = start(Launch::serve().env("ANB_MAX_UPLOAD_MB", "7")).await;
+    let api = Api::new(anb.base_url());
+
+    // The page: revalidated every time, a strict policy, the server's upload limit in it.
+    let page = api.get("/").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    let policy = page.header("content-security-policy").expect("a CSP");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let html = String::from_utf8(page.body.to_vec()).expect("utf-8");
+    assert!(
+        html.contains(&format!("content=\"{}\"", 7 * 1024 * 1024)),
+        "{html}"
+    );
+    let etag = page.header("etag").expect("an ETag").to_owned();
+    let again = api
+        .send(api.request(Method::GET, "/").header("if-none-match", &etag))
+        .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+
+    // Its files live under one hash of their contents, cached for a year there.
+    let script = html
+        .split("src=\"")
+        .find_map(|rest| {
+            rest.split('"')
+                .next()
+                .filter(|src| src.ends_with("/js/app.js"))
+        })
+        .expect("the app's script")
+        .to_owned();
+    let hash = script
+        .strip_prefix("/assets/")
+        .and_then(|rest| rest.split('/').next())
+        .expect("/assets/<hash>/…");
+    assert_eq!(hash.len(), 16, "{script}");
+    let js = api.get(&script).await;
+    assert_eq!(js.status, 200);
+    assert!(js
+        .header("content-type")
+        .is_some_and(|ct| ct.contains("javascript")));
+    assert_eq!(
+        js.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(String::from_utf8_lossy(&js.body).contains("import"));
+    let css = api.get(&format!("/assets/{hash}/app.css")).await;
+    assert_eq!(css.status, 200);
+    assert!(css
+        .header("content-type")
+        .is_some_and(|ct| ct.starts_with("text/css")));
+
+    // Under another hash (a page of an older build): served, but never pinned.
+    let stale = api.get("/assets/0123456789abcdef/app.css").await;
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.header("cache-control"), Some("no-cache"));
+    assert_eq!(stale.body, css.body);
+
+    // Compressed when the browser accepts it; unknown files are the contract's 404; the page
+    // template itself is not an asset.
+    let compressed = api
+        .send(
+            api.request(Method::GET, &script)
+                .header("accept-encoding", "br"),
+        )
+        .await;
+    assert_eq!(compressed.header("content-encoding"), Some("br"));
+    assert!(compressed.body.len() < js.body.len());
+    api.get(&format!("/assets/{hash}/nope.js"))
+        .await
+        .expect_error(404, "not_found");
+    api.get(&format!("/assets/{hash}/index.html"))
+        .await
+        .expect_error(404, "not_found");
+    api.get(&format!("/assets/{hash}/../Cargo.toml"))
+        .await
+        .expect_error(404, "not_found");
+}
