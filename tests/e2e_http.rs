@@ -556,6 +556,20 @@ async fn signup_refuses_a_taken_email_in_any_case_mismatched_or_weak_passwords_a
         .expect_error(400, "validation_error");
     assert!(detail.contains("city"), "{detail}");
 
+    // Another JSON type than a string is refused by name, never turned into text.
+    for (field, value) in [("first_name", json!(123)), ("country", json!(true))] {
+        let mut mistyped = signup_body("Ben", "Mejía", &unique_email("ben"), "Medellín");
+        mistyped[field] = value;
+        let detail = api
+            .signup(&mistyped)
+            .await
+            .expect_error(400, "validation_error");
+        assert!(
+            detail.starts_with(field),
+            "{field} is not named in {detail:?}"
+        );
+    }
+
     let unparsable = api
         .send(
             api.request(Method::POST, "/api/auth/signup")

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod models;
 pub mod ops;
 pub mod public;
+pub mod text;
 pub mod videos;
 
 use poem_openapi::Tags;

@@ -6,24 +6,26 @@ use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::text::Text;
+
 /// Sign-up form. Every field is required; they are optional in the schema only so that a
 /// missing one is reported by name (400 `validation_error`, `"<field>: field required"`).
 #[derive(Debug, Object)]
 pub struct SignupRequest {
     /// First name.
-    pub first_name: Option<String>,
+    pub first_name: Option<Text>,
     /// Last name.
-    pub last_name: Option<String>,
+    pub last_name: Option<Text>,
     /// Email (unique, case-insensitive).
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// Password (at least 8 characters).
-    pub password1: Option<String>,
+    pub password1: Option<Text>,
     /// The same password again.
-    pub password2: Option<String>,
+    pub password2: Option<Text>,
     /// City.
-    pub city: Option<String>,
+    pub city: Option<Text>,
     /// Country.
-    pub country: Option<String>,
+    pub country: Option<Text>,
 }
 
 /// An account was created.
@@ -39,9 +41,9 @@ pub struct SignupCreated {
 #[derive(Debug, Object)]
 pub struct LoginRequest {
     /// Email.
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// Password.
-    pub password: Option<String>,
+    pub password: Option<Text>,
 }
 
 /// An access token.
@@ -321,7 +323,10 @@ pub struct HealthStatus {
     pub checks: std::collections::BTreeMap<String, String>,
 }
 
-/// A required field's value, or the contract's `"<field>: field required"`.
-pub fn required(field: &str, value: Option<String>) -> Result<String, String> {
-    value.ok_or_else(|| format!("{field}: field required"))
+/// A required field's value, or the contract's `"<field>: field required"` (or, for another
+/// JSON type than a string, `"<field>: must be a string, not …"`).
+pub fn required(field: &str, value: Option<Text>) -> Result<String, String> {
+    value
+        .ok_or_else(|| format!("{field}: field required"))?
+        .into_string(field)
 }
