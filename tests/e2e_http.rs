@@ -114,24 +114,6 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
     bytes
 }
 
-/// The files of a directory tree.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                files_under(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The course flow, once, for every setup.
 
@@ -779,7 +761,7 @@ async fn files_that_are_not_mp4_or_mov_videos_are_refused_as_invalid_file() {
     .await;
     let (_, total) = api.get_as(&ana, "/api/videos").await.expect_page();
     assert_eq!(total, 1);
-    assert_eq!(files_under(&anb.data_dir().join("blobs")).len(), 1);
+    assert_eq!(anb.blob_files().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -818,7 +800,7 @@ async fn an_upload_without_a_title_or_without_a_file_is_a_validation_error() {
     // Nothing was recorded or kept.
     let (_, total) = api.get_as(&ana, "/api/videos").await.expect_page();
     assert_eq!(total, 0);
-    assert!(files_under(&anb.data_dir().join("blobs")).is_empty());
+    assert!(anb.blob_files().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1222,7 +1204,7 @@ async fn a_100_mb_upload_is_streamed_without_growing_the_servers_memory_by_32_mb
         "the server's resident memory grew by {growth} bytes while receiving {BIG_UPLOAD} bytes"
     );
     assert!(
-        files_under(&anb.data_dir().join("blobs")).is_empty(),
+        anb.blob_files().is_empty(),
         "a refused upload leaves nothing behind"
     );
 }

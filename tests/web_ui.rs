@@ -36,24 +36,6 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// Every file below `dir` (none when it does not exist).
-fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                files_under(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
-}
-
 struct Player {
     first: &'static str,
     last: &'static str,
@@ -216,14 +198,13 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             json!({ "offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
         )
         .await;
-    let blobs = anb.data_dir().join("blobs");
-    let mut kept = files_under(&blobs);
+    let mut kept = anb.blob_files();
     for _ in 0..100 {
         if kept.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        kept = files_under(&blobs);
+        kept = anb.blob_files();
     }
     assert!(kept.is_empty(), "a cancelled upload left {kept:?}");
     assert!(

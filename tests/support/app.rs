@@ -123,6 +123,24 @@ fn inherited_setting(key: &OsString) -> bool {
     key.starts_with("ANB_") || key.starts_with("AWS_") || key == "RUST_LOG"
 }
 
+/// Every file below `dir` (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
 /// The last lines of a log file.
 fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -173,6 +191,11 @@ impl Anb {
     /// `data/` under the working directory (the embedded backends' default home).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Every file in its blob store on the embedded defaults (`data/blobs`).
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        files_under(&self.data_dir().join("blobs"))
     }
 
     /// The process's log so far.
