@@ -162,3 +162,43 @@ async fn shared_backends_without_a_jwt_secret_refuse_to_start() {
     let err = compose::connect(&settings).await.unwrap_err();
     assert!(err.to_string().contains("ANB_JWT_SECRET"), "{err:#}");
 }
+
+#[tokio::test]
+async fn processes_migrating_one_new_sqlite_file_at_once_take_turns() {
+    let dir = workdir();
+    let db = dir.path().join("anb.db");
+    let url = format!("sqlite://{}", db.display());
+    // `anb migrate` in six processes at the same moment (as `anb serve` and `anb worker`
+    // starting together would).
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_anb"))
+                .arg("migrate")
+                .current_dir(dir.path())
+                .env_clear()
+                .env("ANB_DATABASE_URL", &url)
+                .env("ANB_DATA_DIR", dir.path().join("data"))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("starting anb migrate")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("anb migrate ends");
+        assert!(
+            out.status.success(),
+            "a concurrent migration failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
+    let database = anb_adapters::sqlite::connect(&url, 1).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(database.reader())
+        .await
+        .unwrap();
+    assert_eq!(applied, i64::try_from(migrations).unwrap());
+}

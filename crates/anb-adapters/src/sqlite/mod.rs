@@ -14,6 +14,7 @@ mod users;
 mod videos;
 mod votes;
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub use queue::SqliteQueue;
 pub struct SqliteDatabase {
     read: SqlitePool,
     write: SqlitePool,
+    /// The file, for the migrations' lock (none in memory).
+    file: Option<PathBuf>,
 }
 
 impl SqliteDatabase {
@@ -81,6 +84,8 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
         .foreign_keys(true);
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let file = (!in_memory).then(|| options.get_filename().to_path_buf());
     if let Some(dir) = options.get_filename().parent() {
         if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)
@@ -99,7 +104,7 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         .connect_with(options)
         .await
         .context("opening the SQLite database for reading")?;
-    Ok(SqliteDatabase { read, write })
+    Ok(SqliteDatabase { read, write, file })
 }
 
 /// Recomputes every vote counter (videos, players, the rankings' totals) from the vote rows, in
@@ -123,11 +128,35 @@ pub async fn recount_votes(db: &SqliteDatabase) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When a migration fails or the database holds migrations this build does not know.
+///
+/// Processes that open one file at the same time (`anb serve` and `anb worker` starting
+/// together) take turns: sqlx locks nothing on SQLite, so each migration would otherwise be
+/// applied twice. The turn is an exclusive lock on `<file>.migrate-lock`, beside the database.
 pub async fn migrate(db: &SqliteDatabase) -> anyhow::Result<()> {
+    let _turn = match &db.file {
+        Some(file) => Some(migration_turn(file).await?),
+        None => None,
+    };
     sqlx::migrate!("../../migrations/sqlite")
         .run(db.writer())
         .await
         .context("running SQLite migrations")
+}
+
+/// Waits for, then holds (until dropped), the exclusive lock on `<file>.migrate-lock`.
+async fn migration_turn(file: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut path = file.as_os_str().to_owned();
+    path.push(".migrate-lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", PathBuf::from(&path).display()))?;
+    tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+        .await
+        .context("waiting for the migrations' lock")?
+        .context("locking the migrations")
 }
 
 /// Starts a write transaction on the writer, holding SQLite's write lock.
