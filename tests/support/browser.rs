@@ -17,6 +17,9 @@ use serde_json::{json, Value};
 /// The widths every screen is captured at: a laptop and a phone.
 pub const WIDTHS: [(u32, u32); 2] = [(1280, 900), (375, 812)];
 
+/// The narrowest screen every page must fit without scrolling sideways.
+pub const NARROWEST: u32 = 360;
+
 /// How long a page may take to reach an expected state.
 const DEADLINE: Duration = Duration::from_secs(90);
 
@@ -267,8 +270,8 @@ impl Browser {
 
     /// Captures the whole page at every width of [`WIDTHS`] as `NAME-WIDTH.png` (the page is
     /// laid out at that width by Chromium's device emulation; the capture is as tall as the
-    /// page, up to 4,000 px), auditing it at each width first ([`Browser::audit`]); returns
-    /// the files.
+    /// page, up to 4,000 px), auditing it at each width first ([`Browser::audit`]), then checks
+    /// that nothing sticks out sideways at [`NARROWEST`]; returns the files.
     pub async fn capture(&self, name: &str) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for (width, height) in WIDTHS {
@@ -286,6 +289,19 @@ impl Browser {
             std::fs::write(&file, png).expect("writing the screenshot");
             files.push(file);
         }
+        // The narrowest phone the app supports: nothing may stick out sideways.
+        self.emulate(NARROWEST, 800).await;
+        let wide = self
+            .eval(&format!(
+                "[document.documentElement.scrollWidth, [...document.querySelectorAll('body *')]
+                   .filter((e) => e.getBoundingClientRect().right > {NARROWEST}.5)
+                   .map((e) => e.tagName + '.' + e.className).slice(0, 5)]"
+            ))
+            .await;
+        assert!(
+            wide[0].as_u64().is_some_and(|w| w <= u64::from(NARROWEST)),
+            "{name}: wider than {NARROWEST} px: {wide}"
+        );
         self.emulate(WIDTHS[0].0, WIDTHS[0].1).await;
         files
     }
