@@ -18,7 +18,7 @@ mod s3;
 use std::time::{Duration, Instant};
 
 use anb_adapters::blob::{ObjectStoreBlobs, S3Settings};
-use anb_adapters::testkit::services;
+use anb_adapters::testkit::{pseudo_random_bytes, services};
 use anb_domain::ports::BlobStore as _;
 use anb_domain::{BlobKey, VideoId};
 use app::{Anb, Launch};
@@ -98,20 +98,6 @@ fn clip_bytes(clip: &Clip, name: &str) -> Vec<u8> {
 /// A small clip, quick to process.
 fn small_clip() -> Vec<u8> {
     clip_bytes(&Clip::h264(1.0).size("320x180"), "small.mp4")
-}
-
-/// Deterministic pseudo-random bytes (xorshift64), `len` of them from `seed`.
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut bytes = Vec::with_capacity(len + 8);
-    while bytes.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(len);
-    bytes
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -717,7 +703,7 @@ async fn files_that_are_not_mp4_or_mov_videos_are_refused_as_invalid_file() {
     let refused: Vec<(&str, Part)> = vec![
         (
             "random bytes named .mp4",
-            file_part(noise(7, 512 * 1024), "clip.mp4", "video/mp4"),
+            file_part(pseudo_random_bytes(512 * 1024, 7), "clip.mp4", "video/mp4"),
         ),
         ("a PNG", file_part(png.clone(), "photo.png", "image/png")),
         ("a PNG named .mp4", file_part(png, "clip.mp4", "video/mp4")),
@@ -812,7 +798,11 @@ async fn a_file_over_the_upload_limit_is_refused_as_file_too_large() {
     api.upload(
         &ana,
         upload_form(
-            file_part(noise(11, 2 * 1024 * 1024), "big.mp4", "video/mp4"),
+            file_part(
+                pseudo_random_bytes(2 * 1024 * 1024, 11),
+                "big.mp4",
+                "video/mp4",
+            ),
             "Demasiado grande",
         ),
     )
@@ -1129,7 +1119,7 @@ fn generated_body() -> reqwest::Body {
                 return None;
             }
             let len = CHUNK.min((BIG_UPLOAD - sent) as usize);
-            let chunk = bytes::Bytes::from(noise(seed, len));
+            let chunk = bytes::Bytes::from(pseudo_random_bytes(len, seed));
             Some((
                 Ok::<_, std::io::Error>(chunk),
                 (
@@ -1149,7 +1139,11 @@ async fn a_100_mb_upload_is_streamed_without_growing_the_servers_memory_by_32_mb
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
     // A first, smaller upload pays the one-time costs (the probe's and the store's set-up,
     // thread stacks), so what is measured next is what grows with the body.
-    let warm_up = file_part(noise(3, 16 * 1024 * 1024), "warm-up.mp4", "video/mp4");
+    let warm_up = file_part(
+        pseudo_random_bytes(16 * 1024 * 1024, 3),
+        "warm-up.mp4",
+        "video/mp4",
+    );
     api.upload(&ana, upload_form(warm_up, "Calentamiento"))
         .await
         .expect_error(400, "invalid_file");
