@@ -3,9 +3,11 @@
 //! cached for a year (`immutable`): the hash covers every file's content, so a new build gets
 //! new addresses. The page itself is revalidated on every visit (`no-cache` + `ETag`).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use bytes::Bytes;
 use poem::http::{header, HeaderMap, StatusCode};
 use poem::web::{Data, Path};
 use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
@@ -72,6 +74,15 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The embedded bytes without copying them (they are borrowed from the binary in release
+/// builds; debug builds read them from disk).
+fn static_bytes(data: Cow<'static, [u8]>) -> Bytes {
+    match data {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    }
+}
+
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
@@ -134,6 +145,6 @@ pub fn asset(
     }
     Ok(response
         .content_type(file.metadata.mimetype())
-        .body(file.data.into_owned())
+        .body(static_bytes(file.data))
         .into_response())
 }

@@ -7,7 +7,7 @@ import * as authViews from './views/auth.js';
 import * as galleryView from './views/gallery.js';
 import * as mineView from './views/my-videos.js';
 import * as rankingsView from './views/rankings.js';
-import { currentRoute, navigate } from './shell.js';
+import { currentRoute, hideToast, navigate } from './shell.js';
 
 const VIEWS = {
   galeria: galleryView.render,
@@ -51,7 +51,7 @@ async function route() {
   leaveView = null;
   const { name, params } = currentRoute();
   renderNav();
-  document.getElementById('toast').classList.remove('show');
+  hideToast();
   replace(main, h('p', { class: 'loading' }, t('loading')));
   const view = VIEWS[name];
   try {

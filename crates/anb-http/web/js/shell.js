@@ -26,5 +26,11 @@ export function toast(message, kind = 'ok') {
   box.dataset.kind = kind;
   box.classList.add('show');
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => box.classList.remove('show'), 5000);
+  toast.timer = setTimeout(hideToast, 5000);
+}
+
+/** Hides the toast (a new screen does not carry the last one's message). */
+export function hideToast() {
+  clearTimeout(toast.timer);
+  document.getElementById('toast').classList.remove('show');
 }
