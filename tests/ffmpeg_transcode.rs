@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anb_adapters::ffmpeg::{
-    transcode_file, Control, FfmpegConfig, FfmpegTranscoder, ProcessingAssets,
+    transcode_file, Control, FfmpegConfig, FfmpegTranscoder, InputPolicy, ProcessingAssets,
 };
-use anb_domain::media::{Profile, TranscodeOutputs, TranscodeReport};
+use anb_domain::media::{MediaLimits, Profile, TranscodeOutputs, TranscodeReport};
 use anb_domain::ports::{TranscodeError, Transcoder as _};
 use media::{ffprobe_streams, stream, top_level_boxes, workdir, Clip};
 
@@ -31,10 +31,19 @@ fn outputs(dir: &Path) -> TranscodeOutputs {
 }
 
 fn run(input: &Path, dir: &Path, profile: &Profile) -> Result<TranscodeReport, TranscodeError> {
+    run_with(input, dir, profile, Control::new())
+}
+
+fn run_with(
+    input: &Path,
+    dir: &Path,
+    profile: &Profile,
+    control: Control,
+) -> Result<TranscodeReport, TranscodeError> {
     let outputs = outputs(dir);
     std::fs::create_dir_all(outputs.video.parent().unwrap()).unwrap();
     let assets = ProcessingAssets::embedded().unwrap();
-    transcode_file(input, &outputs, profile, &assets, Control::new())
+    transcode_file(input, &outputs, profile, &assets, control)
 }
 
 /// What every good output must be: H.264 4:2:0 at 1280x720, no longer than `max_seconds`,
@@ -197,8 +206,10 @@ fn a_10_bit_4_2_2_hevc_clip_with_mp3_sound_is_converted() {
     assert!(report.has_audio, "MP3 is encoded to AAC");
 }
 
+/// A VP9 + Opus WebM: the pipeline handles it when told to open any container (trusted files,
+/// e.g. `anb transcode`); by default it opens MP4/MOV only and refuses it as bad media.
 #[test]
-fn a_vp9_webm_clip_with_opus_sound_is_transcoded() {
+fn a_vp9_webm_clip_with_opus_sound_is_transcoded_when_any_container_is_allowed() {
     let dir = workdir();
     let input = Clip::h264(1.0)
         .size("320x180")
@@ -213,7 +224,13 @@ fn a_vp9_webm_clip_with_opus_sound_is_transcoded() {
             "libopus",
         ])
         .make(dir.path(), "clip.webm");
-    run(&input, dir.path(), &quick(Profile::showcase())).unwrap();
+    let reason = assert_bad_media(&input, dir.path());
+    assert!(
+        reason.contains("an MP4 or MOV video is expected"),
+        "{reason}"
+    );
+    let any = Control::new().with_input_policy(InputPolicy::default().any_format());
+    run_with(&input, dir.path(), &quick(Profile::showcase()), any).unwrap();
     assert_web_ready(dir.path(), 20.0, true);
 }
 
@@ -319,11 +336,46 @@ fn files_that_are_not_videos_are_bad_media_and_leave_nothing_behind() {
         (&random, "not a video"),
         (&truncated, "not a video"),
         (&sound, "no video stream"),
-        (&picture, "still image"),
+        // Not a container the pipeline opens (with any container allowed: "still image").
+        (&picture, "an MP4 or MOV video is expected"),
     ] {
         let reason = assert_bad_media(input, dir.path());
         assert!(reason.contains(expected), "{}: {reason}", input.display());
     }
+}
+
+#[test]
+fn decoded_pictures_outside_the_limits_are_bad_media_and_leave_nothing_behind() {
+    let dir = workdir();
+    let input = Clip::h264(1.0).size("320x180").make(dir.path(), "clip.mp4");
+    let narrow =
+        |limits: MediaLimits| Control::new().with_input_policy(InputPolicy::with_limits(limits));
+    // Far past the decoder's own cap (`max_pixels`): the decoder refuses the stream.
+    let few_pixels = narrow(MediaLimits {
+        max_pixels: 1_000,
+        max_side: 100,
+        ..MediaLimits::default()
+    });
+    let result = run_with(&input, dir.path(), &quick(Profile::showcase()), few_pixels);
+    assert!(
+        matches!(&result, Err(TranscodeError::BadMedia(_))),
+        "{result:?}"
+    );
+    // Within the decoder's cap, but a side too long: the pipeline's check of each picture.
+    let short_sides = narrow(MediaLimits {
+        max_side: 200,
+        ..MediaLimits::default()
+    });
+    let result = run_with(&input, dir.path(), &quick(Profile::showcase()), short_sides);
+    assert!(
+        matches!(&result, Err(TranscodeError::BadMedia(r)) if r.contains("320x180: at most 200 pixels a side")),
+        "{result:?}"
+    );
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
 }
 
 #[test]

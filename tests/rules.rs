@@ -833,3 +833,106 @@ async fn a_worker_that_died_mid_job_is_replaced_and_the_video_is_processed_once(
     );
     assert_eq!(w.showcase.own_video(ana.id, video.id).await.unwrap(), *done);
 }
+
+#[tokio::test]
+async fn a_job_whose_workers_died_at_every_attempt_fails_the_video_without_running_again() {
+    let w = world_with(ShowcaseConfig {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        },
+        ..ShowcaseConfig::default()
+    });
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    // Two workers in a row start the job and die in it (they never settle; the lease expires).
+    for attempt in 1..=2 {
+        let job = w
+            .showcase
+            .next_job(Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.attempt, attempt);
+        let runs = runs.clone();
+        let dying = w.showcase.handle_job(&job, move |_| async move {
+            runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::future::pending::<Result<ProcessedMedia, JobFailure>>().await
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), dying)
+                .await
+                .is_err(),
+            "the worker dies in the job"
+        );
+        w.clock.advance(Duration::from_secs(31));
+    }
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        w.showcase.own_video(ana.id, video.id).await.unwrap().status,
+        VideoStatus::Processing
+    );
+
+    // The third delivery is past the ceiling: the video fails, nothing runs.
+    let job = w
+        .showcase
+        .next_job(Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.attempt, 3);
+    let outcome = w
+        .showcase
+        .handle_job(&job, |_| async { panic!("must not process") })
+        .await
+        .unwrap();
+    let JobOutcome::GaveUp(reason) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("crashed repeatedly"), "{reason}");
+    let failed = w.showcase.own_video(ana.id, video.id).await.unwrap();
+    assert_eq!(failed.status.failure_reason(), Some(reason.as_str()));
+    w.clock.advance(Duration::from_secs(3600));
+    assert!(w
+        .showcase
+        .next_job(Duration::from_secs(30))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        w.backend.queue.depth().await.unwrap(),
+        QueueDepth {
+            failed: 1,
+            ..QueueDepth::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_upload_outside_the_media_limits_is_an_invalid_file_and_leaves_nothing() {
+    // The marker stand-in reads as 1920x1080 h264 of 30 s.
+    let w = world_with(ShowcaseConfig {
+        media_limits: MediaLimits {
+            max_duration_seconds: 10.0,
+            ..MediaLimits::default()
+        },
+        ..ShowcaseConfig::default()
+    });
+    let ana = w.player("Ana", "Bogotá").await;
+    match w
+        .showcase
+        .upload_video(ana.id, titled("Largo"), marker_video(4096))
+        .await
+    {
+        Err(UploadVideoError::InvalidFile(why)) => {
+            assert!(why.contains("lasts 30 s: at most 10 s"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.object_count().await, 0);
+    assert_eq!(
+        w.backend.queue.depth().await.unwrap(),
+        QueueDepth::default()
+    );
+}

@@ -472,6 +472,135 @@ async fn garbage_in_place_of_the_original_fails_as_bad_media_without_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_original_outside_the_media_limits_fails_with_the_reason_without_retry() {
+    let rig = sqlite_rig().await;
+    let video = rig.upload(1.0, "320x180").await;
+    // The object replaced behind the upload's check (or the limits tightened since): its
+    // pixels are stretched 100 to 1, which processing would widen into a 32000 px picture.
+    let dir = workdir();
+    let stretched = Clip::h264(0.5)
+        .size("320x180")
+        .silent()
+        .encoded_with(&[
+            "-vf",
+            "setsar=100/1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .make(dir.path(), "stretched.mp4");
+    rig.ports()
+        .blobs
+        .put(
+            &video.original,
+            bytes_stream(std::fs::read(stretched).unwrap()),
+        )
+        .await
+        .unwrap();
+
+    let summary = rig
+        .worker(Duration::from_secs(10))
+        .run_once()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        summary,
+        RunSummary {
+            failed: 1,
+            ..RunSummary::default()
+        }
+    );
+    let status = rig.video(video.id).await.status;
+    let reason = status.failure_reason().unwrap_or_default();
+    assert!(reason.contains("stretched 100:1"), "{status:?}");
+    assert_eq!(rig.depth().await.failed, 1, "no retry");
+    assert!(rig.video(video.id).await.processed.is_none());
+    rig.assert_no_temporary_files().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clip_slower_than_the_time_limit_fails_as_bad_media_without_retry() {
+    let slow = Arc::new(FfmpegTranscoder::new(FfmpegConfig {
+        timeout: Duration::from_millis(1),
+        ..FfmpegConfig::default()
+    }));
+    let rig = memory_rig(Arc::new(anb_domain::ports::SystemClock), slow).await;
+    let video = rig.upload(2.0, "640x360").await;
+
+    let summary = rig
+        .worker(Duration::from_secs(10))
+        .run_once()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        summary,
+        RunSummary {
+            failed: 1,
+            ..RunSummary::default()
+        }
+    );
+    let status = rig.video(video.id).await.status;
+    let reason = status.failure_reason().unwrap_or_default();
+    assert!(reason.contains("takes too long to process"), "{status:?}");
+    assert_eq!(rig.depth().await.failed, 1, "no retry");
+    rig.assert_no_temporary_files().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starting_worker_removes_what_dead_workers_left_and_keeps_live_ones() {
+    let rig = memory_rig(Arc::new(anb_domain::ports::SystemClock), ffmpeg()).await;
+    let root = rig.scratch.path();
+    // A worker process that died mid-job left its directory (its lock died with it).
+    let mut dead = std::process::Command::new("sh")
+        .args(["-c", "mkdir \"$0\" && echo $$ > \"$0/.owner.lock\""])
+        .arg(root.join("anb-job-999999-dead01"))
+        .spawn()
+        .unwrap();
+    assert!(dead.wait().unwrap().success());
+    let unrelated = root.join("anb-job-notours");
+    std::fs::create_dir(&unrelated).unwrap();
+    // Another live worker process's directory: it holds the lock (util-linux `flock`, which
+    // keeps it while its command, `cat`, waits on a pipe; `-o`: the command does not inherit it).
+    let live = root.join("anb-job-999998-live01");
+    std::fs::create_dir(&live).unwrap();
+    std::fs::write(live.join(".owner.lock"), "999998").unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(live.join(".owner.lock"))
+        .arg("cat")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux flock");
+    while std::fs::File::open(live.join(".owner.lock"))
+        .unwrap()
+        .try_lock()
+        .is_ok()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let worker = rig.worker(Duration::from_secs(10));
+    assert_eq!(worker.remove_stale_temp_dirs().await, 1);
+    assert!(!root.join("anb-job-999999-dead01").exists());
+    assert!(live.exists(), "a live worker's directory is kept");
+    assert!(unrelated.exists(), "not named like ours: left alone");
+
+    // Once that worker is killed too, its directory goes.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    drop(holder.stdin.take()); // `cat` ends with its input.
+    assert_eq!(worker.remove_stale_temp_dirs().await, 1);
+    assert!(!live.exists());
+    std::fs::remove_dir(unrelated).unwrap();
+    rig.assert_no_temporary_files().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_still_running_past_the_grace_period_is_handed_back_to_the_queue() {
     let rig = memory_rig(Arc::new(anb_domain::ports::SystemClock), ffmpeg()).await;
     let video = rig.upload(10.0, "1280x720").await;

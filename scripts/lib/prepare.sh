@@ -57,6 +57,32 @@ need_openapi_validator() {
   export ANB_OPENAPI_VALIDATOR
 }
 
+# schemathesis, the API fuzzer tests/schemathesis.rs runs against the real binary (from PyPI
+# into a virtualenv under target/tools): schemathesis and every dependency pinned with their
+# hashes in scripts/lib/schemathesis.requirements.txt (pip-compile output; see
+# schemathesis.in). Reinstalled when that file changes. Needs Python 3.11 or newer (Debian 12's
+# python3 is 3.11). Exports ANB_SCHEMATHESIS.
+need_schemathesis() {
+  local venv=target/tools/schemathesis
+  local requirements=scripts/lib/schemathesis.requirements.txt
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "schemathesis (pinned in $requirements) needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
+    exit 1
+  fi
+  if [ ! -x "$venv/bin/schemathesis" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
+    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
+      || apt_install python3-venv
+    echo "==> installing schemathesis (PyPI, hash-pinned) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
+      -r "$requirements"
+    cp "$requirements" "$venv/installed.txt"
+  fi
+  ANB_SCHEMATHESIS="$(pwd)/$venv/bin/schemathesis"
+  export ANB_SCHEMATHESIS
+}
+
 # Headless Chromium and its WebDriver for the web app's browser test (Debian's chromium and
 # chromium-driver; on Ubuntu, whose chromium is a snap, point ANB_CHROMIUM and ANB_CHROMEDRIVER
 # at a Chromium and its chromedriver instead).

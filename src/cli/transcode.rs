@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anb_adapters::ffmpeg::{transcode_file, Control, ProcessingAssets, Progress};
+use anb_adapters::ffmpeg::{transcode_file, Control, InputPolicy, ProcessingAssets, Progress};
 use anb_domain::media::{Profile, TranscodeOutputs};
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +24,9 @@ pub struct TranscodeArgs {
     /// Where to write the thumbnail (default: the output's path with `.jpg`).
     #[arg(long)]
     thumbnail: Option<PathBuf>,
+    /// Open any container FFmpeg reads, not only MP4/MOV like the worker (trusted files only).
+    #[arg(long)]
+    any_container: bool,
     /// The clip to process.
     input: PathBuf,
     /// The MP4 to write.
@@ -52,7 +55,10 @@ pub fn run(args: TranscodeArgs) -> anyhow::Result<()> {
     };
     let assets = ProcessingAssets::embedded()?;
     let started = Instant::now();
-    let control = Control::new().on_progress(progress_reporter());
+    let mut control = Control::new().on_progress(progress_reporter());
+    if args.any_container {
+        control = control.with_input_policy(InputPolicy::default().any_format());
+    }
     let report = transcode_file(&args.input, &outputs, &profile, &assets, control)
         .with_context(|| format!("processing {}", args.input.display()))?;
     let wall = started.elapsed().as_secs_f64();

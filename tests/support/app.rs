@@ -59,7 +59,11 @@ impl Launch {
             .expect("a temporary working directory");
         let log_path = dir.path().join("anb.log");
         let log = std::fs::File::create(&log_path).expect("the log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_anb"));
+        // ANB_TEST_BINARY runs the suite against another build (an older one, to see a test
+        // fail without the fix it checks).
+        let binary =
+            std::env::var_os("ANB_TEST_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_anb").into());
+        let mut command = Command::new(binary);
         command.args(self.command);
         // Only what this launch sets: nothing inherited may pick other backends or credentials.
         for (key, _) in std::env::vars_os() {
@@ -218,6 +222,38 @@ impl Anb {
     /// `clear_refs` 5); `false` when the kernel does not allow it.
     pub fn reset_peak_memory(&self) -> bool {
         std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+    }
+
+    /// Runs `work` and returns its output with how far the process's resident memory rose
+    /// above its size before, at the highest: sampled every 10 ms, and the kernel's peak
+    /// counter when it could be reset (or when it rose).
+    pub async fn memory_growth_during<F: std::future::Future>(&self, work: F) -> (F::Output, u64) {
+        let peak_was_reset = self.reset_peak_memory();
+        let baseline = self.memory_bytes("VmRSS");
+        let peak_before = self.memory_bytes("VmHWM");
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let pid = self.pid();
+        let sampler = tokio::spawn(async move {
+            let mut highest = 0_u64;
+            loop {
+                highest = highest.max(process_memory(pid, "VmRSS").unwrap_or(0));
+                tokio::select! {
+                    _ = stopped.changed() => return highest,
+                    () = tokio::time::sleep(Duration::from_millis(10)) => {}
+                }
+            }
+        });
+        let output = work.await;
+        stop.send(true).unwrap();
+        let sampled_peak = sampler.await.unwrap();
+        let peak_after = self.memory_bytes("VmHWM");
+        let counted_peak = if peak_was_reset || peak_after > peak_before {
+            peak_after
+        } else {
+            0
+        };
+        let growth = sampled_peak.max(counted_peak).saturating_sub(baseline);
+        (output, growth)
     }
 }
 

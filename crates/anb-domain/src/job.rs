@@ -65,9 +65,10 @@ pub struct QueueDepth {
 /// Why a job attempt did not succeed, as the job handler classifies it.
 #[derive(Debug)]
 pub enum JobFailure {
-    /// The input itself is bad (not a video, corrupt): retrying cannot help.
+    /// The input itself is bad (not a video, corrupt, outside the media limits, too slow to
+    /// process): retrying cannot help.
     BadInput(String),
-    /// Something around the input failed (database, blob store, a timeout): a retry may succeed.
+    /// Something around the input failed (database, blob store, a panic): a retry may succeed.
     Transient(anyhow::Error),
 }
 
@@ -83,6 +84,11 @@ pub enum JobDecision {
 /// Bounded exponential backoff: attempt `n` waits `base * 2^(n-1)`, capped at `max_delay`;
 /// after `max_attempts` deliveries the job gives up.
 ///
+/// The ceiling also holds when no attempt reports a failure: a worker that dies on a job
+/// (out of memory, aborted, killed) leaves it to come back when its lease expires, and the
+/// queue counts that delivery too. A delivery past the ceiling is not run at all
+/// ([`RetryPolicy::admit`]), so a poison job ends after `max_attempts` crashes.
+///
 /// ```
 /// use std::time::Duration;
 /// use anb_domain::{JobDecision, JobFailure, RetryPolicy};
@@ -92,10 +98,14 @@ pub enum JobDecision {
 /// assert_eq!(policy.decide(3, &flaky()), JobDecision::RetryAfter(Duration::from_secs(8)));
 /// assert!(matches!(policy.decide(5, &flaky()), JobDecision::GiveUp(_)));
 /// assert!(matches!(policy.decide(1, &JobFailure::BadInput("no video stream".into())), JobDecision::GiveUp(_)));
+/// // Five deliveries ended without a result (their workers died): the sixth is not run.
+/// assert!(policy.admit(5).is_ok());
+/// assert!(policy.admit(6).unwrap_err().contains("crashed repeatedly"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {
-    /// Deliveries before giving up (≥ 1).
+    /// Deliveries before giving up (≥ 1; 0 counts as 1), whether the attempts failed or their
+    /// workers died.
     pub max_attempts: u32,
     /// Delay after the first failed attempt.
     #[serde(with = "duration_secs")]
@@ -116,6 +126,25 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Whether delivery number `attempt` (1-based, as the queue counts deliveries) may run.
+    /// Every delivery up to `max_attempts` may. A later one exists only when earlier ones
+    /// ended without settling the job: a failed attempt past the ceiling gives up
+    /// ([`RetryPolicy::decide`]), so its workers died (crashed, ran out of memory, were
+    /// killed) on it, or were stopped while running it.
+    ///
+    /// # Errors
+    /// Past the ceiling: the reason the job gives up, for the player.
+    pub fn admit(&self, attempt: u32) -> Result<(), String> {
+        let max = self.max_attempts.max(1);
+        if attempt <= max {
+            return Ok(());
+        }
+        Err(format!(
+            "processing crashed repeatedly: {max} attempts ended without a result, so the \
+             video will not be tried again"
+        ))
+    }
+
     /// Decides what follows failed delivery number `attempt` (1-based).
     pub fn decide(&self, attempt: u32, failure: &JobFailure) -> JobDecision {
         match failure {
@@ -166,6 +195,54 @@ mod tests {
             JobPayload::from_json(&json).unwrap(),
             JobPayload::ProcessVideo { video_id: id }
         );
+    }
+
+    #[test]
+    fn deliveries_up_to_the_ceiling_run_and_later_ones_give_up_as_crashes() {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        };
+        assert!(policy.admit(1).is_ok() && policy.admit(2).is_ok());
+        for attempt in [3, 4, 100, u32::MAX] {
+            let reason = policy.admit(attempt).unwrap_err();
+            assert!(reason.contains("crashed repeatedly"), "{reason}");
+            assert!(reason.contains("2 attempts"), "{reason}");
+        }
+        let at_least_one = RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        };
+        assert!(at_least_one.admit(1).is_ok() && at_least_one.admit(2).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn a_job_runs_at_most_max_attempts_times_however_its_attempts_end(
+            max in 1u32..20,
+            crashed in proptest::collection::vec(any::<bool>(), 1..40),
+        ) {
+            // Each delivery either crashes (its worker dies: no decision, the lease expires
+            // and the queue delivers it again) or fails transiently (the policy decides).
+            let policy = RetryPolicy { max_attempts: max, ..RetryPolicy::default() };
+            let mut runs = 0u32;
+            for (i, crashes) in crashed.iter().enumerate() {
+                let attempt = u32::try_from(i).unwrap() + 1;
+                if policy.admit(attempt).is_err() {
+                    break;
+                }
+                runs += 1;
+                if !crashes
+                    && matches!(
+                        policy.decide(attempt, &JobFailure::Transient(anyhow::anyhow!("x"))),
+                        JobDecision::GiveUp(_)
+                    )
+                {
+                    break;
+                }
+            }
+            prop_assert!(runs <= max);
+        }
     }
 
     proptest! {

@@ -27,7 +27,9 @@ pub mod video;
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
 pub use ids::{JobId, LeaseToken, UserId, VideoId};
 pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
-pub use media::{Container, MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
+pub use media::{
+    Container, MediaInfo, MediaInput, MediaLimits, Profile, TranscodeOutputs, TranscodeReport,
+};
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, DeleteVideoError, JobOutcome, LoginError, MediaDownload, MediaError, MediaKind,

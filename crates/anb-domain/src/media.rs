@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::blob::ByteStream;
 
+mod limits;
+
+pub use limits::MediaLimits;
+
 /// The container family a probe recognised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +33,10 @@ pub struct VideoStreamInfo {
     pub rotation_degrees: i32,
     /// Average frame rate, when known.
     pub frame_rate: Option<f64>,
+    /// Sample (pixel) aspect ratio `(numerator, denominator)` when the stream states one;
+    /// `None` means square pixels (or unknown, which players treat as square).
+    #[serde(default)]
+    pub sample_aspect_ratio: Option<(u32, u32)>,
 }
 
 /// What a probe learnt from a file's header.
@@ -42,6 +50,9 @@ pub struct MediaInfo {
     pub video: Option<VideoStreamInfo>,
     /// The first audio stream's codec, if any.
     pub audio_codec: Option<String>,
+    /// How many streams the container holds, of every kind (video, audio, subtitles, data).
+    #[serde(default)]
+    pub stream_count: u32,
 }
 
 impl MediaInfo {

@@ -1,13 +1,12 @@
-//! Cross-cutting middleware: CORS, security headers, text compression, the JSON body limit.
+//! Cross-cutting middleware: CORS, security headers, text compression.
 
-use poem::http::{header, HeaderValue, Method, StatusCode};
+use poem::http::{header, HeaderValue, Method};
 use poem::middleware::Cors;
 use poem::web::{Compress, CompressionAlgo};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-use crate::error::ApiError;
-
-/// CORS for the configured origins (none: same-origin only, no CORS headers).
+/// CORS for the configured origins. Only installed when some are configured: poem's `Cors`
+/// with an empty list allows every origin, and an unlisted origin must never be granted.
 pub fn cors(origins: &[String]) -> Cors {
     let cors = Cors::new()
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
@@ -18,11 +17,7 @@ pub fn cors(origins: &[String]) -> Cors {
             header::CONTENT_RANGE,
             header::HeaderName::from_static("x-request-id"),
         ]);
-    if origins.is_empty() {
-        cors.allow_origins(Vec::<String>::new())
-    } else {
-        cors.allow_origins(origins.iter().cloned())
-    }
+    cors.allow_origins(origins.iter().cloned())
 }
 
 /// `nosniff`, no framing, no referrer to other sites.
@@ -77,46 +72,4 @@ pub async fn compress_text<E: Endpoint>(next: E, request: Request) -> poem::Resu
         Some(algo) if is_text => Ok(Compress::new(response, algo).into_response()),
         _ => Ok(response),
     }
-}
-
-/// Refuses JSON bodies over `limit` bytes (413) by their declared length; a JSON body without
-/// one (chunked) is cut off at the limit while it is read.
-pub async fn limit_json_body<E: Endpoint>(
-    next: E,
-    mut request: Request,
-    limit: usize,
-) -> poem::Result<Response> {
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > limit) {
-            return Err(too_large(limit));
-        }
-        if declared.is_none() {
-            let body = request.take_body();
-            let bytes = body
-                .into_bytes_limit(limit)
-                .await
-                .map_err(|_| too_large(limit))?;
-            request.set_body(bytes);
-        }
-    }
-    next.call(request).await.map(IntoResponse::into_response)
-}
-
-fn too_large(limit: usize) -> poem::Error {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("JSON bodies are limited to {limit} bytes."),
-    )
-    .into()
 }

@@ -5,9 +5,12 @@
 //! security scheme whose checker yields the caller. Errors everywhere are
 //! `{"detail", "code"}`; poem's own (unparsable bodies, bad parameters) too, as 400.
 //!
-//! Around the operations: request ids and spans, Prometheus metrics, CORS, security headers,
-//! compression of JSON, a JSON body limit, login throttling, public pages cached for seconds,
-//! `/openapi.json` and Swagger UI at `/docs`, and the web app at `/` ([`web`]).
+//! Around the operations: the edge's limits (connections, header and idle timeouts, bounded
+//! bodies in bytes and time: [`server`], [`bounded_body`]), the client's address behind
+//! trusted proxies ([`client_address`]), abuse limits per address and per account
+//! ([`abuse_limits`]), request ids and spans, Prometheus metrics with bounded labels, CORS for
+//! configured origins only, security headers, compression of text, public pages cached for
+//! seconds, `/openapi.json` and Swagger UI at `/docs`, and the web app at `/` ([`web`]).
 //!
 //! ```no_run
 //! # async fn run(showcase: anb_domain::Showcase, readiness: std::sync::Arc<dyn anb_http::Readiness>) -> std::io::Result<()> {
@@ -19,7 +22,10 @@
 //!
 //! [poem-openapi]: https://docs.rs/poem-openapi
 
+pub mod abuse_limits;
 pub mod api;
+pub mod bounded_body;
+pub mod client_address;
 mod edge;
 pub mod error;
 pub mod media;
@@ -27,19 +33,18 @@ mod page_cache;
 pub mod paging;
 pub mod run;
 pub mod security;
+pub mod server;
 mod state;
 pub mod telemetry;
-mod throttle;
 pub mod upload;
 pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{Endpoint, EndpointExt, Route, Server};
+use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
+use tokio::net::TcpListener;
 
 pub use state::{AppState, HttpConfig, Readiness};
 
@@ -72,49 +77,46 @@ pub fn app(state: AppState) -> impl Endpoint {
     let api = api_service();
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let cors = edge::cors(&state.config.cors_origins);
-    let json_limit = state.config.json_body_limit;
+    let origins = &state.config.cors_origins;
+    let cors = edge::cors(origins);
     let routes = Route::new()
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec);
     web::in_front_of(routes)
-        .with(cors)
-        .around(move |next, request| edge::limit_json_body(next, request, json_limit))
+        .with_if(!origins.is_empty(), cors)
+        .around(bounded_body::bound_bodies)
         .around(edge::compress_text)
         .around(edge::security_headers)
+        .around(client_address::identify)
         .data(state)
         .around(telemetry::observe)
 }
 
-/// Binds `addr` (port 0 picks a free port; the acceptor knows which).
+/// Binds `addr` (port 0 picks a free port; [`local_addr`] tells which).
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpAcceptor> {
-    TcpListener::bind(addr).into_acceptor().await
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
 }
 
-/// The address an acceptor from [`bind`] listens on.
-pub fn local_addr(acceptor: &TcpAcceptor) -> Option<SocketAddr> {
-    acceptor
-        .local_addr()
-        .into_iter()
-        .find_map(|addr| addr.as_socket_addr().copied())
+/// The address a listener from [`bind`] listens on.
+pub fn local_addr(listener: &TcpListener) -> Option<SocketAddr> {
+    listener.local_addr().ok()
 }
 
-/// Serves `state` on `acceptor` until `shutdown` completes, then lets requests in flight
-/// finish (up to 30 s).
+/// Serves `state` on `listener` under the edge's limits ([`server`]) until `shutdown`
+/// completes, then lets requests in flight finish (up to [`server::SHUTDOWN_GRACE`]).
 ///
 /// # Errors
-/// I/O errors of the listener.
+/// When the listener's address cannot be read.
 pub async fn serve(
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     telemetry::install_metrics();
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state), shutdown, Some(Duration::from_secs(30)))
-        .await
+    let limits = state.config.edge.clone();
+    server::serve_endpoint(listener, app(state), &limits, shutdown).await
 }

@@ -104,10 +104,15 @@ mod tests {
     }
 }
 
-/// Declares a media operation's response type (`200`, `206`, `400`, `403`, `404`, `416`)
-/// for a content type, and its conversion from [`MediaReply`].
+/// Declares a media operation's response type for a content type: `200`, `206`, `404`, `416`,
+/// and the `extra` refusals (`400`, `403` for a player's own files), with its conversion from
+/// [`MediaReply`] (`refused` turns the refusals other than not found into a response).
 macro_rules! media_response {
-    ($(#[$doc:meta])* $name:ident, $content_type:literal) => {
+    (
+        $(#[$doc:meta])* $name:ident, $content_type:literal,
+        extra: [$($extra:tt)*],
+        refused: |$refusal:ident| $refused:expr
+    ) => {
         $(#[$doc])*
         #[derive(poem_openapi::ApiResponse)]
         pub enum $name {
@@ -115,31 +120,38 @@ macro_rules! media_response {
             #[oai(status = 200, content_type = $content_type)]
             Whole(
                 poem_openapi::payload::Binary<poem::Body>,
-                #[oai(header = "Content-Length")] u64,
-                #[oai(header = "Accept-Ranges")] String,
+                /// The file's size in bytes.
+                #[oai(header = "Content-Length")]
+                u64,
+                /// `bytes`: ranges are supported.
+                #[oai(header = "Accept-Ranges")]
+                String,
             ),
             /// The requested byte range.
             #[oai(status = 206, content_type = $content_type)]
             Partial(
                 poem_openapi::payload::Binary<poem::Body>,
-                #[oai(header = "Content-Range")] String,
-                #[oai(header = "Content-Length")] u64,
-                #[oai(header = "Accept-Ranges")] String,
+                /// `bytes start-end/size`.
+                #[oai(header = "Content-Range")]
+                String,
+                /// The range's size in bytes.
+                #[oai(header = "Content-Length")]
+                u64,
+                /// `bytes`: ranges are supported.
+                #[oai(header = "Accept-Ranges")]
+                String,
             ),
-            /// `not_processed`: the file does not exist yet.
-            #[oai(status = 400)]
-            NotProcessed($crate::error::ErrorJson),
-            /// `forbidden`: another player's video.
-            #[oai(status = 403)]
-            Forbidden($crate::error::ErrorJson),
-            /// `not_found`.
+            $($extra)*
+            /// `not_found`: no such video (or not a video id), or no such file.
             #[oai(status = 404)]
             NotFound($crate::error::ErrorJson),
             /// `range_not_satisfiable`; `Content-Range: bytes */size`.
             #[oai(status = 416)]
             RangeNotSatisfiable(
                 $crate::error::ErrorJson,
-                #[oai(header = "Content-Range")] String,
+                /// `bytes */size`.
+                #[oai(header = "Content-Range")]
+                String,
             ),
         }
 
@@ -147,7 +159,7 @@ macro_rules! media_response {
             /// The response for `reply`.
             ///
             /// # Errors
-            /// Unexpected faults, as a 500.
+            /// Unexpected faults: a 503 when a backend is unavailable, else a 500.
             pub fn from_reply(reply: $crate::media::MediaReply) -> poem::Result<Self> {
                 use $crate::error::body;
                 use $crate::media::MediaReply;
@@ -168,14 +180,6 @@ macro_rules! media_response {
                         body("range_not_satisfiable", "The requested range is outside the file."),
                         content_range,
                     ),
-                    MediaReply::Refused(MediaError::NotProcessed) => Self::NotProcessed(body(
-                        "not_processed",
-                        "El video aún no ha sido procesado.",
-                    )),
-                    MediaReply::Refused(MediaError::Forbidden) => Self::Forbidden(body(
-                        "forbidden",
-                        "This video belongs to another player.",
-                    )),
                     MediaReply::Refused(MediaError::NotFound) => {
                         Self::NotFound(body("not_found", "Video not found."))
                     }
@@ -186,21 +190,71 @@ macro_rules! media_response {
                         )
                     }
                     MediaReply::Refused(MediaError::Unexpected(e)) => {
-                        return Err($crate::error::ApiError::internal(format!("{e:#}")))
+                        return Err($crate::error::ApiError::unexpected(&e))
                     }
+                    MediaReply::Refused($refusal) => $refused,
                 })
             }
         }
     };
 }
 
-media_response!(
-    /// A video file (MP4), whole or by range.
+/// The refusals of a player's own files: not processed yet, another player's video.
+macro_rules! own_media_response {
+    ($(#[$doc:meta])* $name:ident, $content_type:literal) => {
+        media_response!(
+            $(#[$doc])* $name, $content_type,
+            extra: [
+                /// `not_processed`: the file does not exist yet.
+                #[oai(status = 400)]
+                NotProcessed($crate::error::ErrorJson),
+                /// `forbidden`: another player's video.
+                #[oai(status = 403)]
+                Forbidden($crate::error::ErrorJson),
+            ],
+            refused: |refusal| match refusal {
+                MediaError::NotProcessed => Self::NotProcessed(body(
+                    "not_processed",
+                    "El video aún no ha sido procesado.",
+                )),
+                MediaError::Forbidden => Self::Forbidden(body(
+                    "forbidden",
+                    "This video belongs to another player.",
+                )),
+                _ => Self::NotFound(body("not_found", "Video not found.")),
+            }
+        );
+    };
+}
+
+/// Published files: anything not published is not found.
+macro_rules! public_media_response {
+    ($(#[$doc:meta])* $name:ident, $content_type:literal) => {
+        media_response!(
+            $(#[$doc])* $name, $content_type,
+            extra: [],
+            refused: |_refusal| Self::NotFound(body("not_found", "Video not found."))
+        );
+    };
+}
+
+own_media_response!(
+    /// A player's own video file (MP4), whole or by range.
     VideoFileResponse,
     "video/mp4"
 );
-media_response!(
-    /// A thumbnail (JPEG), whole or by range.
+own_media_response!(
+    /// A player's own thumbnail (JPEG), whole or by range.
     ThumbnailResponse,
+    "image/jpeg"
+);
+public_media_response!(
+    /// A published video (MP4), whole or by range.
+    PublicVideoFileResponse,
+    "video/mp4"
+);
+public_media_response!(
+    /// A published video's thumbnail (JPEG), whole or by range.
+    PublicThumbnailResponse,
     "image/jpeg"
 );

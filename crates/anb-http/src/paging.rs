@@ -2,12 +2,24 @@
 
 use anb_domain::{PageRequest, ValidationError};
 
-/// The page asked for; out-of-range values are a validation error (400).
+/// The page number when none is asked for (1).
+pub fn first_page() -> i64 {
+    PageRequest::DEFAULT_PAGE.into()
+}
+
+/// The page size when none is asked for (20).
+pub fn default_page_size() -> i64 {
+    PageRequest::DEFAULT_SIZE.into()
+}
+
+/// The page asked for. The operations' parameters already hold `page` to
+/// 1..=[`u32::MAX`] and `page_size` to 1..=100 (400 naming the parameter otherwise, as their
+/// schema says); the domain checks the same again.
 ///
 /// # Errors
 /// When `page` < 1 or `page_size` is outside 1..=100.
-pub fn request(page: Option<i64>, page_size: Option<i64>) -> Result<PageRequest, ValidationError> {
-    PageRequest::new(page, page_size)
+pub fn request(page: i64, page_size: i64) -> Result<PageRequest, ValidationError> {
+    PageRequest::new(Some(page), Some(page_size))
 }
 
 /// The RFC 8288 `Link` header for the page `request` of `path` out of `total` items (with its

@@ -12,6 +12,7 @@ use crate::{bind, local_addr, serve, AppState, HttpConfig};
 pub fn http_config(settings: &Settings) -> HttpConfig {
     HttpConfig {
         cors_origins: settings.cors_origins.clone(),
+        edge: settings.edge.clone(),
         ..HttpConfig::default()
     }
 }

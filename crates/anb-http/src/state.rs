@@ -7,9 +7,10 @@ use anb_adapters::redis::RedisPageStore;
 use anb_domain::Showcase;
 use futures::future::BoxFuture;
 
+use crate::abuse_limits::AbuseLimits;
 use crate::api::models::{PublicVideoItem, RankingRow};
 use crate::page_cache::PageCache;
-use crate::throttle::LoginThrottle;
+use anb_adapters::settings::EdgeLimits;
 
 /// The kind of the cached rankings pages (part of their shared keys).
 const RANKINGS: &str = "rankings";
@@ -39,12 +40,10 @@ impl Readiness for anb_adapters::compose::Composed {
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug)]
 pub struct HttpConfig {
-    /// Origins allowed by CORS (empty: same origin only).
+    /// Origins allowed by CORS (empty: same origin only, no CORS headers at all).
     pub cors_origins: Vec<String>,
-    /// Largest JSON body accepted, in bytes.
-    pub json_body_limit: usize,
-    /// Login attempts allowed per email and client address per minute.
-    pub login_attempts_per_minute: u32,
+    /// Limits on connections, time, bodies and abuse (README: "Security").
+    pub edge: EdgeLimits,
     /// How long public pages (rankings, gallery) are cached (0: not cached): the longest a
     /// vote or a newly published video takes to show, in process and shared alike.
     pub public_cache_ttl: Duration,
@@ -54,8 +53,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             cors_origins: Vec::new(),
-            json_body_limit: 64 * 1024,
-            login_attempts_per_minute: 10,
+            edge: EdgeLimits::default(),
             public_cache_ttl: Duration::from_secs(2),
         }
     }
@@ -70,8 +68,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// HTTP settings.
     pub config: Arc<HttpConfig>,
-    /// Login attempts per email and address.
-    pub throttle: Arc<LoginThrottle>,
+    /// Sign-ups, logins, votes and uploads per address and per account.
+    pub limits: Arc<AbuseLimits>,
     /// Short-lived rankings pages (see [`AppState::with_shared_pages`]).
     pub rankings_cache: Arc<PageCache<RankingRow>>,
     /// Short-lived gallery pages (see [`AppState::with_shared_pages`]).
@@ -82,7 +80,7 @@ impl AppState {
     /// The state for `showcase`, with `readiness` answering `/health/ready`.
     pub fn new(showcase: Showcase, readiness: Arc<dyn Readiness>, config: HttpConfig) -> Self {
         Self {
-            throttle: Arc::new(LoginThrottle::new(config.login_attempts_per_minute)),
+            limits: Arc::new(AbuseLimits::new(&config.edge.rates)),
             rankings_cache: Arc::new(PageCache::new(RANKINGS, config.public_cache_ttl)),
             gallery_cache: Arc::new(PageCache::new(GALLERY, config.public_cache_ttl)),
             showcase,

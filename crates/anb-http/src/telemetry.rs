@@ -46,9 +46,15 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let path = request.uri().path().to_owned();
-    let span = tracing::info_span!("request", %method, %path, request_id = %id);
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        %path,
+        request_id = %id,
+        client = tracing::field::Empty
+    );
     let next = next.map_to_response();
     let started = Instant::now();
     async move {
@@ -64,7 +70,7 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
         let route = operation.map_or_else(|| route_label(&path), |op| op.0.to_owned());
         let status = response.status().as_u16();
         let seconds = started.elapsed().as_secs_f64();
-        metrics::counter!("anb_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
+        metrics::counter!("anb_http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string()).increment(1);
         metrics::histogram!("anb_http_request_duration_seconds", "method" => method, "route" => route).record(seconds);
         tracing::info!(status, elapsed_ms = (seconds * 1000.0) as u64, "request served");
         if let Ok(value) = HeaderValue::from_str(&id) {
@@ -74,6 +80,27 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
     }
     .instrument(span)
     .await
+}
+
+/// The method as a metric label: the standard methods by name, anything else `OTHER` (the
+/// method is the client's text: as a raw label, made-up methods would each add a series).
+fn method_label(method: &poem::http::Method) -> &'static str {
+    use poem::http::Method;
+    const KNOWN: &[Method] = &[
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("OTHER", Method::as_str)
 }
 
 /// A bounded label for paths outside the API (static files, unknown routes).

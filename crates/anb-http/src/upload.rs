@@ -1,35 +1,55 @@
-//! The upload body: multipart/form-data read as a stream, so the file goes to the blob store
-//! as it arrives (never held whole in memory or spooled by the framework).
+//! The upload body: multipart/form-data read as a stream ([multer], with its field allow list
+//! and size limits), so the file goes to the blob store as it arrives (never held whole in
+//! memory or spooled by the framework). The whole body's size, pace and framing are bounded
+//! before it gets here ([`crate::bounded_body`]).
 
-use anb_domain::{ReceivedFile, Showcase, UploadForm, UploadVideoError, UserId};
+use anb_domain::{
+    Description, ReceivedFile, Showcase, UploadForm, UploadVideoError, UserId, VideoTitle,
+};
 use futures::TryStreamExt as _;
-use poem::web::Multipart;
-use poem::{FromRequest, Request, RequestBody};
+use multer::{Constraints, SizeLimit};
+use poem::http::{header, StatusCode};
+use poem::{Request, RequestBody};
 use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use tokio::io::AsyncReadExt as _;
-use tokio_util::io::ReaderStream;
 
-/// Longest text field accepted (description, tags); longer is a validation error.
-const MAX_TEXT_FIELD: u64 = 16 * 1024;
+use crate::api::text::{NO_CONTROLS, VISIBLE_LINE};
+use crate::error::ApiError;
+
+/// Longest non-file field accepted (title, description, tags, is_public), in bytes; the use
+/// case then checks each field's own length.
+pub const MAX_TEXT_FIELD: u64 = 64 * 1024;
+
+/// A description's text: no control characters but line breaks and tabs.
+const DESCRIPTION_TEXT: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+
+/// The fields of the form; any other is refused as soon as its headers arrive.
+const FIELDS: [&str; 5] = ["video_file", "title", "description", "tags", "is_public"];
 
 /// `multipart/form-data` with `video_file` (required), `title` (required), `description`,
 /// `tags` (comma separated), `is_public` (default `true`). Fields may come in any order.
-pub struct VideoUploadForm(Multipart);
+pub struct VideoUploadForm(multer::Multipart<'static>);
 
 impl Payload for VideoUploadForm {
     const CONTENT_TYPE: &'static str = "multipart/form-data";
 
     fn check_content_type(content_type: &str) -> bool {
-        content_type.starts_with("multipart/form-data")
+        content_type
+            .parse::<mime::Mime>()
+            .is_ok_and(|m| m.essence_str() == "multipart/form-data")
     }
 
     fn schema_ref() -> MetaSchemaRef {
-        let text = |description: &'static str, max_length: Option<usize>| {
+        let text = |description: &'static str,
+                    min_length: Option<usize>,
+                    max_length: Option<usize>,
+                    pattern: &str| {
             MetaSchemaRef::Inline(Box::new(MetaSchema {
                 description: Some(description),
+                min_length,
                 max_length,
+                pattern: Some(pattern.to_owned()),
                 ..MetaSchema::new("string")
             }))
         };
@@ -43,9 +63,33 @@ impl Payload for VideoUploadForm {
                         ..MetaSchema::new("string")
                     })),
                 ),
-                ("title", text("Title, 1 to 255 characters.", Some(255))),
-                ("description", text("Description.", None)),
-                ("tags", text("Comma-separated tags.", None)),
+                (
+                    "title",
+                    text(
+                        "Title, 1 to 255 characters.",
+                        Some(1),
+                        Some(VideoTitle::MAX_LEN),
+                        VISIBLE_LINE,
+                    ),
+                ),
+                (
+                    "description",
+                    text(
+                        "Description, at most 5,000 characters; line breaks and tabs are the only control characters kept.",
+                        None,
+                        Some(Description::MAX_LEN),
+                        DESCRIPTION_TEXT,
+                    ),
+                ),
+                (
+                    "tags",
+                    text(
+                        "Comma-separated tags: at most 20, each at most 50 characters.",
+                        None,
+                        None,
+                        NO_CONTROLS,
+                    ),
+                ),
                 (
                     "is_public",
                     MetaSchemaRef::Inline(Box::new(MetaSchema {
@@ -55,6 +99,14 @@ impl Payload for VideoUploadForm {
                 ),
             ],
             required: vec!["video_file", "title"],
+            // poem-openapi cannot write `additionalProperties: false`; a schema no value meets
+            // says the same: no other field is accepted (the form refuses it by name).
+            additional_properties: Some(Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some("No other field is accepted."),
+                min_length: Some(1),
+                max_length: Some(0),
+                ..MetaSchema::new("string")
+            })))),
             ..MetaSchema::new("object")
         }))
     }
@@ -64,7 +116,29 @@ impl ParsePayload for VideoUploadForm {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(Self(Multipart::from_request(request, body).await?))
+        let invalid =
+            |detail: String| ApiError::new(StatusCode::BAD_REQUEST, "validation_error", detail);
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let boundary = multer::parse_boundary(content_type)
+            .map_err(|e| invalid(format!("the form's content type is not usable ({e})")))?;
+        let constraints = Constraints::new()
+            .allowed_fields(FIELDS.to_vec())
+            .size_limit(
+                SizeLimit::new()
+                    .per_field(MAX_TEXT_FIELD)
+                    // The use case cuts the file off at the upload limit, with its own code.
+                    .for_field("video_file", u64::MAX),
+            );
+        let stream = body.take()?.into_bytes_stream();
+        Ok(Self(multer::Multipart::with_constraints(
+            stream,
+            boundary,
+            constraints,
+        )))
     }
 }
 
@@ -78,20 +152,38 @@ pub enum FormProblem {
     Refused(UploadVideoError),
 }
 
-async fn text(field: poem::web::Field, name: &str) -> Result<String, FormProblem> {
-    let mut bytes = Vec::new();
-    field
-        .into_async_read()
-        .take(MAX_TEXT_FIELD + 1)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| FormProblem::Invalid(format!("{name}: the field could not be read ({e})")))?;
-    if bytes.len() as u64 > MAX_TEXT_FIELD {
-        return Err(FormProblem::Invalid(format!(
-            "{name}: the field is too long"
-        )));
+/// What a multer error means for the client.
+fn form_problem(error: multer::Error) -> FormProblem {
+    FormProblem::Invalid(match error {
+        multer::Error::UnknownField { field_name } => match field_name {
+            Some(name) => format!("{name}: unknown field (expected {})", FIELDS.join(", ")),
+            None => "a part of the form has no field name".to_owned(),
+        },
+        multer::Error::FieldSizeExceeded { field_name, .. } => format!(
+            "{}: the field is longer than {} KiB",
+            field_name.unwrap_or_default(),
+            MAX_TEXT_FIELD / 1024
+        ),
+        other => format!("the form could not be read ({other})"),
+    })
+}
+
+/// A text field, at most `max_chars` characters as sent (the domain measures after collapsing
+/// whitespace; the document promises the raw length).
+async fn text(
+    field: multer::Field<'static>,
+    name: &str,
+    max_chars: Option<usize>,
+) -> Result<String, FormProblem> {
+    let bytes = field.bytes().await.map_err(form_problem)?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| FormProblem::Invalid(format!("{name}: not UTF-8 text")))?;
+    match max_chars {
+        Some(max) if text.chars().count() > max => Err(FormProblem::Invalid(format!(
+            "{name}: must be at most {max} characters"
+        ))),
+        _ => Ok(text),
     }
-    String::from_utf8(bytes).map_err(|_| FormProblem::Invalid(format!("{name}: not UTF-8 text")))
 }
 
 fn boolean(raw: &str) -> Option<bool> {
@@ -116,11 +208,7 @@ impl VideoUploadForm {
         let mut title = None;
         let mut received: Option<ReceivedFile> = None;
         let outcome = async {
-            while let Some(field) = fields
-                .next_field()
-                .await
-                .map_err(|e| FormProblem::Invalid(format!("the form could not be read ({e})")))?
-            {
+            while let Some(field) = fields.next_field().await.map_err(form_problem)? {
                 match field.name().unwrap_or_default() {
                     "video_file" if received.is_some() => {
                         return Err(FormProblem::Invalid(
@@ -128,9 +216,7 @@ impl VideoUploadForm {
                         ))
                     }
                     "video_file" => {
-                        let stream =
-                            ReaderStream::with_capacity(field.into_async_read(), 256 * 1024)
-                                .map_err(std::io::Error::other);
+                        let stream = field.map_err(std::io::Error::other);
                         received = Some(
                             showcase
                                 .receive_upload_file(owner, Box::pin(stream))
@@ -138,24 +224,22 @@ impl VideoUploadForm {
                                 .map_err(FormProblem::Refused)?,
                         );
                     }
-                    "title" => title = Some(text(field, "title").await?),
-                    "description" => form.description = Some(text(field, "description").await?),
-                    "tags" => form.tags = Some(text(field, "tags").await?),
+                    "title" => {
+                        title = Some(text(field, "title", Some(VideoTitle::MAX_LEN)).await?);
+                    }
+                    "description" => {
+                        let raw = text(field, "description", Some(Description::MAX_LEN)).await?;
+                        form.description = Some(raw);
+                    }
+                    "tags" => form.tags = Some(text(field, "tags", None).await?),
                     "is_public" => {
-                        let raw = text(field, "is_public").await?;
+                        let raw = text(field, "is_public", None).await?;
                         form.is_public = boolean(&raw).ok_or_else(|| {
                             FormProblem::Invalid("is_public: must be true or false".into())
                         })?;
                     }
-                    // Unknown fields are read past and ignored.
-                    _ => {
-                        let mut sink = tokio::io::sink();
-                        tokio::io::copy(&mut field.into_async_read(), &mut sink)
-                            .await
-                            .map_err(|e| {
-                                FormProblem::Invalid(format!("the form could not be read ({e})"))
-                            })?;
-                    }
+                    // The constraints let no other field through.
+                    other => return Err(FormProblem::Invalid(format!("{other}: unknown field"))),
                 }
             }
             Ok(())

@@ -25,7 +25,8 @@ pub struct WorkerConfig {
     pub idle_poll_max: Duration,
     /// The processing profile (default `showcase`).
     pub profile: Profile,
-    /// Where each job's temporary directory is made (default: the system's).
+    /// Where each job's temporary directory (`anb-job-<pid>-…`) is made (default: the
+    /// system's). A starting worker removes those that dead workers left there.
     pub temp_dir: Option<PathBuf>,
     /// How often the sweeper looks for stuck videos (default 60 s; the first look is at start).
     pub sweep_every: Duration,

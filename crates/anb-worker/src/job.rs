@@ -78,6 +78,7 @@ impl Worker {
     /// lease (another worker holds the job now) abandons the work without settling anything.
     async fn handle_with_heartbeats(&self, job: &LeasedJob) -> anyhow::Result<JobOutcome> {
         let (ports, config) = (self.showcase.ports(), &*self.config);
+        let limits = &self.showcase.config().media_limits;
         // Dropped when processing ends, or with the closure if the job is skipped: the
         // heartbeats stop then, so they never race the job's settling.
         let (processing, processing_ended) = oneshot::channel::<()>();
@@ -85,6 +86,7 @@ impl Worker {
             let processed = AssertUnwindSafe(media::process(
                 ports,
                 &config.profile,
+                limits,
                 config.temp_dir.as_deref(),
                 video,
             ))

@@ -8,8 +8,12 @@
 //!
 //! - **Heartbeats** extend a job's lease while it is processed; if another worker takes the
 //!   job over (the lease expired), the work is dropped, transcode included, without settling.
-//! - **Failures** are classified: bad media or a missing original give up at once with a reason
-//!   for the player; anything else (storage, queue, time-outs) is retried with backoff.
+//! - **Failures** are classified: bad media (outside the media limits, or over the time limit)
+//!   or a missing original give up at once with a reason for the player; anything else
+//!   (storage, queue, a panic) is retried with backoff. A job whose workers died on it
+//!   (killed, out of memory) `max_attempts` times is failed without being run again.
+//! - **Temporary directories**: one per job (`anb-job-<pid>-…`, locked while in use); a
+//!   starting worker removes those that dead workers left.
 //! - **Graceful stop**: no new job is leased; jobs in progress get a grace period, then are
 //!   handed back to the queue for another worker. Nothing is left stuck.
 //! - **Sweeper**: re-enqueues videos left `uploaded` or `processing` past a deadline.
@@ -28,6 +32,7 @@
 mod config;
 mod job;
 mod media;
+mod scratch;
 mod summary;
 mod worker;
 

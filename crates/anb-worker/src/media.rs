@@ -1,18 +1,22 @@
-//! The I/O of one processing job: fetch the original to a temporary directory, transcode it,
-//! store the outputs. Failures are classified for the retry policy: bad media and a missing
-//! original are bad input (no retry); everything else is transient.
+//! The I/O of one processing job: fetch the original to a temporary directory, check it
+//! against the media limits, transcode it, store the outputs. Failures are classified for the
+//! retry policy: bad media (media outside the limits, and media too slow to process,
+//! included) and a missing original are bad input (no retry); everything else is transient.
 
 use std::path::Path;
 
 use anb_domain::ports::{BlobError, BlobStore, TranscodeError};
 use anb_domain::{
-    BlobKey, ByteStream, JobFailure, Ports, ProcessedMedia, Profile, TranscodeOutputs, Video,
+    BlobKey, ByteStream, JobFailure, MediaInput, MediaLimits, Ports, ProcessedMedia, Profile,
+    TranscodeOutputs, Video,
 };
 use anyhow::Context as _;
 use futures::TryStreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio_util::io::ReaderStream;
 use tracing::debug;
+
+use crate::scratch::JobDir;
 
 /// Bytes read from disk per chunk when storing an output.
 const READ_CHUNK: usize = 256 * 1024;
@@ -21,17 +25,26 @@ const READ_CHUNK: usize = 256 * 1024;
 pub(crate) const MISSING_ORIGINAL: &str = "the original upload is missing";
 
 /// Processes `video`: the closure [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
-/// runs. The temporary directory is removed on every path, cancellation included (it is
-/// dropped with this future).
+/// runs. The original is probed and checked against `limits` (the rule uploads passed; the
+/// limits may have changed since, or the object been replaced) before anything decodes it.
+/// The temporary directory is removed on every path, cancellation included (it is dropped
+/// with this future); if the process dies, the next worker to start removes it.
 pub(crate) async fn process(
     ports: &Ports,
     profile: &Profile,
+    limits: &MediaLimits,
     temp_root: Option<&Path>,
     video: Video,
 ) -> Result<ProcessedMedia, JobFailure> {
-    let dir = temp_dir(temp_root).map_err(transient)?;
+    let dir = JobDir::create(temp_root).map_err(transient)?;
     let original = dir.path().join("original.mp4");
     fetch(&*ports.blobs, &video.original, &original).await?;
+    let info = ports
+        .transcoder
+        .probe(MediaInput::File(original.clone()))
+        .await
+        .map_err(classify_transcode)?;
+    limits.check(&info).map_err(JobFailure::BadInput)?;
     let outputs = TranscodeOutputs {
         video: dir.path().join("processed.mp4"),
         thumbnail: dir.path().join("thumbnail.jpg"),
@@ -55,20 +68,6 @@ pub(crate) async fn process(
     Ok(media)
 }
 
-fn temp_dir(root: Option<&Path>) -> anyhow::Result<tempfile::TempDir> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("anb-job-");
-    match root {
-        Some(root) => {
-            std::fs::create_dir_all(root)
-                .with_context(|| format!("creating the temporary directory {}", root.display()))?;
-            builder.tempdir_in(root)
-        }
-        None => builder.tempdir(),
-    }
-    .context("creating a job's temporary directory")
-}
-
 fn transient(error: anyhow::Error) -> JobFailure {
     JobFailure::Transient(error)
 }
@@ -81,10 +80,16 @@ fn classify_fetch(error: BlobError) -> JobFailure {
     }
 }
 
-/// Unusable media is bad input; a time-out, a cancellation or a fault may pass on a retry.
+/// Unusable media is bad input, and so is media that takes longer than the time limit (the
+/// input decides how long processing takes: a retry would only take as long again); a
+/// cancellation or a fault may pass on a retry.
 fn classify_transcode(error: TranscodeError) -> JobFailure {
     match error {
         TranscodeError::BadMedia(reason) => JobFailure::BadInput(reason),
+        TranscodeError::TimedOut(limit) => JobFailure::BadInput(format!(
+            "the video takes too long to process (more than {} s)",
+            limit.as_secs()
+        )),
         other => transient(anyhow::Error::new(other).context("transcoding")),
     }
 }
@@ -127,13 +132,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_media_and_a_missing_original_are_bad_input_and_the_rest_is_transient() {
+    fn bad_or_overlong_media_and_a_missing_original_are_bad_input_and_the_rest_is_transient() {
         let bad = classify_transcode(TranscodeError::BadMedia("no video stream".into()));
         assert!(matches!(bad, JobFailure::BadInput(reason) if reason == "no video stream"));
         let missing = classify_fetch(BlobError::NotFound);
         assert!(matches!(missing, JobFailure::BadInput(reason) if reason == MISSING_ORIGINAL));
+        let overlong = classify_transcode(TranscodeError::TimedOut(Duration::from_secs(600)));
+        assert!(
+            matches!(&overlong, JobFailure::BadInput(reason) if reason.contains("more than 600 s")),
+            "{overlong:?}"
+        );
         for passing in [
-            classify_transcode(TranscodeError::TimedOut(Duration::from_secs(600))),
             classify_transcode(TranscodeError::Cancelled),
             classify_transcode(TranscodeError::Unexpected(anyhow::anyhow!("disk full"))),
             classify_fetch(BlobError::Unexpected(anyhow::anyhow!("connection reset"))),

@@ -49,6 +49,27 @@ impl Worker {
         &self.config
     }
 
+    /// Removes the job directories that workers which died (killed, out of memory) left in
+    /// the temporary root (`temp_dir`, or the system's): those no live worker holds, on this
+    /// machine or any other process sharing the directory. [`Worker::run`] does it first.
+    /// Returns how many it removed.
+    pub async fn remove_stale_temp_dirs(&self) -> usize {
+        let root = crate::scratch::root_or_default(self.config.temp_dir.as_deref());
+        let removed = tokio::task::spawn_blocking(move || crate::scratch::remove_stale(&root))
+            .await
+            .unwrap_or_else(|e| {
+                warn!(error = %e, "removing stale temporary directories panicked");
+                0
+            });
+        if removed > 0 {
+            info!(
+                removed,
+                "removed the temporary directories of workers that died"
+            );
+        }
+        removed
+    }
+
     /// Handles jobs one after another until none is ready, and says how they ended. For tests
     /// and batch runs: the queue is drained deterministically, with no sleeping.
     ///
@@ -78,12 +99,14 @@ impl Worker {
             .await
     }
 
-    /// Runs `concurrency` job loops and the sweeper until `shutdown` completes, then stops:
+    /// Removes the temporary directories dead workers left ([`Worker::remove_stale_temp_dirs`]),
+    /// then runs `concurrency` job loops and the sweeper until `shutdown` completes, then stops:
     /// no new job is leased; jobs in progress get `shutdown_grace` to finish, and those still
     /// running after it are handed back to the queue for another worker. Faults never stop
     /// it: queue errors are logged and retried with backoff, a panicking job is settled and its
     /// loop goes on. Returns how the jobs it handled ended.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> RunSummary {
+        self.remove_stale_temp_dirs().await;
         let stop = CancellationToken::new();
         let abandon = CancellationToken::new();
         info!(

@@ -18,14 +18,14 @@ mod process;
 use std::sync::Arc;
 
 use anb_domain::ports::{Clock, JobQueue, SystemClock};
-use anb_domain::{Ports, Profile, Showcase, ShowcaseConfig};
+use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
 
 pub use health::Component;
 pub use process::{init_logging, shutdown_signal};
 
 use crate::blob::ObjectStoreBlobs;
-use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder};
+use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder, InputPolicy};
 use crate::jwt::{JwtConfig, JwtIssuer};
 use crate::memory::{MemoryQueue, MemoryStore};
 use crate::postgres::{PostgresQueue, PostgresStore};
@@ -38,7 +38,8 @@ use crate::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
 pub struct Composed {
     /// Every port, on the adapters the settings chose.
     pub ports: Ports,
-    /// The use cases over `ports`, with the settings' upload limit.
+    /// The use cases over `ports`, with the settings' upload limit, media limits and attempt
+    /// ceiling.
     pub showcase: Showcase,
     /// The processing profile workers use.
     pub profile: Profile,
@@ -95,14 +96,29 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         votes,
         jobs,
         blobs: Arc::new(blobs),
-        transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig::default())),
-        hasher: Arc::new(crate::argon2::Argon2Hasher::default()),
+        transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig {
+            input: InputPolicy::with_limits(settings.media_limits.clone()),
+            ..FfmpegConfig::default()
+        })),
+        hasher: Arc::new(
+            crate::argon2::Argon2Hasher::default().with_concurrency(
+                settings
+                    .edge
+                    .password_hash_concurrency
+                    .unwrap_or_else(crate::argon2::default_concurrency),
+                settings.edge.password_hash_wait,
+            ),
+        ),
         tokens: Arc::new(tokens),
         clock,
     };
     let config = ShowcaseConfig {
         max_upload_bytes: settings.max_upload_bytes(),
-        ..ShowcaseConfig::default()
+        retry: RetryPolicy {
+            max_attempts: settings.worker_max_attempts,
+            ..RetryPolicy::default()
+        },
+        media_limits: settings.media_limits.clone(),
     };
     Ok(Composed {
         showcase: Showcase::new(ports.clone(), config),

@@ -5,6 +5,7 @@
 //! [`transcode_file`] is the blocking pipeline under it, for tools that want progress.
 
 mod assets;
+mod input;
 mod pipeline;
 mod probe;
 mod transcoder;
@@ -12,8 +13,9 @@ mod transcoder;
 use std::sync::Once;
 
 pub use assets::ProcessingAssets;
+pub use input::{InputPolicy, MP4_MOV_DEMUXERS};
 pub use pipeline::{transcode_file, Control, Progress};
-pub use probe::{probe, probe_file};
+pub use probe::{probe, probe_file, probe_file_with, probe_with};
 pub use transcoder::{FfmpegConfig, FfmpegTranscoder};
 
 /// Sets up the library once; FFmpeg's own logging is silenced (failures come back as errors).

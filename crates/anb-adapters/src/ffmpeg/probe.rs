@@ -7,6 +7,8 @@ use ffmpeg_next as ff;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use super::input::InputPolicy;
+
 /// Display rotation in degrees (0, 90, 180, 270) from a display matrix: FFmpeg's
 /// `av_display_rotation_get`, rounded to a quarter turn and wrapped into 0..360. It is the
 /// `rotation` ffprobe shows and the value of the legacy `rotate` tag phones write (90 for a
@@ -38,17 +40,27 @@ pub(crate) fn rotation_of(stream: &ff::format::stream::Stream<'_>) -> i32 {
         .unwrap_or(0)
 }
 
-/// Reads the header of the file at `path`: container family, duration, first video stream
-/// (codec, size, rotation, frame rate), first audio codec. Blocking: call it off the async
-/// runtime (or use [`probe`]).
+/// Reads the header of the file at `path` under the default [`InputPolicy`] (MP4/MOV only,
+/// local file only, bounded probing, a deadline): see [`probe_file_with`].
 ///
 /// # Errors
-/// [`TranscodeError::BadMedia`] when FFmpeg cannot open the file as media.
+/// As [`probe_file_with`].
 pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
-    super::init();
-    let input = ff::format::input(&path).map_err(|e| {
-        TranscodeError::BadMedia(format!("the file is not a video the server can read ({e})"))
-    })?;
+    probe_file_with(path, &InputPolicy::default())
+}
+
+/// Reads the header of the file at `path`, opened under `policy`: container family,
+/// duration, stream count, first video stream (codec, size, pixel aspect, rotation, frame
+/// rate), first audio codec. It does not judge them: that is
+/// [`MediaLimits::check`](anb_domain::media::MediaLimits::check). Blocking: call it off the
+/// async runtime (or use [`probe_with`]).
+///
+/// # Errors
+/// [`TranscodeError::BadMedia`] when FFmpeg cannot open the file as media under `policy`
+/// (a container it does not allow included), or opening it takes longer than the policy's
+/// `open_timeout`.
+pub fn probe_file_with(path: &Path, policy: &InputPolicy) -> Result<MediaInfo, TranscodeError> {
+    let input = super::input::open(path, policy, || false)?;
     let format_name = input.format().name().to_owned();
     let container = if format_name.split(',').any(|n| n == "mov" || n == "mp4") {
         Container::IsoBmff
@@ -71,6 +83,7 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
                     })?;
                 let rotation_degrees = rotation_of(&stream);
                 let rate = stream.avg_frame_rate();
+                let sar = decoder.aspect_ratio();
                 video = Some(VideoStreamInfo {
                     codec: parameters.id().name().to_owned(),
                     width: decoder.width(),
@@ -78,6 +91,10 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
                     rotation_degrees,
                     frame_rate: (rate.denominator() != 0 && rate.numerator() > 0)
                         .then(|| f64::from(rate.numerator()) / f64::from(rate.denominator())),
+                    sample_aspect_ratio: u32::try_from(sar.numerator())
+                        .ok()
+                        .zip(u32::try_from(sar.denominator()).ok())
+                        .filter(|&(num, den)| num > 0 && den > 0),
                 });
             }
             ff::media::Type::Audio if audio_codec.is_none() => {
@@ -91,17 +108,29 @@ pub fn probe_file(path: &Path) -> Result<MediaInfo, TranscodeError> {
         duration_seconds,
         video,
         audio_codec,
+        stream_count: input.nb_streams(),
     })
 }
 
-/// [`probe_file`] for any [`MediaInput`], on the blocking pool. A stream is spooled to a
+/// [`probe_with`] under the default [`InputPolicy`].
+///
+/// # Errors
+/// As [`probe_with`].
+pub async fn probe(input: MediaInput) -> Result<MediaInfo, TranscodeError> {
+    probe_with(input, &InputPolicy::default()).await
+}
+
+/// [`probe_file_with`] for any [`MediaInput`], on the blocking pool. A stream is spooled to a
 /// temporary file first (MP4s from phones keep their index at the end, so the whole file is
 /// needed), which is removed afterwards.
 ///
 /// # Errors
-/// As [`probe_file`]; [`TranscodeError::Unexpected`] when the stream fails or the spool cannot
-/// be written.
-pub async fn probe(input: MediaInput) -> Result<MediaInfo, TranscodeError> {
+/// As [`probe_file_with`]; [`TranscodeError::Unexpected`] when the stream fails or the spool
+/// cannot be written.
+pub async fn probe_with(
+    input: MediaInput,
+    policy: &InputPolicy,
+) -> Result<MediaInfo, TranscodeError> {
     let (path, _spool): (PathBuf, Option<tempfile::TempPath>) = match input {
         MediaInput::File(path) => (path, None),
         MediaInput::Stream(mut stream) => {
@@ -123,7 +152,8 @@ pub async fn probe(input: MediaInput) -> Result<MediaInfo, TranscodeError> {
             (spool.to_path_buf(), Some(spool))
         }
     };
-    tokio::task::spawn_blocking(move || probe_file(&path))
+    let policy = policy.clone();
+    tokio::task::spawn_blocking(move || probe_file_with(&path, &policy))
         .await
         .context("the probe task panicked")?
 }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use tracing::Instrument as _;
 
 use super::assets::ProcessingAssets;
+use super::input::InputPolicy;
 use super::pipeline::{transcode_file, Control};
 
 /// Settings of [`FfmpegTranscoder`].
@@ -21,6 +22,13 @@ pub struct FfmpegConfig {
     pub timeout: Duration,
     /// Logo and bumpers; `None` uses the ones embedded in this build.
     pub assets: Option<ProcessingAssets>,
+    /// How inputs are opened and decoded, for probes and processing alike (default: MP4/MOV
+    /// only, the local file only, bounded probing, a 10 s open deadline, decoder threads at
+    /// most the cores, pictures within the default media limits). Give it the same
+    /// [`MediaLimits`](anb_domain::media::MediaLimits) as the service's
+    /// `ShowcaseConfig::media_limits` ([`InputPolicy::with_limits`]; `compose` does), or the
+    /// pictures it decodes are held to other limits than the ones uploads were checked against.
+    pub input: InputPolicy,
 }
 
 impl Default for FfmpegConfig {
@@ -28,6 +36,7 @@ impl Default for FfmpegConfig {
         Self {
             timeout: Duration::from_secs(600),
             assets: None,
+            input: InputPolicy::default(),
         }
     }
 }
@@ -76,7 +85,7 @@ impl Drop for CancelOnDrop {
 #[async_trait]
 impl Transcoder for FfmpegTranscoder {
     async fn probe(&self, input: MediaInput) -> Result<MediaInfo, TranscodeError> {
-        super::probe(input).await
+        super::probe_with(input, &self.config.input).await
     }
 
     async fn process(
@@ -93,7 +102,8 @@ impl Transcoder for FfmpegTranscoder {
         let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancel));
         let control = Control::new()
             .with_cancel_flag(cancel)
-            .with_timeout(self.config.timeout);
+            .with_timeout(self.config.timeout)
+            .with_input_policy(self.config.input.clone());
         let (input, outputs, profile) = (input.to_path_buf(), outputs.clone(), profile.clone());
         let span = tracing::info_span!("transcode", profile = %profile.name);
         let run = tokio::task::spawn_blocking(move || {

@@ -18,19 +18,26 @@
 //! ```
 
 mod describe;
+mod edge;
 mod jwt_secret;
+mod media;
 mod secret;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
+use anb_domain::media::MediaLimits;
+use anb_domain::values::Rate;
 use anb_domain::Profile;
 use anyhow::{bail, ensure, Context as _};
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use figment::Figment;
+use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 
 pub use describe::mask_url;
+pub use edge::{EdgeLimits, RateLimits};
 pub use jwt_secret::JWT_SECRET_FILE;
 pub use secret::Secret;
 
@@ -58,6 +65,33 @@ const KEYS: &[&str] = &[
     "log_format",
     "cors_origins",
     "cache_url",
+    // The HTTP edge's limits (`edge::EdgeLimits`).
+    "http_header_timeout_seconds",
+    "http_idle_timeout_seconds",
+    "http_body_timeout_seconds",
+    "http_min_body_rate_kib",
+    "http_body_limit_kib",
+    "http_max_connections",
+    "http2_max_streams",
+    "trusted_proxies",
+    "rate_signup_per_address",
+    "rate_login_per_address",
+    "rate_login_per_account",
+    "rate_vote_per_address",
+    "rate_vote_per_account",
+    "rate_upload_per_address",
+    "rate_upload_per_account",
+    "password_hash_concurrency",
+    "password_hash_wait_seconds",
+    // What uploaded media may be (`MediaLimits`) and the worker's attempt ceiling.
+    "media_max_side",
+    "media_max_pixels",
+    "media_max_fps",
+    "media_max_seconds",
+    "media_max_streams",
+    "media_max_pixel_aspect",
+    "media_video_codecs",
+    "worker_max_attempts",
 ];
 
 /// How the binaries write logs.
@@ -142,6 +176,17 @@ pub struct Settings {
     /// A Redis server the HTTP instances share their cached public pages on (`ANB_CACHE_URL`,
     /// `redis://…` or `rediss://…`; default none: each process caches its own). Blank is none.
     pub cache_url: Option<String>,
+    /// The HTTP edge's limits (README: "Security").
+    pub edge: EdgeLimits,
+    /// What uploaded media may be, checked at upload and again by the worker
+    /// (`ANB_MEDIA_MAX_SIDE` 4096, `ANB_MEDIA_MAX_PIXELS` 8912896, `ANB_MEDIA_MAX_FPS` 240,
+    /// `ANB_MEDIA_MAX_SECONDS` 600, `ANB_MEDIA_MAX_STREAMS` 8, `ANB_MEDIA_MAX_PIXEL_ASPECT` 4,
+    /// `ANB_MEDIA_VIDEO_CODECS` comma-separated, default
+    /// [`MediaLimits::DEFAULT_VIDEO_CODECS`]).
+    pub media_limits: MediaLimits,
+    /// Deliveries of a processing job before it gives up, failed attempts and crashed workers
+    /// alike (`ANB_WORKER_MAX_ATTEMPTS`, default 5).
+    pub worker_max_attempts: u32,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -164,10 +209,39 @@ struct Raw {
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
     cache_url: Option<String>,
+    http_header_timeout_seconds: u64,
+    http_idle_timeout_seconds: u64,
+    http_body_timeout_seconds: u64,
+    http_min_body_rate_kib: u64,
+    http_body_limit_kib: u64,
+    http_max_connections: usize,
+    http2_max_streams: u32,
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    trusted_proxies: Vec<String>,
+    rate_signup_per_address: Rate,
+    rate_login_per_address: Rate,
+    rate_login_per_account: Rate,
+    rate_vote_per_address: Rate,
+    rate_vote_per_account: Rate,
+    rate_upload_per_address: Rate,
+    rate_upload_per_account: Rate,
+    password_hash_concurrency: Option<usize>,
+    password_hash_wait_seconds: u64,
+    media_max_side: u32,
+    media_max_pixels: u64,
+    media_max_fps: f64,
+    media_max_seconds: f64,
+    media_max_streams: u32,
+    media_max_pixel_aspect: f64,
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    media_video_codecs: Vec<String>,
+    worker_max_attempts: u32,
 }
 
 impl Default for Raw {
     fn default() -> Self {
+        let edge = EdgeLimits::default();
+        let media = media::MediaDefaults::default();
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
@@ -184,7 +258,98 @@ impl Default for Raw {
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             cache_url: None,
+            http_header_timeout_seconds: edge.header_timeout.as_secs(),
+            http_idle_timeout_seconds: edge.idle_timeout.as_secs(),
+            http_body_timeout_seconds: edge.body_timeout.as_secs(),
+            http_min_body_rate_kib: edge.min_body_bytes_per_second / 1024,
+            http_body_limit_kib: edge.body_limit_bytes / 1024,
+            http_max_connections: edge.max_connections,
+            http2_max_streams: edge.http2_max_streams,
+            trusted_proxies: Vec::new(),
+            rate_signup_per_address: edge.rates.signup_per_address,
+            rate_login_per_address: edge.rates.login_per_address,
+            rate_login_per_account: edge.rates.login_per_account,
+            rate_vote_per_address: edge.rates.vote_per_address,
+            rate_vote_per_account: edge.rates.vote_per_account,
+            rate_upload_per_address: edge.rates.upload_per_address,
+            rate_upload_per_account: edge.rates.upload_per_account,
+            password_hash_concurrency: edge.password_hash_concurrency,
+            password_hash_wait_seconds: edge.password_hash_wait.as_secs(),
+            media_max_side: media.limits.max_side,
+            media_max_pixels: media.limits.max_pixels,
+            media_max_fps: media.limits.max_frame_rate,
+            media_max_seconds: media.limits.max_duration_seconds,
+            media_max_streams: media.limits.max_streams,
+            media_max_pixel_aspect: media.limits.max_pixel_aspect,
+            media_video_codecs: media.limits.video_codecs,
+            worker_max_attempts: media.max_attempts,
         }
+    }
+}
+
+impl Raw {
+    /// The edge's limits, checked.
+    fn edge(&self) -> anyhow::Result<EdgeLimits> {
+        let seconds = |name: &str, value: u64| {
+            ensure!(value > 0, "{name} must be at least 1");
+            Ok(Duration::from_secs(value))
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|raw| {
+                raw.parse::<IpNet>()
+                    .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+                    .with_context(|| format!("trusted_proxies: {raw:?} is not an address or CIDR"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        ensure!(
+            self.http_max_connections > 0,
+            "http_max_connections must be at least 1"
+        );
+        ensure!(
+            self.http2_max_streams > 0,
+            "http2_max_streams must be at least 1"
+        );
+        ensure!(
+            self.http_body_limit_kib > 0,
+            "http_body_limit_kib must be at least 1"
+        );
+        ensure!(
+            self.http_min_body_rate_kib > 0,
+            "http_min_body_rate_kib must be at least 1"
+        );
+        ensure!(
+            self.password_hash_concurrency != Some(0),
+            "password_hash_concurrency must be at least 1"
+        );
+        Ok(EdgeLimits {
+            header_timeout: seconds(
+                "http_header_timeout_seconds",
+                self.http_header_timeout_seconds,
+            )?,
+            idle_timeout: seconds("http_idle_timeout_seconds", self.http_idle_timeout_seconds)?,
+            body_timeout: seconds("http_body_timeout_seconds", self.http_body_timeout_seconds)?,
+            min_body_bytes_per_second: self.http_min_body_rate_kib * 1024,
+            body_limit_bytes: self.http_body_limit_kib * 1024,
+            max_connections: self.http_max_connections,
+            http2_max_streams: self.http2_max_streams,
+            trusted_proxies,
+            rates: RateLimits {
+                signup_per_address: self.rate_signup_per_address,
+                login_per_address: self.rate_login_per_address,
+                login_per_account: self.rate_login_per_account,
+                vote_per_address: self.rate_vote_per_address,
+                vote_per_account: self.rate_vote_per_account,
+                upload_per_address: self.rate_upload_per_address,
+                upload_per_account: self.rate_upload_per_account,
+            },
+            password_hash_concurrency: self.password_hash_concurrency,
+            password_hash_wait: seconds(
+                "password_hash_wait_seconds",
+                self.password_hash_wait_seconds,
+            )?,
+        })
     }
 }
 
@@ -261,6 +426,8 @@ impl Settings {
     /// connection count.
     pub fn from_figment(figment: &Figment) -> anyhow::Result<Self> {
         let raw: Raw = figment.extract().context("reading the settings")?;
+        let edge = raw.edge()?;
+        let (media_limits, worker_max_attempts) = (raw.media_limits()?, raw.worker_max_attempts()?);
         let profile = Profile::by_name(&raw.profile).with_context(|| {
             format!(
                 "unknown processing profile {:?} (known: showcase, anb-course)",
@@ -290,6 +457,9 @@ impl Settings {
                 .cache_url
                 .map(|url| url.trim().to_owned())
                 .filter(|url| !url.is_empty()),
+            edge,
+            media_limits,
+            worker_max_attempts,
         };
         settings.validate()?;
         Ok(settings)

@@ -220,3 +220,122 @@ fn shared_backends_refuse_a_missing_or_short_jwt_secret() {
     let strong = with(&[shared[0], ("jwt_secret", long.as_str())]).unwrap();
     assert_eq!(strong.resolve_jwt_secret().unwrap().expose(), long);
 }
+
+#[test]
+fn media_limits_and_the_attempt_ceiling_default_to_the_domains_and_are_settable() {
+    let s = with(&[]).unwrap();
+    assert_eq!(s.media_limits, MediaLimits::default());
+    assert_eq!(s.worker_max_attempts, 5);
+    jailed(|jail| {
+        jail.set_env("ANB_MEDIA_MAX_SIDE", "1920");
+        jail.set_env("ANB_MEDIA_MAX_PIXELS", "2073600");
+        jail.set_env("ANB_MEDIA_MAX_FPS", "60");
+        jail.set_env("ANB_MEDIA_MAX_SECONDS", "90.5");
+        jail.set_env("ANB_MEDIA_MAX_STREAMS", "3");
+        jail.set_env("ANB_MEDIA_MAX_PIXEL_ASPECT", "2");
+        jail.set_env("ANB_MEDIA_VIDEO_CODECS", "H264, hevc");
+        jail.set_env("ANB_WORKER_MAX_ATTEMPTS", "2");
+        let s = Settings::load()?;
+        assert_eq!(
+            s.media_limits,
+            MediaLimits {
+                max_side: 1920,
+                max_pixels: 2_073_600,
+                max_frame_rate: 60.0,
+                max_duration_seconds: 90.5,
+                max_streams: 3,
+                max_pixel_aspect: 2.0,
+                video_codecs: vec!["h264".into(), "hevc".into()],
+            }
+        );
+        assert_eq!(s.worker_max_attempts, 2);
+        Ok(())
+    });
+    jailed(|jail| {
+        jail.create_file(
+            "anb.toml",
+            "media_video_codecs = [\"h264\"]\nmedia_max_seconds = 30",
+        )?;
+        let s = Settings::load()?;
+        assert_eq!(s.media_limits.video_codecs, ["h264"]);
+        assert!((s.media_limits.max_duration_seconds - 30.0).abs() < f64::EPSILON);
+        Ok(())
+    });
+    for (key, value) in [
+        ("media_max_side", "0"),
+        ("media_max_pixels", "0"),
+        ("media_max_fps", "0"),
+        ("media_max_seconds", "-1"),
+        ("media_max_streams", "0"),
+        ("media_max_pixel_aspect", "0.5"),
+        ("media_video_codecs", " , "),
+        ("worker_max_attempts", "0"),
+    ] {
+        let err = with(&[(key, value)]).unwrap_err();
+        assert!(format!("{err:#}").contains(key), "{key}={value}: {err:#}");
+    }
+}
+
+#[test]
+fn the_edge_limits_default_to_the_values_the_readme_lists() {
+    let edge = with(&[]).unwrap().edge;
+    assert_eq!(edge, EdgeLimits::default());
+    assert_eq!(edge.header_timeout.as_secs(), 10);
+    assert_eq!(edge.idle_timeout.as_secs(), 60);
+    assert_eq!(edge.body_limit_bytes, 64 * 1024);
+    assert_eq!(edge.min_body_bytes_per_second, 16 * 1024);
+    assert_eq!(edge.max_connections, 1024);
+    assert!(edge.trusted_proxies.is_empty());
+    let rates = edge.rates;
+    assert_eq!(rates.signup_per_address.to_string(), "10/hour");
+    assert_eq!(rates.login_per_address.to_string(), "20/minute");
+    assert_eq!(rates.login_per_account.to_string(), "10/minute");
+    assert_eq!(rates.vote_per_account.to_string(), "30/minute");
+    assert_eq!(rates.upload_per_account.to_string(), "20/hour");
+}
+
+#[test]
+fn edge_limits_rates_and_trusted_proxies_are_read_from_the_settings() {
+    let figment = Figment::new()
+        .merge(("rate_vote_per_account", "5/hour"))
+        .merge(("trusted_proxies", "10.0.0.0/8, 192.0.2.1 ,2001:db8::/32"))
+        .merge(("http_max_connections", 7))
+        .merge(("http_header_timeout_seconds", 3))
+        .merge(("password_hash_concurrency", 2));
+    let s = Settings::from_figment(&figment).unwrap();
+    assert_eq!(s.edge.rates.vote_per_account.to_string(), "5/hour");
+    let proxies: Vec<String> = s
+        .edge
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+    assert_eq!(s.edge.max_connections, 7);
+    assert_eq!(s.edge.header_timeout.as_secs(), 3);
+    assert_eq!(s.edge.password_hash_concurrency, Some(2));
+}
+
+#[test]
+fn malformed_rates_proxies_and_zero_limits_are_refused_naming_the_setting() {
+    for (key, value, named) in [
+        ("rate_signup_per_address", "lots", "lots"),
+        ("trusted_proxies", "10.0.0.0/33", "trusted_proxies"),
+    ] {
+        let error = format!("{:#}", with(&[(key, value)]).unwrap_err());
+        assert!(error.contains(named), "{key}={value}: {error}");
+    }
+    for key in [
+        "http_max_connections",
+        "http_header_timeout_seconds",
+        "http_body_limit_kib",
+        "password_hash_concurrency",
+    ] {
+        let figment = Figment::new().merge((key, 0));
+        let error = format!("{:#}", Settings::from_figment(&figment).unwrap_err());
+        assert!(
+            error.contains(&format!("{key} must be at least 1")),
+            "{key}: {error}"
+        );
+    }
+}

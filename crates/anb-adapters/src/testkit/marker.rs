@@ -60,6 +60,7 @@ impl Transcoder for MarkerTranscoder {
             height: 1080,
             rotation_degrees: 0,
             frame_rate: Some(30.0),
+            sample_aspect_ratio: None,
         };
         if head == MARKER_VIDEO {
             Ok(MediaInfo {
@@ -67,6 +68,7 @@ impl Transcoder for MarkerTranscoder {
                 duration_seconds: Some(30.0),
                 video: Some(video),
                 audio_codec: Some("aac".into()),
+                stream_count: 2,
             })
         } else if head == MARKER_AUDIO {
             Ok(MediaInfo {
@@ -74,6 +76,7 @@ impl Transcoder for MarkerTranscoder {
                 duration_seconds: Some(30.0),
                 video: None,
                 audio_codec: Some("aac".into()),
+                stream_count: 1,
             })
         } else {
             Err(TranscodeError::BadMedia(

@@ -7,6 +7,7 @@ mod clock;
 mod queue;
 mod security;
 mod transcoder;
+mod unavailable;
 mod users;
 mod videos;
 mod votes;
@@ -16,6 +17,7 @@ pub use clock::{Clock, SystemClock};
 pub use queue::{JobQueue, QueueError};
 pub use security::{AccessToken, PasswordHasher, TokenError, TokenIssuer};
 pub use transcoder::{TranscodeError, Transcoder};
+pub use unavailable::Unavailable;
 pub use users::{CreateUserError, UserRepository};
 pub use videos::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,

@@ -22,6 +22,15 @@ pub enum QueueError {
 /// A leased job is invisible to other consumers until its lease expires; then it is delivered
 /// again (attempt + 1) under a new [`LeaseToken`]. Ack, retry, fail and heartbeat must present the
 /// current token, so a worker that lost its lease cannot disturb the new holder.
+///
+/// **Delivery count.** [`LeasedJob::attempt`] counts every delivery of the job, durably: each
+/// `lease` adds one, whether the job was new, retried, or taken back from a worker whose lease
+/// expired (it died: crashed, ran out of memory, was killed), and the count never resets
+/// while the job exists. That count is how a poison job ends: the domain refuses to run a
+/// delivery past its retry policy's ceiling ([`RetryPolicy::admit`](crate::RetryPolicy::admit))
+/// and fails the job instead. Adapters apply no ceiling themselves; they must only count
+/// faithfully (checked by the conformance suite's
+/// `a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_count_until_failed`).
 #[async_trait]
 pub trait JobQueue: Send + Sync + 'static {
     /// Adds a job, deliverable after `delay` (zero: now).
@@ -32,6 +41,7 @@ pub trait JobQueue: Send + Sync + 'static {
 
     /// Leases the oldest deliverable job (ready, or whose lease expired) for `lease_for`, or
     /// returns `None` when there is none. Concurrent callers never receive the same delivery.
+    /// The job's attempt count goes up by one (see the trait's "Delivery count").
     ///
     /// # Errors
     /// Only backend faults.

@@ -18,6 +18,7 @@ pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 
 use crate::job::RetryPolicy;
+use crate::media::MediaLimits;
 use crate::ports::{
     BlobStore, Clock, JobQueue, PasswordHasher, TokenIssuer, Transcoder, UserRepository,
     VideoRepository, VoteRepository,
@@ -58,8 +59,11 @@ pub struct Ports {
 pub struct ShowcaseConfig {
     /// Largest upload accepted, in bytes (default 100 MiB). Enforced while streaming.
     pub max_upload_bytes: u64,
-    /// Retry policy of processing jobs.
+    /// Retry policy of processing jobs; its `max_attempts` is also the ceiling on deliveries
+    /// of a job whose worker died (see [`Showcase::handle_job`]).
     pub retry: RetryPolicy,
+    /// What uploaded media may be: checked on the upload's probe and again by the worker.
+    pub media_limits: MediaLimits,
 }
 
 impl Default for ShowcaseConfig {
@@ -67,6 +71,7 @@ impl Default for ShowcaseConfig {
         Self {
             max_upload_bytes: 100 * 1024 * 1024,
             retry: RetryPolicy::default(),
+            media_limits: MediaLimits::default(),
         }
     }
 }

@@ -38,6 +38,10 @@ impl Showcase {
     /// the queue. Idempotent: a job for a video already processed, failed or deleted is acked
     /// without running `process`.
     ///
+    /// A delivery past the retry policy's ceiling ([`RetryPolicy::admit`](crate::RetryPolicy::admit):
+    /// the job's earlier workers died on it without settling it) is not run: the video is
+    /// marked `failed` ("processing crashed repeatedly") and the job is failed in the queue.
+    ///
     /// `process` classifies its failures ([`JobFailure::BadInput`]: give up now;
     /// [`JobFailure::Transient`]: retry with the configured backoff, then give up).
     ///
@@ -55,6 +59,9 @@ impl Showcase {
         Fut: Future<Output = Result<ProcessedMedia, JobFailure>> + Send,
     {
         let JobPayload::ProcessVideo { video_id } = job.payload.clone();
+        if let Err(reason) = self.config.retry.admit(job.attempt) {
+            return self.give_up_exhausted(job, video_id, reason).await;
+        }
         let videos = &self.ports.videos;
         let started = videos
             .transition(
@@ -138,6 +145,45 @@ impl Showcase {
     ) -> anyhow::Result<JobOutcome> {
         let JobPayload::ProcessVideo { video_id } = job.payload.clone();
         self.settle_failure(job, video_id, failure).await
+    }
+
+    /// Ends a job delivered past the ceiling without running it: the video fails with
+    /// `reason`, the job is dead-lettered. A video that is no longer waiting (processed,
+    /// failed, deleted) is left alone and the job acked.
+    async fn give_up_exhausted(
+        &self,
+        job: &LeasedJob,
+        video_id: crate::ids::VideoId,
+        reason: String,
+    ) -> anyhow::Result<JobOutcome> {
+        let change = StatusChange::Fail {
+            reason: reason.clone(),
+        };
+        let failed = self
+            .ports
+            .videos
+            .transition(video_id, &change, self.ports.clock.now())
+            .await;
+        match failed {
+            Ok(_) => {}
+            Err(TransitionError::NotFound) => {
+                return self.settle_skip(job, "the video was deleted").await;
+            }
+            Err(TransitionError::NotAllowed { current }) => {
+                return self
+                    .settle_skip(job, &format!("the video is already {current}"))
+                    .await;
+            }
+            Err(TransitionError::Unexpected(e)) => {
+                return Err(e.context("recording the failure"));
+            }
+        }
+        warn!(video = %video_id, attempt = job.attempt, %reason, "processing gave up");
+        match self.ports.jobs.fail(job.id, job.lease, &reason).await {
+            Ok(()) => Ok(JobOutcome::GaveUp(reason)),
+            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+            Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
+        }
     }
 
     async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {

@@ -55,7 +55,8 @@ pub enum UploadVideoError {
         /// The limit.
         limit_bytes: u64,
     },
-    /// The bytes are not an MP4/MOV video; the reason is for the player.
+    /// The bytes are not an MP4/MOV video, or one outside the media limits
+    /// ([`MediaLimits`](crate::media::MediaLimits)); the reason is for the player.
     #[error("{0}")]
     InvalidFile(String),
     /// The body broke off before its end (client went away); nothing was kept.
@@ -123,7 +124,8 @@ impl Showcase {
     ///
     /// # Errors
     /// [`UploadVideoError::Invalid`] (before reading the file), [`UploadVideoError::FileTooLarge`],
-    /// [`UploadVideoError::InvalidFile`] (not MP4/MOV with a video stream, by content),
+    /// [`UploadVideoError::InvalidFile`] (not MP4/MOV with a video stream, by content, or
+    /// outside the media limits),
     /// [`UploadVideoError::Interrupted`].
     #[instrument(skip_all, fields(owner = %owner))]
     pub async fn upload_video(
@@ -172,8 +174,10 @@ impl Showcase {
                 Err(UploadVideoError::InvalidFile("the file is empty".into()))
             }
             (PumpEnd::Complete, Ok(size)) => match probed {
-                Ok(info) => info
-                    .check_uploadable()
+                Ok(info) => self
+                    .config
+                    .media_limits
+                    .check(&info)
                     .map(|()| size)
                     .map_err(UploadVideoError::InvalidFile),
                 Err(TranscodeError::BadMedia(reason)) => Err(UploadVideoError::InvalidFile(reason)),

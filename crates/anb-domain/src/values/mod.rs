@@ -4,12 +4,14 @@ mod email;
 mod names;
 mod paging;
 mod password;
+mod rate;
 mod video_fields;
 
 pub use email::Email;
 pub use names::{City, Country, PersonName};
 pub use paging::{Page, PageRequest};
 pub use password::{Password, PasswordHash};
+pub use rate::Rate;
 pub use video_fields::{Description, Tags, VideoTitle};
 
 /// Why a raw input was refused, naming the field it came from.

@@ -1,15 +1,16 @@
 //! Sign up, log in, profile.
 
 use anb_domain::{LoginError, ProfileError, SignupError, SignupForm};
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::models::{
-    required, LoginRequest, ProfileResponse, SignupCreated, SignupRequest, TokenResponse,
+    LoginRequest, ProfileResponse, SignupCreated, SignupRequest, TokenResponse, TokenType,
 };
-use super::ApiTags;
-use crate::error::{body, ApiError, ErrorJson};
+use super::{answering_405, ApiTags};
+use crate::client_address::ClientAddress;
+use crate::error::{body, ApiError, ErrorJson, JsonBody, LimitedJsonBody, Protected, Refused};
 use crate::security::Caller;
 use crate::state::AppState;
 
@@ -19,7 +20,8 @@ pub enum SignupResponse {
     /// The account was created.
     #[oai(status = 201)]
     Created(Json<SignupCreated>),
-    /// `email_taken`, `password_mismatch`, `weak_password` or `validation_error`.
+    /// `email_taken`, `password_mismatch`, `weak_password`, or `validation_error` naming the
+    /// field (missing, not a string, or not as the schema says).
     #[oai(status = 400)]
     BadRequest(ErrorJson),
 }
@@ -30,15 +32,22 @@ pub enum LoginResponse {
     /// A token.
     #[oai(status = 200)]
     Ok(Json<TokenResponse>),
-    /// `validation_error`: a field is missing.
+    /// `validation_error`: a field is missing or not a string, or the body is not a JSON
+    /// object.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
     /// `invalid_credentials` (the same for an unknown email and a wrong password).
     #[oai(status = 401)]
     InvalidCredentials(ErrorJson),
-    /// `too_many_attempts`: wait a minute.
+    /// `too_many_attempts`: too many logins from this address, or for this email from this
+    /// address; try again after `Retry-After` seconds.
     #[oai(status = 429)]
-    TooManyAttempts(ErrorJson, #[oai(header = "Retry-After")] u64),
+    TooManyAttempts(
+        ErrorJson,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
 }
 
 /// `GET /api/auth/me` responses.
@@ -49,29 +58,36 @@ pub enum MeResponse {
     Ok(Json<ProfileResponse>),
 }
 
-/// Accounts and tokens.
-pub struct AuthApi;
+answering_405! {
+    /// Accounts and tokens.
+    pub struct AuthApi(AuthOperations);
+}
+
+/// The operations of [`AuthApi`].
+pub struct AuthOperations;
 
 #[OpenApi(prefix_path = "/api/auth", tag = "ApiTags::Auth")]
-impl AuthApi {
+impl AuthOperations {
     /// Creates a player account.
     #[oai(path = "/signup", method = "post", operation_id = "signup")]
     async fn signup(
         &self,
         state: Data<&AppState>,
+        client: Data<&ClientAddress>,
         form: Json<SignupRequest>,
-    ) -> poem::Result<SignupResponse> {
+    ) -> Result<SignupResponse, Refused<LimitedJsonBody>> {
+        state.limits.signup(**client)?;
         let form = form.0;
         let bad = |code, detail: String| Ok(SignupResponse::BadRequest(body(code, detail)));
         let complete = (|| {
             Ok::<_, String>(SignupForm {
-                first_name: required("first_name", form.first_name)?,
-                last_name: required("last_name", form.last_name)?,
-                email: required("email", form.email)?,
-                password1: required("password1", form.password1)?,
-                password2: required("password2", form.password2)?,
-                city: required("city", form.city)?,
-                country: required("country", form.country)?,
+                first_name: form.first_name.into_string("first_name")?,
+                last_name: form.last_name.into_string("last_name")?,
+                email: form.email.into_string("email")?,
+                password1: form.password1.into_string("password1")?,
+                password2: form.password2.into_string("password2")?,
+                city: form.city.into_string("city")?,
+                country: form.country.into_string("country")?,
             })
         })();
         let form = match complete {
@@ -93,7 +109,7 @@ impl AuthApi {
             }
             Err(SignupError::WeakPassword(e)) => bad("weak_password", e.to_string()),
             Err(SignupError::Invalid(e)) => bad("validation_error", e.to_string()),
-            Err(SignupError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Err(SignupError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 
@@ -102,48 +118,48 @@ impl AuthApi {
     async fn login(
         &self,
         state: Data<&AppState>,
-        remote: &RemoteAddr,
+        client: Data<&ClientAddress>,
         form: Json<LoginRequest>,
-    ) -> poem::Result<LoginResponse> {
+    ) -> Result<LoginResponse, Refused<JsonBody>> {
         let (email, password) = match (
-            required("email", form.0.email),
-            required("password", form.0.password),
+            form.0.email.into_string("email"),
+            form.0.password.into_string("password"),
         ) {
             (Ok(email), Ok(password)) => (email, password),
             (Err(detail), _) | (_, Err(detail)) => {
                 return Ok(LoginResponse::BadRequest(body("validation_error", detail)))
             }
         };
-        let from = remote
-            .as_socket_addr()
-            .map(std::net::SocketAddr::ip)
-            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-        if !state.throttle.attempt(&email, from) {
+        if let Err(limited) = state.limits.login(**client, &email) {
             return Ok(LoginResponse::TooManyAttempts(
                 body(
                     "too_many_attempts",
-                    "Too many login attempts. Try again in a minute.",
+                    "Too many login attempts. Try again later.",
                 ),
-                60,
+                limited.retry_after_seconds(),
             ));
         }
         match state.showcase.login(&email, &password).await {
             Ok(token) => Ok(LoginResponse::Ok(Json(TokenResponse {
                 access_token: token.token,
-                token_type: "Bearer".into(),
+                token_type: TokenType::Bearer,
                 expires_in: token.expires_in,
             }))),
             Err(LoginError::InvalidCredentials) => Ok(LoginResponse::InvalidCredentials(body(
                 "invalid_credentials",
                 "Invalid email or password.",
             ))),
-            Err(LoginError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Err(LoginError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 
     /// The caller's profile.
     #[oai(path = "/me", method = "get", operation_id = "get_profile")]
-    async fn me(&self, state: Data<&AppState>, caller: Caller) -> poem::Result<MeResponse> {
+    async fn me(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+    ) -> Result<MeResponse, Refused<Protected>> {
         match state.showcase.profile(caller.0).await {
             Ok(user) => Ok(MeResponse::Ok(Json(user.into()))),
             Err(ProfileError::NotFound) => Err(ApiError::new(
@@ -152,7 +168,7 @@ impl AuthApi {
                 "Not authenticated.",
             )
             .into()),
-            Err(ProfileError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Err(ProfileError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 }

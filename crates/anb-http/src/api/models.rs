@@ -1,31 +1,33 @@
 //! The JSON bodies of the contract (field names as in API.md and the course collection).
 
-use anb_domain::{PublicVideo, RankingEntry, User, Video};
+use std::collections::BTreeMap;
+
+use anb_domain::{PublicVideo, RankingEntry, User, Video, VideoStatus};
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::text::Text;
+use super::text::{AnyText, EmailRule, NameRule, PasswordRule, Text};
 
-/// Sign-up form. Every field is required; they are optional in the schema only so that a
-/// missing one is reported by name (400 `validation_error`, `"<field>: field required"`).
+/// Sign-up form. Every field is required; a missing or mistyped one is reported by name
+/// (400 `validation_error`, `"<field>: field required"`).
 #[derive(Debug, Object)]
 pub struct SignupRequest {
-    /// First name.
-    pub first_name: Option<Text>,
-    /// Last name.
-    pub last_name: Option<Text>,
-    /// Email (unique, case-insensitive).
-    pub email: Option<Text>,
-    /// Password (at least 8 characters).
-    pub password1: Option<Text>,
-    /// The same password again.
-    pub password2: Option<Text>,
-    /// City.
-    pub city: Option<Text>,
-    /// Country.
-    pub country: Option<Text>,
+    /// First name: 1 to 100 characters, not blank (whitespace is collapsed).
+    pub first_name: Text<NameRule>,
+    /// Last name: 1 to 100 characters, not blank.
+    pub last_name: Text<NameRule>,
+    /// Email, `name@domain.tld` (unique, case-insensitive; surrounding whitespace ignored).
+    pub email: Text<EmailRule>,
+    /// Password, 8 to 256 characters (`weak_password` otherwise).
+    pub password1: Text<PasswordRule>,
+    /// The same password again (`password_mismatch` otherwise).
+    pub password2: Text<PasswordRule>,
+    /// City: 1 to 100 characters, not blank.
+    pub city: Text<NameRule>,
+    /// Country: 1 to 100 characters, not blank.
+    pub country: Text<NameRule>,
 }
 
 /// An account was created.
@@ -41,9 +43,16 @@ pub struct SignupCreated {
 #[derive(Debug, Object)]
 pub struct LoginRequest {
     /// Email.
-    pub email: Option<Text>,
+    pub email: Text<AnyText>,
     /// Password.
-    pub password: Option<Text>,
+    pub password: Text<AnyText>,
+}
+
+/// Always `Bearer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+pub enum TokenType {
+    /// A bearer token.
+    Bearer,
 }
 
 /// An access token.
@@ -52,7 +61,7 @@ pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer …`.
     pub access_token: String,
     /// Always `Bearer`.
-    pub token_type: String,
+    pub token_type: TokenType,
     /// Seconds until it expires.
     pub expires_in: u64,
 }
@@ -109,6 +118,31 @@ fn own_url(video: &Video, file: &str) -> String {
     format!("/api/videos/{}/{file}", video.id)
 }
 
+/// Where a video is in processing: `uploaded` → `processing` → `processed` | `failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ProcessingStatus {
+    /// Stored, waiting for a worker.
+    Uploaded,
+    /// A worker is processing it.
+    Processing,
+    /// Ready to watch (and to publish).
+    Processed,
+    /// Processing gave up (`failure_reason` says why).
+    Failed,
+}
+
+impl From<&VideoStatus> for ProcessingStatus {
+    fn from(status: &VideoStatus) -> Self {
+        match status {
+            VideoStatus::Uploaded => Self::Uploaded,
+            VideoStatus::Processing => Self::Processing,
+            VideoStatus::Processed => Self::Processed,
+            VideoStatus::Failed { .. } => Self::Failed,
+        }
+    }
+}
+
 /// A video in its owner's list.
 #[derive(Debug, Object)]
 pub struct VideoSummary {
@@ -116,15 +150,18 @@ pub struct VideoSummary {
     pub video_id: Uuid,
     /// Title.
     pub title: String,
-    /// `uploaded`, `processing`, `processed` or `failed`.
-    pub status: String,
+    /// Processing status.
+    pub status: ProcessingStatus,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
-    /// When processing finished.
+    /// When processing finished (`null` before).
+    #[oai(nullable)]
     pub processed_at: Option<DateTime<Utc>>,
-    /// The processed MP4, once processed.
+    /// The processed MP4, once processed (`null` before).
+    #[oai(nullable)]
     pub processed_url: Option<String>,
-    /// The thumbnail, once processed.
+    /// The thumbnail, once processed (`null` before).
+    #[oai(nullable)]
     pub thumbnail_url: Option<String>,
     /// Votes.
     pub votes: u64,
@@ -137,7 +174,7 @@ impl From<Video> for VideoSummary {
         Self {
             video_id: video.id.as_uuid(),
             title: video.title.as_str().to_owned(),
-            status: video.status.as_str().to_owned(),
+            status: ProcessingStatus::from(&video.status),
             uploaded_at: video.uploaded_at,
             processed_at: video.processed_at,
             processed_url: video
@@ -161,27 +198,34 @@ pub struct VideoDetail {
     pub video_id: Uuid,
     /// Title.
     pub title: String,
-    /// Description.
+    /// Description (`null` when none was given).
+    #[oai(nullable)]
     pub description: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
-    /// `uploaded`, `processing`, `processed` or `failed`.
-    pub status: String,
-    /// Why processing failed (status `failed`).
+    /// Processing status.
+    pub status: ProcessingStatus,
+    /// Why processing failed (status `failed`; `null` otherwise).
+    #[oai(nullable)]
     pub failure_reason: Option<String>,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
-    /// When processing finished.
+    /// When processing finished (`null` before).
+    #[oai(nullable)]
     pub processed_at: Option<DateTime<Utc>>,
-    /// When it was opened for voting.
+    /// When it was opened for voting (`null` while not published).
+    #[oai(nullable)]
     pub published_at: Option<DateTime<Utc>>,
-    /// Length of the processed video.
+    /// Length of the processed video in seconds (`null` before processing).
+    #[oai(nullable)]
     pub duration_seconds: Option<f64>,
     /// The upload as received.
     pub original_url: String,
-    /// The processed MP4, once processed.
+    /// The processed MP4, once processed (`null` before).
+    #[oai(nullable)]
     pub processed_url: Option<String>,
-    /// The thumbnail, once processed.
+    /// The thumbnail, once processed (`null` before).
+    #[oai(nullable)]
     pub thumbnail_url: Option<String>,
     /// Votes.
     pub votes: u64,
@@ -196,7 +240,7 @@ impl From<Video> for VideoDetail {
             title: video.title.as_str().to_owned(),
             description: video.description.as_ref().map(|d| d.as_str().to_owned()),
             tags: video.tags.as_slice().to_vec(),
-            status: video.status.as_str().to_owned(),
+            status: ProcessingStatus::from(&video.status),
             failure_reason: video.status.failure_reason().map(str::to_owned),
             uploaded_at: video.uploaded_at,
             processed_at: video.processed_at,
@@ -250,11 +294,13 @@ pub struct PublicVideoItem {
     pub processed_url: String,
     /// The thumbnail.
     pub thumbnail_url: String,
-    /// Length in seconds.
+    /// Length in seconds (`null` when unknown).
+    #[oai(nullable)]
     pub duration_seconds: Option<f64>,
     /// Votes.
     pub votes: u64,
     /// When it was opened for voting.
+    #[oai(nullable)]
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -313,20 +359,46 @@ impl From<RankingEntry> for RankingRow {
     }
 }
 
+/// Liveness: always `healthy` while the process answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum Liveness {
+    /// The process answers.
+    Healthy,
+}
+
 /// Liveness.
 #[derive(Debug, Object)]
 pub struct HealthStatus {
-    /// `healthy`, `ready` or `unavailable`.
-    pub status: String,
-    /// Per backend, when checked: `ok` or what failed.
-    #[oai(skip_serializing_if_is_empty)]
-    pub checks: std::collections::BTreeMap<String, String>,
+    /// `healthy`.
+    pub status: Liveness,
 }
 
-/// A required field's value, or the contract's `"<field>: field required"` (or, for another
-/// JSON type than a string, `"<field>: must be a string, not …"`).
-pub fn required(field: &str, value: Option<Text>) -> Result<String, String> {
-    value
-        .ok_or_else(|| format!("{field}: field required"))?
-        .into_string(field)
+/// Readiness as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum Readiness {
+    /// Every backend answers.
+    Ready,
+    /// At least one backend does not.
+    Unavailable,
+}
+
+/// One backend's check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum CheckOutcome {
+    /// It answers.
+    Ok,
+    /// It does not (the reason is logged, never sent).
+    Unavailable,
+}
+
+/// Readiness: each backend checked.
+#[derive(Debug, Object)]
+pub struct ReadinessReport {
+    /// `ready` when every check is `ok`, else `unavailable`.
+    pub status: Readiness,
+    /// Per backend (`database`, `queue`, `blobs`): `ok` or `unavailable`.
+    pub checks: BTreeMap<String, CheckOutcome>,
 }

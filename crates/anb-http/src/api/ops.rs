@@ -1,38 +1,56 @@
 //! Liveness, readiness and metrics.
 
-use std::collections::BTreeMap;
-
 use poem::web::Data;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 
-use super::models::HealthStatus;
-use super::ApiTags;
+use super::models::{CheckOutcome, HealthStatus, Liveness, Readiness, ReadinessReport};
+use super::{answering_405, ApiTags};
 use crate::state::AppState;
+
+/// `GET /health` responses.
+#[derive(ApiResponse)]
+pub enum HealthResponse {
+    /// The process answers (`{"status": "healthy"}`); no backend is asked.
+    #[oai(status = 200)]
+    Ok(Json<HealthStatus>),
+}
 
 /// `GET /health/ready` responses.
 #[derive(ApiResponse)]
 pub enum ReadyResponse {
     /// Every backend answers.
     #[oai(status = 200)]
-    Ready(Json<HealthStatus>),
+    Ready(Json<ReadinessReport>),
     /// At least one backend does not; `checks` names it.
     #[oai(status = 503)]
-    Unavailable(Json<HealthStatus>),
+    Unavailable(Json<ReadinessReport>),
 }
 
-/// Operations endpoints.
-pub struct OpsApi;
+/// `GET /metrics` responses.
+#[derive(ApiResponse)]
+pub enum MetricsResponse {
+    /// Prometheus' text exposition format.
+    #[oai(status = 200)]
+    Ok(PlainText<String>),
+}
+
+answering_405! {
+    /// Operations endpoints.
+    pub struct OpsApi(OpsOperations);
+}
+
+/// The operations of [`OpsApi`].
+pub struct OpsOperations;
 
 #[OpenApi(tag = "ApiTags::Ops")]
-impl OpsApi {
+impl OpsOperations {
     /// Liveness: the process answers.
     #[oai(path = "/health", method = "get", operation_id = "health")]
-    async fn health(&self) -> Json<HealthStatus> {
-        Json(HealthStatus {
-            status: "healthy".into(),
-            checks: BTreeMap::new(),
-        })
+    async fn health(&self) -> HealthResponse {
+        HealthResponse::Ok(Json(HealthStatus {
+            status: Liveness::Healthy,
+        }))
     }
 
     /// Readiness: the database, the queue and the blob store answer.
@@ -43,24 +61,24 @@ impl OpsApi {
         let checks = results
             .into_iter()
             .map(|(name, result)| {
-                let text = match result {
-                    Ok(()) => "ok".to_owned(),
+                let outcome = match result {
+                    Ok(()) => CheckOutcome::Ok,
                     Err(e) => {
                         tracing::warn!(component = name, error = %e, "readiness check failed");
-                        "unavailable".to_owned()
+                        CheckOutcome::Unavailable
                     }
                 };
-                (name.to_owned(), text)
+                (name.to_owned(), outcome)
             })
             .collect();
         if healthy {
-            ReadyResponse::Ready(Json(HealthStatus {
-                status: "ready".into(),
+            ReadyResponse::Ready(Json(ReadinessReport {
+                status: Readiness::Ready,
                 checks,
             }))
         } else {
-            ReadyResponse::Unavailable(Json(HealthStatus {
-                status: "unavailable".into(),
+            ReadyResponse::Unavailable(Json(ReadinessReport {
+                status: Readiness::Unavailable,
                 checks,
             }))
         }
@@ -68,7 +86,7 @@ impl OpsApi {
 
     /// Prometheus metrics (text exposition format).
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, state: Data<&AppState>) -> PlainText<String> {
+    async fn metrics(&self, state: Data<&AppState>) -> MetricsResponse {
         if let Ok(depth) = state.showcase.ports().jobs.depth().await {
             for (label, value) in [
                 ("ready", depth.ready),
@@ -79,6 +97,6 @@ impl OpsApi {
                 metrics::gauge!("anb_queue_depth", "state" => label).set(value as f64);
             }
         }
-        PlainText(crate::telemetry::render_metrics())
+        MetricsResponse::Ok(PlainText(crate::telemetry::render_metrics()))
     }
 }

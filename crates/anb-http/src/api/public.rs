@@ -7,11 +7,14 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, OpenApi};
+use uuid::Uuid;
 
 use super::models::{PublicVideoItem, RankingRow, VoteAccepted};
-use super::{parse_id, ApiTags};
-use crate::error::{body, ApiError, ErrorJson};
-use crate::media::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
+use super::text::{Filter, FilterRule};
+use super::{answering_405, ApiTags};
+use crate::client_address::ClientAddress;
+use crate::error::{body, ApiError, ErrorJson, NeedsBackend, ProtectedLimited, Refused};
+use crate::media::{requested_range, MediaReply, PublicThumbnailResponse, PublicVideoFileResponse};
 use crate::page_cache::Page;
 use crate::paging;
 use crate::security::Caller;
@@ -38,7 +41,7 @@ pub enum GalleryResponse {
         #[oai(header = "X-Total-Count")] u64,
         #[oai(header = "Link")] String,
     ),
-    /// `validation_error`.
+    /// `validation_error` naming the parameter.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
 }
@@ -49,10 +52,10 @@ pub enum VoteResponse {
     /// The vote counts.
     #[oai(status = 200)]
     Ok(Json<VoteAccepted>),
-    /// `already_voted`, `self_vote` or `not_votable`.
+    /// `already_voted`, `self_vote` or `not_votable` (not processed, or not public).
     #[oai(status = 400)]
     BadRequest(ErrorJson),
-    /// `not_found`.
+    /// `not_found`: no such video (or not a video id).
     #[oai(status = 404)]
     NotFound(ErrorJson),
 }
@@ -67,16 +70,21 @@ pub enum RankingsResponse {
         #[oai(header = "X-Total-Count")] u64,
         #[oai(header = "Link")] String,
     ),
-    /// `validation_error`.
+    /// `validation_error` naming the parameter.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
 }
 
-/// What anyone can see and do.
-pub struct PublicApi;
+answering_405! {
+    /// What anyone can see and do.
+    pub struct PublicApi(PublicOperations);
+}
+
+/// The operations of [`PublicApi`].
+pub struct PublicOperations;
 
 #[OpenApi(prefix_path = "/api/public", tag = "ApiTags::Public")]
-impl PublicApi {
+impl PublicOperations {
     /// Published videos: filter by the player's `city`, search titles and tags with `q`, sort
     /// by `votes` or `recent`. Pages are cached for 2 s (a vote or a newly published video
     /// shows within that).
@@ -84,24 +92,35 @@ impl PublicApi {
     async fn gallery(
         &self,
         state: Data<&AppState>,
-        /// The player's city.
-        city: Query<Option<String>>,
-        /// Words in the title or tags.
-        q: Query<Option<String>>,
-        /// `votes` (default) or `recent`.
-        sort: Query<Option<SortParam>>,
+        /// The player's city (case-insensitive; blank: any city).
+        city: Query<Option<Filter<FilterRule>>>,
+        /// Words in the title or tags (blank: no search).
+        q: Query<Option<Filter<FilterRule>>>,
+        /// `votes` (most votes first) or `recent` (most recently published first).
+        #[oai(default)]
+        sort: Query<SortParam>,
         /// Page, from 1.
-        page: Query<Option<i64>>,
-        /// Page size, 1..=100 (default 20).
-        page_size: Query<Option<i64>>,
-    ) -> poem::Result<GalleryResponse> {
-        let sort_param = sort.0.unwrap_or_default();
+        #[oai(
+            default = "paging::first_page",
+            validator(minimum(value = "1"), maximum(value = "4294967295"))
+        )]
+        page: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "paging::default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<i64>,
+    ) -> Result<GalleryResponse, Refused<NeedsBackend>> {
+        let sort_param = sort.0;
+        let city = city.0.as_ref().map(|c| c.as_str().to_owned());
+        let q = q.0.as_ref().map(|q| q.as_str().to_owned());
         let query = paging::request(page.0, page_size.0).and_then(|page| {
             let sort = match sort_param {
                 SortParam::Votes => PublicSort::Votes,
                 SortParam::Recent => PublicSort::Recent,
             };
-            PublicVideoQuery::new(city.0.as_deref(), q.0.as_deref(), sort, page)
+            PublicVideoQuery::new(city.as_deref(), q.as_deref(), sort, page)
         });
         let query = match query {
             Ok(query) => query,
@@ -134,13 +153,13 @@ impl PublicApi {
                 })
             })
             .await
-            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            .map_err(|e| ApiError::unexpected(&e))?;
         let mut filters = Vec::new();
-        if let Some(city) = city.0.as_ref() {
-            filters.push(("city", city.clone()));
+        if let Some(city) = city {
+            filters.push(("city", city));
         }
-        if let Some(q) = q.0.as_ref() {
-            filters.push(("q", q.clone()));
+        if let Some(q) = q {
+            filters.push(("q", q));
         }
         if let SortParam::Recent = sort_param {
             filters.push(("sort", "recent".to_owned()));
@@ -158,15 +177,12 @@ impl PublicApi {
     async fn vote(
         &self,
         state: Data<&AppState>,
+        client: Data<&ClientAddress>,
         caller: Caller,
-        video_id: Path<String>,
-    ) -> poem::Result<VoteResponse> {
-        let Some(id) = parse_id::<VideoId>(&video_id) else {
-            return Ok(VoteResponse::NotFound(body(
-                "not_found",
-                "Video not found.",
-            )));
-        };
+        video_id: Path<Uuid>,
+    ) -> Result<VoteResponse, Refused<ProtectedLimited>> {
+        let id = VideoId::from(video_id.0);
+        state.limits.vote(**client, caller.0)?;
         let bad = |code, detail: &str| Ok(VoteResponse::BadRequest(body(code, detail)));
         match state.showcase.cast_vote(caller.0, id).await {
             Ok(total_votes) => Ok(VoteResponse::Ok(Json(VoteAccepted {
@@ -188,7 +204,7 @@ impl PublicApi {
                 "not_found",
                 "Video not found.",
             ))),
-            Err(CastVoteError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Err(CastVoteError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 
@@ -198,17 +214,26 @@ impl PublicApi {
     async fn rankings(
         &self,
         state: Data<&AppState>,
-        /// Only players from this city.
-        city: Query<Option<String>>,
-        /// Only players from this country.
-        country: Query<Option<String>>,
+        /// Only players from this city (case-insensitive; blank: any city).
+        city: Query<Option<Filter<FilterRule>>>,
+        /// Only players from this country (case-insensitive; blank: any country).
+        country: Query<Option<Filter<FilterRule>>>,
         /// Page, from 1.
-        page: Query<Option<i64>>,
-        /// Page size, 1..=100 (default 20).
-        page_size: Query<Option<i64>>,
-    ) -> poem::Result<RankingsResponse> {
-        let blank = |v: &Option<String>| {
-            v.as_deref()
+        #[oai(
+            default = "paging::first_page",
+            validator(minimum(value = "1"), maximum(value = "4294967295"))
+        )]
+        page: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "paging::default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<i64>,
+    ) -> Result<RankingsResponse, Refused<NeedsBackend>> {
+        let blank = |v: &Option<Filter<FilterRule>>| {
+            v.as_ref()
+                .map(Filter::as_str)
                 .filter(|s| !s.trim().is_empty())
                 .map(str::to_owned)
         };
@@ -246,7 +271,7 @@ impl PublicApi {
                 })
             })
             .await
-            .map_err(|e| ApiError::internal(format!("{e:#}")))?;
+            .map_err(|e| ApiError::unexpected(&e))?;
         let mut filters = Vec::new();
         if let Some(city) = city_raw {
             filters.push(("city", city));
@@ -267,12 +292,15 @@ impl PublicApi {
     async fn stream(
         &self,
         state: Data<&AppState>,
-        video_id: Path<String>,
-        #[oai(name = "Range")] range: Header<Option<String>>,
-    ) -> poem::Result<VideoFileResponse> {
-        VideoFileResponse::from_reply(
-            public_media(&state, &video_id, MediaKind::Processed, range.0.as_deref()).await,
-        )
+        video_id: Path<Uuid>,
+        /// A single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-500`); anything else
+        /// sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicVideoFileResponse, Refused<NeedsBackend>> {
+        Ok(PublicVideoFileResponse::from_reply(
+            public_media(&state, video_id.0, MediaKind::Processed, range.0.as_deref()).await,
+        )?)
     }
 
     /// A published video's thumbnail (JPEG).
@@ -284,24 +312,25 @@ impl PublicApi {
     async fn thumbnail(
         &self,
         state: Data<&AppState>,
-        video_id: Path<String>,
-        #[oai(name = "Range")] range: Header<Option<String>>,
-    ) -> poem::Result<ThumbnailResponse> {
-        ThumbnailResponse::from_reply(
-            public_media(&state, &video_id, MediaKind::Thumbnail, range.0.as_deref()).await,
-        )
+        video_id: Path<Uuid>,
+        /// A single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-500`); anything else
+        /// sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicThumbnailResponse, Refused<NeedsBackend>> {
+        Ok(PublicThumbnailResponse::from_reply(
+            public_media(&state, video_id.0, MediaKind::Thumbnail, range.0.as_deref()).await,
+        )?)
     }
 }
 
 async fn public_media(
     state: &AppState,
-    raw_id: &str,
+    id: Uuid,
     kind: MediaKind,
     range: Option<&str>,
 ) -> MediaReply {
-    let Some(id) = parse_id::<VideoId>(raw_id) else {
-        return MediaReply::Refused(anb_domain::MediaError::NotFound);
-    };
+    let id = VideoId::from(id);
     let range = requested_range(range);
     MediaReply::from_result(
         state.showcase.open_public_media(id, kind, range).await,

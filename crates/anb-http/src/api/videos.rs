@@ -7,10 +7,12 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
 
 use super::models::{UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
-use super::{parse_id, ApiTags};
-use crate::error::{body, ApiError, ErrorJson};
+use super::{answering_405, ApiTags};
+use crate::client_address::ClientAddress;
+use crate::error::{body, ApiError, ErrorJson, Protected, Refused, UploadLimits};
 use crate::media::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
 use crate::paging;
 use crate::security::Caller;
@@ -23,7 +25,9 @@ pub enum UploadResponse {
     /// Accepted; processing is queued.
     #[oai(status = 201)]
     Created(Json<UploadAccepted>),
-    /// `invalid_file`, `file_too_large`, `validation_error` or `upload_interrupted`.
+    /// `invalid_file` (not an MP4/MOV video by content), `file_too_large`,
+    /// `upload_interrupted`, or `validation_error` naming the field (missing, repeated,
+    /// unknown, or not as the schema says; a body that is not a multipart form).
     #[oai(status = 400)]
     BadRequest(ErrorJson),
 }
@@ -38,12 +42,26 @@ pub enum ListOwnResponse {
         #[oai(header = "X-Total-Count")] u64,
         #[oai(header = "Link")] String,
     ),
-    /// `validation_error` (paging).
+    /// `validation_error` naming the paging parameter.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
 }
 
-/// Responses of the operations that answer with one video.
+/// `GET /api/videos/{video_id}` responses.
+#[derive(ApiResponse)]
+pub enum DetailResponse {
+    /// The video.
+    #[oai(status = 200)]
+    Ok(Json<Box<VideoDetail>>),
+    /// `forbidden`: another player's video.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `not_found`: no such video (or not a video id).
+    #[oai(status = 404)]
+    NotFound(ErrorJson),
+}
+
+/// `POST /api/videos/{video_id}/publish` and `/unpublish` responses.
 #[derive(ApiResponse)]
 pub enum VideoResponse {
     /// The video.
@@ -55,7 +73,7 @@ pub enum VideoResponse {
     /// `forbidden`: another player's video.
     #[oai(status = 403)]
     Forbidden(ErrorJson),
-    /// `not_found`.
+    /// `not_found`: no such video (or not a video id).
     #[oai(status = 404)]
     NotFound(ErrorJson),
 }
@@ -72,7 +90,7 @@ pub enum DeleteResponse {
     /// `forbidden`: another player's video.
     #[oai(status = 403)]
     Forbidden(ErrorJson),
-    /// `not_found`.
+    /// `not_found`: no such video (or not a video id).
     #[oai(status = 404)]
     NotFound(ErrorJson),
 }
@@ -85,20 +103,27 @@ fn forbidden() -> ErrorJson {
     body("forbidden", "This video belongs to another player.")
 }
 
-/// The caller's videos.
-pub struct VideosApi;
+answering_405! {
+    /// The caller's videos.
+    pub struct VideosApi(VideosOperations);
+}
+
+/// The operations of [`VideosApi`].
+pub struct VideosOperations;
 
 #[OpenApi(prefix_path = "/api/videos", tag = "ApiTags::Videos")]
-impl VideosApi {
+impl VideosOperations {
     /// Uploads a clip (multipart). The file is streamed to storage as it arrives, checked by
     /// content (an MP4/MOV with a video stream) and queued for processing.
     #[oai(path = "/upload", method = "post", operation_id = "upload_video")]
     async fn upload(
         &self,
         state: Data<&AppState>,
+        client: Data<&ClientAddress>,
         caller: Caller,
         form: VideoUploadForm,
-    ) -> poem::Result<UploadResponse> {
+    ) -> Result<UploadResponse, Refused<UploadLimits>> {
+        state.limits.upload(**client, caller.0)?;
         let bad = |code, detail: String| Ok(UploadResponse::BadRequest(body(code, detail)));
         match form.submit(&state.showcase, caller.0).await {
             Ok(receipt) => {
@@ -126,14 +151,14 @@ impl VideosApi {
                     ),
                     FormProblem::Refused(UploadVideoError::InvalidFile(reason)) => bad(
                         "invalid_file",
-                        format!("The file is not a valid MP4/MOV video: {reason}."),
+                        format!("The file cannot be accepted: {reason}."),
                     ),
                     FormProblem::Refused(UploadVideoError::Interrupted(_)) => bad(
                         "upload_interrupted",
                         "The upload was interrupted before the file was complete.".into(),
                     ),
                     FormProblem::Refused(UploadVideoError::Unexpected(e)) => {
-                        Err(ApiError::internal(format!("{e:#}")))
+                        Err(ApiError::unexpected(&e).into())
                     }
                 }
             }
@@ -147,10 +172,18 @@ impl VideosApi {
         state: Data<&AppState>,
         caller: Caller,
         /// Page, from 1.
-        page: Query<Option<i64>>,
-        /// Page size, 1..=100 (default 20).
-        page_size: Query<Option<i64>>,
-    ) -> poem::Result<ListOwnResponse> {
+        #[oai(
+            default = "paging::first_page",
+            validator(minimum(value = "1"), maximum(value = "4294967295"))
+        )]
+        page: Query<i64>,
+        /// Page size, 1 to 100.
+        #[oai(
+            default = "paging::default_page_size",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        page_size: Query<i64>,
+    ) -> Result<ListOwnResponse, Refused<Protected>> {
         let request = match paging::request(page.0, page_size.0) {
             Ok(request) => request,
             Err(e) => {
@@ -164,7 +197,7 @@ impl VideosApi {
             .showcase
             .list_own_videos(caller.0, request)
             .await
-            .map_err(|e| ApiError::internal(format!("{:#}", e.0)))?;
+            .map_err(|e| ApiError::unexpected(&e.0))?;
         let link = paging::links("/api/videos", &[], page.request, page.total);
         let total = page.total;
         Ok(ListOwnResponse::Ok(
@@ -180,16 +213,14 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-    ) -> poem::Result<VideoResponse> {
-        let Some(id) = parse_id::<VideoId>(&video_id) else {
-            return Ok(VideoResponse::NotFound(not_found()));
-        };
+        video_id: Path<Uuid>,
+    ) -> Result<DetailResponse, Refused<Protected>> {
+        let id = VideoId::from(video_id.0);
         match state.showcase.own_video(caller.0, id).await {
-            Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
-            Err(VideoAccessError::NotFound) => Ok(VideoResponse::NotFound(not_found())),
-            Err(VideoAccessError::Forbidden) => Ok(VideoResponse::Forbidden(forbidden())),
-            Err(VideoAccessError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Ok(video) => Ok(DetailResponse::Ok(Json(Box::new(video.into())))),
+            Err(VideoAccessError::NotFound) => Ok(DetailResponse::NotFound(not_found())),
+            Err(VideoAccessError::Forbidden) => Ok(DetailResponse::Forbidden(forbidden())),
+            Err(VideoAccessError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 
@@ -200,11 +231,9 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-    ) -> poem::Result<DeleteResponse> {
-        let Some(id) = parse_id::<VideoId>(&video_id) else {
-            return Ok(DeleteResponse::NotFound(not_found()));
-        };
+        video_id: Path<Uuid>,
+    ) -> Result<DeleteResponse, Refused<Protected>> {
+        let id = VideoId::from(video_id.0);
         match state.showcase.delete_video(caller.0, id).await {
             Ok(video) => Ok(DeleteResponse::Ok(Json(VideoDeleted {
                 message: "El video ha sido eliminado exitosamente.".into(),
@@ -220,7 +249,7 @@ impl VideosApi {
             ))),
             Err(DeleteVideoError::NotFound) => Ok(DeleteResponse::NotFound(not_found())),
             Err(DeleteVideoError::Forbidden) => Ok(DeleteResponse::Forbidden(forbidden())),
-            Err(DeleteVideoError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+            Err(DeleteVideoError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
 
@@ -234,9 +263,9 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-    ) -> poem::Result<VideoResponse> {
-        set_public(&state, caller, &video_id, true).await
+        video_id: Path<Uuid>,
+    ) -> Result<VideoResponse, Refused<Protected>> {
+        set_public(&state, caller, video_id.0, true).await
     }
 
     /// Takes a video out of the public gallery (its votes are kept).
@@ -249,9 +278,9 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-    ) -> poem::Result<VideoResponse> {
-        set_public(&state, caller, &video_id, false).await
+        video_id: Path<Uuid>,
+    ) -> Result<VideoResponse, Refused<Protected>> {
+        set_public(&state, caller, video_id.0, false).await
     }
 
     /// The upload as received (HTTP Range supported).
@@ -264,19 +293,22 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-        #[oai(name = "Range")] range: Header<Option<String>>,
-    ) -> poem::Result<VideoFileResponse> {
-        VideoFileResponse::from_reply(
+        video_id: Path<Uuid>,
+        /// A single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-500`); anything else
+        /// sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<VideoFileResponse, Refused<Protected>> {
+        Ok(VideoFileResponse::from_reply(
             own_media(
                 &state,
                 caller,
-                &video_id,
+                video_id.0,
                 MediaKind::Original,
                 range.0.as_deref(),
             )
             .await,
-        )
+        )?)
     }
 
     /// The processed MP4 (HTTP Range supported).
@@ -289,19 +321,22 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-        #[oai(name = "Range")] range: Header<Option<String>>,
-    ) -> poem::Result<VideoFileResponse> {
-        VideoFileResponse::from_reply(
+        video_id: Path<Uuid>,
+        /// A single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-500`); anything else
+        /// sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<VideoFileResponse, Refused<Protected>> {
+        Ok(VideoFileResponse::from_reply(
             own_media(
                 &state,
                 caller,
-                &video_id,
+                video_id.0,
                 MediaKind::Processed,
                 range.0.as_deref(),
             )
             .await,
-        )
+        )?)
     }
 
     /// The thumbnail (JPEG).
@@ -314,31 +349,32 @@ impl VideosApi {
         &self,
         state: Data<&AppState>,
         caller: Caller,
-        video_id: Path<String>,
-        #[oai(name = "Range")] range: Header<Option<String>>,
-    ) -> poem::Result<ThumbnailResponse> {
-        ThumbnailResponse::from_reply(
+        video_id: Path<Uuid>,
+        /// A single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-500`); anything else
+        /// sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<ThumbnailResponse, Refused<Protected>> {
+        Ok(ThumbnailResponse::from_reply(
             own_media(
                 &state,
                 caller,
-                &video_id,
+                video_id.0,
                 MediaKind::Thumbnail,
                 range.0.as_deref(),
             )
             .await,
-        )
+        )?)
     }
 }
 
 async fn set_public(
     state: &AppState,
     caller: Caller,
-    raw_id: &str,
+    id: Uuid,
     public: bool,
-) -> poem::Result<VideoResponse> {
-    let Some(id) = parse_id::<VideoId>(raw_id) else {
-        return Ok(VideoResponse::NotFound(not_found()));
-    };
+) -> Result<VideoResponse, Refused<Protected>> {
+    let id = VideoId::from(id);
     match state.showcase.set_public(caller.0, id, public).await {
         Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
         Err(PublishError::NotProcessed) => Ok(VideoResponse::BadRequest(body(
@@ -347,20 +383,18 @@ async fn set_public(
         ))),
         Err(PublishError::NotFound) => Ok(VideoResponse::NotFound(not_found())),
         Err(PublishError::Forbidden) => Ok(VideoResponse::Forbidden(forbidden())),
-        Err(PublishError::Unexpected(e)) => Err(ApiError::internal(format!("{e:#}"))),
+        Err(PublishError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
     }
 }
 
 async fn own_media(
     state: &AppState,
     caller: Caller,
-    raw_id: &str,
+    id: Uuid,
     kind: MediaKind,
     range: Option<&str>,
 ) -> MediaReply {
-    let Some(id) = parse_id::<VideoId>(raw_id) else {
-        return MediaReply::Refused(anb_domain::MediaError::NotFound);
-    };
+    let id = VideoId::from(id);
     let range = requested_range(range);
     MediaReply::from_result(
         state

@@ -201,9 +201,13 @@ impl CopiedAudio {
         packet.rescale_ts(tb, self.output_time_base);
         packet.set_position(-1);
         packet.set_stream(self.output_index);
-        packet
-            .write_interleaved(octx)
-            .map_err(fault("writing audio"))
+        packet.write_interleaved(octx).map_err(|e| match e {
+            // The muxer refuses copied packets whose timestamps go backwards: the input's.
+            ff::Error::Other { errno } if errno == ff::error::EINVAL => {
+                bad("the sound track's timing is broken")(e)
+            }
+            other => fault("writing audio")(other),
+        })
     }
 }
 
@@ -242,7 +246,7 @@ impl EncodedAudio {
                     .ok_or_else(|| fault_msg("audio graph has no input"))?
                     .source()
                     .add(&decoded)
-                    .map_err(fault("filtering audio"))?;
+                    .map_err(bad("the sound could not be processed"))?;
             }
             self.drain_graph(octx)?;
         }

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use anb_domain::ports::TranscodeError;
 
+use crate::ffmpeg::InputPolicy;
+
 /// How far a run has got.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Progress {
@@ -15,10 +17,15 @@ pub struct Progress {
     pub expected_seconds: f64,
 }
 
-/// What a run checks between packets: a cancel flag, a deadline, and where progress goes.
+/// What a run checks between packets: a cancel flag, a deadline, and where progress goes; and
+/// how it opens its input ([`InputPolicy`]: by default MP4/MOV only, read as untrusted).
+///
+/// The cancel flag and the deadline also interrupt FFmpeg inside its own reads (its interrupt
+/// callback), so a read that stalls cannot outlive them.
 pub struct Control {
     cancel: Arc<AtomicBool>,
     limit: Option<(Instant, Duration)>,
+    input: InputPolicy,
     progress: Option<Box<dyn FnMut(Progress) + Send>>,
     expected_seconds: f64,
     last_reported: f64,
@@ -35,16 +42,18 @@ impl std::fmt::Debug for Control {
         f.debug_struct("Control")
             .field("cancelled", &self.cancel.load(Ordering::Relaxed))
             .field("limit", &self.limit.map(|(_, d)| d))
+            .field("input", &self.input)
             .finish_non_exhaustive()
     }
 }
 
 impl Control {
-    /// No cancellation, no time limit, no progress.
+    /// No cancellation, no time limit, no progress; the default [`InputPolicy`].
     pub fn new() -> Self {
         Self {
             cancel: Arc::new(AtomicBool::new(false)),
             limit: None,
+            input: InputPolicy::default(),
             progress: None,
             expected_seconds: 0.0,
             last_reported: f64::NEG_INFINITY,
@@ -61,6 +70,25 @@ impl Control {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.limit = Some((Instant::now() + timeout, timeout));
         self
+    }
+
+    /// Opens the input under `policy` instead of the default one.
+    pub fn with_input_policy(mut self, policy: InputPolicy) -> Self {
+        self.input = policy;
+        self
+    }
+
+    /// How the input is opened.
+    pub(crate) fn input_policy(&self) -> &InputPolicy {
+        &self.input
+    }
+
+    /// What FFmpeg's interrupt callback asks: whether the run is cancelled or past its
+    /// deadline.
+    pub(crate) fn interrupter(&self) -> impl FnMut() -> bool + Send + 'static {
+        let cancel = Arc::clone(&self.cancel);
+        let deadline = self.limit.map(|(deadline, _)| deadline);
+        move || cancel.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// Calls `report` as the output grows (about every half second of output).

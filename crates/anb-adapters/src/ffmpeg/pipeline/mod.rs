@@ -158,9 +158,14 @@ fn load_picture(path: &Path) -> Result<frame::Video, TranscodeError> {
 /// Processes `input` with `profile` in one pass and writes `outputs` (an MP4 with fast start
 /// and a JPEG thumbnail at half the output size). Blocking.
 ///
-/// Input problems (not media, no video stream, a still image, an undecodable codec, no
-/// decodable picture) are [`TranscodeError::BadMedia`] with a reason for the player. On any
-/// error nothing is left at `outputs`.
+/// The input is opened under `control`'s [`InputPolicy`](crate::ffmpeg::InputPolicy) (by
+/// default: MP4/MOV only, the local file only, bounded probing, an open deadline, bounded
+/// decoder threads, pictures within the media limits).
+///
+/// Input problems (not media, a container the policy does not allow, no video stream, a still
+/// image, an undecodable codec, no decodable picture, a picture outside the limits, a picture
+/// the filters cannot take) are [`TranscodeError::BadMedia`] with a reason for the player. On
+/// any error nothing is left at `outputs`.
 ///
 /// # Errors
 /// As above; `Cancelled` / `TimedOut` from `control`; `Unexpected` for faults on our side.
@@ -171,9 +176,14 @@ pub fn transcode_file(
     assets: &ProcessingAssets,
     mut control: Control,
 ) -> Result<TranscodeReport, TranscodeError> {
-    super::init();
-    let mut ictx =
-        ff::format::input(&input).map_err(bad("the file is not a video the server can read"))?;
+    let mut ictx = match super::input::open(input, control.input_policy(), control.interrupter()) {
+        Ok(ictx) => ictx,
+        Err(refused) => {
+            // Cancelled or overdue while opening: say so, not "bad media".
+            control.check()?;
+            return Err(refused);
+        }
+    };
     let demuxer = ictx.format().name().to_owned();
     if is_still_image(&demuxer) {
         return Err(TranscodeError::BadMedia(
@@ -226,6 +236,7 @@ pub fn transcode_file(
         (profile.thumbnail_at_seconds.max(0.0) * timing::positive(fps).unwrap_or(30.0)) as u64;
     let mut source = VideoSource::open(
         &video_stream,
+        control.input_policy(),
         plan.clone(),
         logo,
         trim,
@@ -318,10 +329,12 @@ pub fn transcode_file(
             Err(ff::Error::Eof) => break,
             // A damaged packet: the demuxer resyncs past it.
             Err(ff::Error::InvalidData) if undecodable_reads < 1_000 => undecodable_reads += 1,
-            // Anything else (a truncated file's read error): the input ends here.
+            // Anything else (a truncated file's read error, or the interrupt callback): the
+            // input ends here, unless the run was cancelled or is overdue.
             Err(_) => break,
         }
     }
+    control.check()?;
     source.finish(&mut encoder, &mut octx)?;
     if source.decoded() == 0 {
         return Err(TranscodeError::BadMedia(

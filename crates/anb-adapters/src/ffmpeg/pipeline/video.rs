@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anb_domain::media::Profile;
+use anb_domain::media::{MediaLimits, Profile};
 use anb_domain::ports::TranscodeError;
 use ffmpeg_next::{self as ff, codec, encoder, format, frame, picture, Packet, Rational};
 
@@ -10,6 +10,7 @@ use super::graph::{GraphPlan, VideoGraph};
 use super::thumbnail::ThumbnailPicker;
 use super::timing::{seconds, to_ts};
 use super::{bad, fault, Trim};
+use crate::ffmpeg::InputPolicy;
 
 /// The H.264 encoder and the output stream it feeds. Every frame it is given gets the next
 /// timestamp of a constant-rate timeline (`1/fps`), so the bumpers and the clip line up.
@@ -147,6 +148,7 @@ pub(crate) struct VideoSource {
     input_index: usize,
     time_base: Rational,
     decoder: ff::decoder::Video,
+    limits: MediaLimits,
     plan: GraphPlan,
     logo: Option<frame::Video>,
     graph: Option<VideoGraph>,
@@ -163,10 +165,11 @@ pub(crate) struct VideoSource {
 }
 
 impl VideoSource {
-    /// A decoder for `stream` with automatic frame threads (a decoder opened from stream
-    /// parameters otherwise runs on one thread).
+    /// A decoder for `stream` with the policy's frame threads (a decoder opened from stream
+    /// parameters otherwise runs on one thread) and picture size cap (`max_pixels`).
     pub(crate) fn open(
         stream: &ff::format::stream::Stream<'_>,
+        policy: &InputPolicy,
         plan: GraphPlan,
         logo: Option<frame::Video>,
         trim: Trim,
@@ -174,16 +177,21 @@ impl VideoSource {
     ) -> Result<Self, TranscodeError> {
         let mut context = codec::context::Context::from_parameters(stream.parameters())
             .map_err(bad("the video stream cannot be read"))?;
-        context.set_threading(ff::threading::Config::kind(ff::threading::Type::Frame));
+        context.set_threading(policy.decoder_threading());
         let mut decoder = context.decoder();
         decoder.set_packet_time_base(stream.time_base());
+        let codec = ff::decoder::find(decoder.id())
+            .ok_or(ff::Error::DecoderNotFound)
+            .map_err(bad("the video codec is not supported"))?;
         let decoder = decoder
-            .video()
+            .open_as_with(codec, policy.decoder_options())
+            .and_then(|opened| opened.video())
             .map_err(bad("the video codec is not supported"))?;
         Ok(Self {
             input_index: stream.index(),
             time_base: stream.time_base(),
             decoder,
+            limits: policy.limits.clone(),
             plan,
             logo,
             graph: None,
@@ -250,7 +258,7 @@ impl VideoSource {
         if let Some(graph) = self.graph.as_mut() {
             graph
                 .finish(self.end_pts)
-                .map_err(fault("finishing the filter graph"))?;
+                .map_err(bad("the video's pictures could not be processed"))?;
         }
         self.drain_graph(encoder, octx)
     }
@@ -272,6 +280,17 @@ impl VideoSource {
                 self.done = true;
                 break;
             }
+            // The header was checked before; a stream may still change its pictures later.
+            let sar = decoded.aspect_ratio();
+            self.limits
+                .check_picture(
+                    decoded.width(),
+                    decoded.height(),
+                    u32::try_from(sar.numerator())
+                        .ok()
+                        .zip(u32::try_from(sar.denominator()).ok()),
+                )
+                .map_err(TranscodeError::BadMedia)?;
             decoded.set_pts(Some(ts));
             self.end_pts = ts + frame_duration(&decoded, self.time_base, self.plan.fps);
             if self.graph.is_none() {
@@ -282,7 +301,10 @@ impl VideoSource {
             }
             self.decoded += 1;
             if let Some(graph) = self.graph.as_mut() {
-                graph.push(&decoded).map_err(fault("filtering video"))?;
+                // The graph only fails on what the input brought (its pictures).
+                graph
+                    .push(&decoded)
+                    .map_err(bad("the video's pictures could not be processed"))?;
             }
             self.drain_graph(encoder, octx)?;
         }
@@ -301,7 +323,7 @@ impl VideoSource {
         let mut filtered = frame::Video::empty();
         while graph
             .pull(&mut filtered)
-            .map_err(fault("filtering video"))?
+            .map_err(bad("the video's pictures could not be processed"))?
         {
             if self.first_output {
                 self.first_output = false;

@@ -87,6 +87,7 @@ macro_rules! queue_conformance {
                 an_expired_lease_nobody_took_can_still_be_acked,
                 a_heartbeat_keeps_the_job_leased_past_its_first_expiry,
                 a_retried_job_waits_for_its_delay_and_counts_the_attempt,
+                a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_count_until_failed,
                 a_delayed_job_is_not_delivered_before_its_time,
                 a_failed_job_is_never_delivered_again_and_counts_as_failed,
                 depth_counts_jobs_by_state,

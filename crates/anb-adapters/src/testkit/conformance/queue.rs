@@ -154,6 +154,48 @@ pub async fn a_retried_job_waits_for_its_delay_and_counts_the_attempt(q: Arc<dyn
     assert_eq!((again.id, again.attempt), (id, 2));
 }
 
+/// A poison job: its workers die on it (their leases run out) again and again. Every delivery
+/// counts, expired ones and retries alike, and heartbeats do not, so the domain can stop
+/// at its ceiling: delivery 4 is failed under its lease and never delivered again.
+pub async fn a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_count_until_failed(
+    q: Arc<dyn JobQueue>,
+) {
+    let id = q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    let mut tokens = HashSet::new();
+    for attempt in 1..=2 {
+        let dying = q.lease(SHORT).await.unwrap().expect("a job");
+        assert_eq!((dying.id, dying.attempt), (id, attempt));
+        assert!(tokens.insert(dying.lease), "a new token per delivery");
+        if attempt == 1 {
+            q.heartbeat(dying.id, dying.lease, SHORT).await.unwrap();
+        }
+        sleep(PAST_SHORT).await;
+    }
+    let retried = q.lease(LONG).await.unwrap().expect("redelivered");
+    assert_eq!((retried.id, retried.attempt), (id, 3));
+    q.retry(retried.id, retried.lease, Duration::ZERO)
+        .await
+        .unwrap();
+    let exhausted = q.lease(LONG).await.unwrap().expect("redelivered");
+    assert_eq!((exhausted.id, exhausted.attempt), (id, 4));
+    q.fail(
+        exhausted.id,
+        exhausted.lease,
+        "processing crashed repeatedly",
+    )
+    .await
+    .unwrap();
+    sleep(PAST_SHORT).await;
+    assert!(q.lease(LONG).await.unwrap().is_none());
+    assert_eq!(
+        q.depth().await.unwrap(),
+        QueueDepth {
+            failed: 1,
+            ..QueueDepth::default()
+        }
+    );
+}
+
 /// A job enqueued with a delay waits for it.
 pub async fn a_delayed_job_is_not_delivered_before_its_time(q: Arc<dyn JobQueue>) {
     let id = q.enqueue(&job(), SHORT).await.unwrap();
