@@ -499,6 +499,60 @@ async fn vote_bursts_meet_429_per_account_and_per_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_bursts_meet_429_before_the_body_is_read() {
+    let anb = start(
+        Launch::serve()
+            .env("ANB_RATE_UPLOAD_PER_ACCOUNT", "2/hour")
+            .env("ANB_RATE_UPLOAD_PER_ADDRESS", "3/hour"),
+    )
+    .await;
+    let api = Api::new(anb.base_url());
+    let ana = api.player("Ana", "Rojas", "Bogotá").await;
+    let ben = api.player("Ben", "Mejía", "Medellín").await;
+    let junk = || {
+        client::upload_form(
+            client::file_part(vec![7_u8; 4096], "a.mp4", "video/mp4"),
+            "Junk",
+        )
+    };
+    for _ in 0..2 {
+        api.upload(&ana, junk())
+            .await
+            .expect_error(400, "invalid_file");
+    }
+    let limited = api.upload(&ana, junk()).await;
+    limited.expect_error(429, "too_many_requests");
+    assert!(limited.header("retry-after").is_some());
+    // Ana's refused third did not use up the address: Ben gets its third upload, then none.
+    api.upload(&ben, junk())
+        .await
+        .expect_error(400, "invalid_file");
+    api.upload(&ben, junk())
+        .await
+        .expect_error(429, "too_many_requests");
+    // 100 MB at a limited account is refused before the body is read.
+    let outcome = raw(
+        anb.base_url(),
+        chunked_post(
+            "/api/videos/upload",
+            "multipart/form-data; boundary=XyZ",
+            Some(&ana.token),
+        ),
+        true,
+        filler(b'v', 100 * 1024 * 1024, 256 * 1024),
+    )
+    .await;
+    assert_refused(
+        &outcome,
+        429,
+        "too_many_requests",
+        "a limited account's upload",
+    );
+    assert!(outcome.body_bytes_sent < 64 * 1024 * 1024);
+    assert!(anb.blob_files().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_limits_count_the_forwarded_address() {
     let anb = start(Launch::serve().env("ANB_TRUSTED_PROXIES", "127.0.0.0/8, ::1")).await;
     let api = Api::new(anb.base_url());
