@@ -51,6 +51,15 @@ fn chunked_post(path: &str, content_type: &str, token: Option<&str>) -> String {
     )
 }
 
+/// The head of a chunked multipart upload (boundary `XyZ`) with `token`.
+fn upload_head(token: &str) -> String {
+    chunked_post(
+        "/api/videos/upload",
+        "multipart/form-data; boundary=XyZ",
+        Some(token),
+    )
+}
+
 /// Asserts that `outcome` is the refusal `status` with the error `code`.
 fn assert_refused(outcome: &Outcome, status: u16, code: &str, what: &str) {
     assert_eq!(
@@ -95,22 +104,14 @@ async fn bodies_of_300_mb_of_every_shape_are_refused_early_without_growing_memor
         ),
         (
             "an unknown multipart field first",
-            chunked_post(
-                "/api/videos/upload",
-                "multipart/form-data; boundary=XyZ",
-                Some(&token),
-            ),
+            upload_head(&token),
             junk_part,
             400,
             "validation_error",
         ),
         (
             "a multipart preamble without the boundary",
-            chunked_post(
-                "/api/videos/upload",
-                "multipart/form-data; boundary=XyZ",
-                Some(&token),
-            ),
+            upload_head(&token),
             Vec::new(),
             400,
             "validation_error",
@@ -174,11 +175,7 @@ async fn an_upload_over_the_limit_is_cut_off_as_file_too_large() {
             .to_vec();
     let outcome = raw(
         anb.base_url(),
-        chunked_post(
-            "/api/videos/upload",
-            "multipart/form-data; boundary=XyZ",
-            Some(&ana.token),
-        ),
+        upload_head(&ana.token),
         true,
         std::iter::once(file_part).chain(filler(b'v', HUGE, 256 * 1024)),
     )
@@ -246,11 +243,7 @@ async fn a_body_trickled_slower_than_the_minimum_rate_is_answered_408() {
     upload.extend(std::iter::repeat_n(b't', 4000));
     let multipart = raw(
         anb.base_url(),
-        chunked_post(
-            "/api/videos/upload",
-            "multipart/form-data; boundary=XyZ",
-            Some(&ana.token),
-        ),
+        upload_head(&ana.token),
         true,
         trickle(upload),
     )
@@ -272,11 +265,7 @@ async fn a_connection_on_which_nothing_moves_is_closed_after_the_idle_timeout() 
     // An upload that stops after its first bytes.
     let outcome = raw(
         anb.base_url(),
-        chunked_post(
-            "/api/videos/upload",
-            "multipart/form-data; boundary=XyZ",
-            Some(&ana.token),
-        ),
+        upload_head(&ana.token),
         true,
         std::iter::once(b"--XyZ\r\n".to_vec()).chain(std::iter::once_with(|| {
             std::thread::sleep(Duration::from_secs(5));
@@ -533,11 +522,7 @@ async fn upload_bursts_meet_429_before_the_body_is_read() {
     // 100 MB at a limited account is refused before the body is read.
     let outcome = raw(
         anb.base_url(),
-        chunked_post(
-            "/api/videos/upload",
-            "multipart/form-data; boundary=XyZ",
-            Some(&ana.token),
-        ),
+        upload_head(&ana.token),
         true,
         filler(b'v', 100 * 1024 * 1024, 256 * 1024),
     )

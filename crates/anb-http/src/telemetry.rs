@@ -85,22 +85,10 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
 /// The method as a metric label: the standard methods by name, anything else `OTHER` (the
 /// method is the client's text: as a raw label, made-up methods would each add a series).
 fn method_label(method: &poem::http::Method) -> &'static str {
-    use poem::http::Method;
-    const KNOWN: &[Method] = &[
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::OPTIONS,
-        Method::CONNECT,
-        Method::TRACE,
-    ];
-    KNOWN
+    crate::api::STANDARD_METHODS
         .iter()
         .find(|known| *known == method)
-        .map_or("OTHER", Method::as_str)
+        .map_or("OTHER", poem::http::Method::as_str)
 }
 
 /// A bounded label for paths outside the API (static files, unknown routes).

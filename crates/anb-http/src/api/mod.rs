@@ -38,20 +38,21 @@ pub type RouteTable = HashMap<String, HashMap<Method, BoxEndpoint<'static>>>;
 /// The methods a path is asked for, in the order `Allow` lists them: RFC 9110's, `PATCH`, and
 /// `QUERY` (OpenAPI 3.2). `HEAD` is served wherever `GET` is (poem answers it from the `GET`
 /// endpoint). Other extension methods get poem's own 405, without `Allow`.
-fn standard_methods() -> [Method; 10] {
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-        Method::OPTIONS,
-        Method::TRACE,
-        Method::CONNECT,
-        Method::from_bytes(b"QUERY").expect("a valid method name"),
-    ]
-}
+pub(crate) static STANDARD_METHODS: std::sync::LazyLock<[Method; 10]> =
+    std::sync::LazyLock::new(|| {
+        [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+            Method::TRACE,
+            Method::CONNECT,
+            Method::from_bytes(b"QUERY").expect("a valid method name"),
+        ]
+    });
 
 /// Adds the routes of `operations` to `table`, and on each of their paths, for every standard
 /// method the path does not serve, an endpoint answering 405 `method_not_allowed` with `Allow`.
@@ -59,7 +60,7 @@ fn standard_methods() -> [Method; 10] {
 pub fn add_routes_answering_405<T: OpenApi>(operations: T, table: &mut RouteTable) {
     let mut own = RouteTable::new();
     operations.add_routes(&mut own);
-    let methods = standard_methods();
+    let methods = &*STANDARD_METHODS;
     for (path, mut endpoints) in own {
         let served = |method: &Method| {
             endpoints.contains_key(method)
@@ -115,9 +116,9 @@ mod tests {
         add_routes_answering_405(videos::VideosOperations, &mut table);
         // poem-openapi names path parameters by position in its table.
         let one_video = &table["/api/videos/:param0"];
-        for method in standard_methods() {
-            if method != Method::HEAD {
-                assert!(one_video.contains_key(&method), "{method}");
+        for method in STANDARD_METHODS.iter() {
+            if *method != Method::HEAD {
+                assert!(one_video.contains_key(method), "{method}");
             }
         }
         assert!(
@@ -125,6 +126,6 @@ mod tests {
             "HEAD stays poem's (answered from GET)"
         );
         let upload = &table["/api/videos/upload"];
-        assert!(standard_methods().iter().all(|m| upload.contains_key(m)));
+        assert!(STANDARD_METHODS.iter().all(|m| upload.contains_key(m)));
     }
 }
