@@ -12,7 +12,7 @@ use anb_adapters::ffmpeg::{probe, probe_file, probe_file_with, InputPolicy};
 use anb_domain::media::{Container, MediaInfo, MediaInput, MediaLimits};
 use anb_domain::ports::TranscodeError;
 use bytes::Bytes;
-use media::{ffmpeg, workdir, Clip};
+use media::{eight_k_frame, ffmpeg, stretched_pixels, workdir, Clip};
 
 #[test]
 fn a_landscape_clip_is_read_with_its_streams_size_rate_and_duration() {
@@ -154,23 +154,7 @@ fn refusal(info: &MediaInfo, limits: &MediaLimits) -> String {
 #[test]
 fn an_8k_picture_is_read_and_refused_for_its_size() {
     let dir = workdir();
-    let path = dir.path().join("8k.mp4");
-    // One black 7680x4320 frame: 100 KB, made in a second.
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=black:s=7680x4320:r=1",
-        "-frames:v",
-        "1",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        path.to_str().unwrap(),
-    ]);
+    let path = eight_k_frame(dir.path());
     let info = probe_file(&path).unwrap();
     let video = info.video.clone().unwrap();
     assert_eq!((video.width, video.height), (7680, 4320));
@@ -184,20 +168,7 @@ fn an_8k_picture_is_read_and_refused_for_its_size() {
 #[test]
 fn pixels_stretched_100_to_1_are_read_and_refused() {
     let dir = workdir();
-    let path = Clip::h264(0.5)
-        .size("320x180")
-        .silent()
-        .encoded_with(&[
-            "-vf",
-            "setsar=100/1",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .make(dir.path(), "stretched.mp4");
+    let path = stretched_pixels(dir.path());
     let info = probe_file(&path).unwrap();
     assert_eq!(
         info.video.as_ref().unwrap().sample_aspect_ratio,

@@ -24,47 +24,6 @@ async fn start(launch: Launch) -> Anb {
     tokio::task::block_in_place(move || launch.start())
 }
 
-/// One black 7680x4320 frame of H.264: 100 KB, made in about a second.
-fn eight_k_clip(dir: &std::path::Path) -> Vec<u8> {
-    let path = dir.join("8k.mp4");
-    media::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=black:s=7680x4320:r=1",
-        "-frames:v",
-        "1",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        path.to_str().unwrap(),
-    ]);
-    std::fs::read(path).unwrap()
-}
-
-/// Half a second of 320x180 whose pixels are 100 times wider than tall: processing would
-/// square them into a 32000x180 picture.
-fn stretched_clip(dir: &std::path::Path) -> Vec<u8> {
-    let path = Clip::h264(0.5)
-        .size("320x180")
-        .silent()
-        .encoded_with(&[
-            "-vf",
-            "setsar=100/1",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .make(dir, "stretched.mp4");
-    std::fs::read(path).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_8k_clip_and_a_clip_of_stretched_pixels_are_refused_and_the_service_carries_on() {
     let mut anb = start(Launch::all()).await;
@@ -75,12 +34,12 @@ async fn an_8k_clip_and_a_clip_of_stretched_pixels_are_refused_and_the_service_c
     for (what, bytes, reason) in [
         (
             "a 7680x4320 clip",
-            eight_k_clip(dir.path()),
+            std::fs::read(media::eight_k_frame(dir.path())).unwrap(),
             "7680x4320: at most 4096 pixels a side",
         ),
         (
             "a clip with 100:1 pixels",
-            stretched_clip(dir.path()),
+            std::fs::read(media::stretched_pixels(dir.path())).unwrap(),
             "stretched 100:1",
         ),
     ] {

@@ -20,7 +20,7 @@ use anb_domain::ports::{TranscodeError, Transcoder};
 use anb_domain::*;
 use anb_worker::{RunSummary, Worker, WorkerConfig};
 use bytes::Bytes;
-use media::{workdir, Clip};
+use media::{stretched_pixels, workdir, Clip};
 
 /// A showcase service on real adapters, a player, and the worker's temporary root.
 struct Rig {
@@ -478,20 +478,7 @@ async fn an_original_outside_the_media_limits_fails_with_the_reason_without_retr
     // The object replaced behind the upload's check (or the limits tightened since): its
     // pixels are stretched 100 to 1, which processing would widen into a 32000 px picture.
     let dir = workdir();
-    let stretched = Clip::h264(0.5)
-        .size("320x180")
-        .silent()
-        .encoded_with(&[
-            "-vf",
-            "setsar=100/1",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .make(dir.path(), "stretched.mp4");
+    let stretched = stretched_pixels(dir.path());
     rig.ports()
         .blobs
         .put(

@@ -101,6 +101,47 @@ impl Clip {
     }
 }
 
+/// One black 7680x4320 frame of H.264 (about 100 KB, made in about a second): a picture over
+/// the media limits.
+pub fn eight_k_frame(dir: &Path) -> PathBuf {
+    let path = dir.join("8k.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:s=7680x4320:r=1",
+        "-frames:v",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        path.to_str().unwrap(),
+    ]);
+    path
+}
+
+/// Half a second of silent 320x180 whose pixels are 100 times wider than tall (SAR 100:1):
+/// processing would square them into a 32000x180 picture.
+pub fn stretched_pixels(dir: &Path) -> PathBuf {
+    Clip::h264(0.5)
+        .size("320x180")
+        .silent()
+        .encoded_with(&[
+            "-vf",
+            "setsar=100/1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .make(dir, "stretched.mp4")
+}
+
 /// Remuxes `input` to `output` (stream copy) with extra output options, e.g. the rotation
 /// tag a phone writes (`-metadata:s:v:0 rotate=90`, stored as a display matrix).
 pub fn remux(input: &Path, output: &Path, options: &[&str]) {
