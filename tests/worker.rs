@@ -102,6 +102,7 @@ impl Rig {
         };
         adjust(&mut config);
         config.heartbeat_every = config.lease_for / 3;
+        config.restore.processing_delay = config.lease_for / 2;
         Worker::new(self.showcase.clone(), config).unwrap()
     }
 
@@ -291,6 +292,71 @@ async fn the_sweeper_requeues_a_video_whose_job_was_lost_once_per_deadline() {
 
     let summary = worker.run_once().await.unwrap();
     assert_eq!(summary.jobs(), 1, "{summary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_restorer_queues_again_once_the_jobs_the_queue_lost() {
+    use anb_domain::ports::Clock as _;
+    let clock = ManualClock::new();
+    let rig = memory_rig(clock.clone(), ffmpeg()).await;
+    let waiting = rig.upload(1.0, "320x180").await;
+    let working = rig.upload(1.0, "320x180").await;
+    let worker = rig.worker(Duration::from_secs(10));
+    let report = |unfinished, restored| RestoreReport {
+        unfinished,
+        restored,
+    };
+    assert_eq!(
+        worker.restore_lost_jobs().await.unwrap(),
+        report(0, 0),
+        "settling"
+    );
+    clock.advance(worker.config().restore.settle_for + Duration::from_secs(1));
+    assert_eq!(
+        worker.restore_lost_jobs().await.unwrap(),
+        report(2, 0),
+        "jobs alive"
+    );
+
+    // The queue loses both jobs; one video was being processed.
+    let jobs = &rig.ports().jobs;
+    for _ in 0..2 {
+        let job = jobs.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+        jobs.ack(job.id, job.lease).await.unwrap();
+    }
+    rig.ports()
+        .videos
+        .transition(working.id, &StatusChange::StartProcessing, clock.now())
+        .await
+        .unwrap();
+    clock.advance(worker.config().restore.settle_for + Duration::from_secs(1));
+    assert_eq!(worker.restore_lost_jobs().await.unwrap(), report(2, 2));
+    assert_eq!(
+        worker.restore_lost_jobs().await.unwrap(),
+        report(2, 0),
+        "restored once"
+    );
+
+    // The uploaded video's job is back at once; the processing one's after the delay.
+    let first = jobs.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+    assert_eq!(
+        first.payload,
+        JobPayload::ProcessVideo {
+            video_id: waiting.id
+        }
+    );
+    jobs.retry(first.id, first.lease, Duration::ZERO)
+        .await
+        .unwrap();
+    let summary = worker.run_once().await.unwrap();
+    assert_eq!(summary.jobs(), 1, "{summary:?}");
+    clock.advance(worker.config().restore.processing_delay);
+    let summary = worker.run_once().await.unwrap();
+    assert_eq!(summary.jobs(), 1, "{summary:?}");
+    for id in [waiting.id, working.id] {
+        assert_eq!(rig.video(id).await.status, VideoStatus::Processed);
+    }
+    assert_eq!(worker.restore_lost_jobs().await.unwrap(), report(0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,11 @@ impl WorkerProcess {
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
         let log_path = dir.join(format!("worker-{}.log", uuid::Uuid::new_v4().simple()));
         let log = std::fs::File::create(&log_path).expect("the worker's log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_anb"));
+        // As the launcher: ANB_TEST_BINARY runs another build (to see a test fail without
+        // the fix it checks).
+        let binary =
+            std::env::var_os("ANB_TEST_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_anb").into());
+        let mut command = Command::new(binary);
         command.arg("worker");
         for (key, _) in std::env::vars_os() {
             let name = key.to_string_lossy();

@@ -29,6 +29,13 @@ pub mod ffmpeg;
 pub mod jwt;
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(any(
+    feature = "blob",
+    feature = "postgres",
+    feature = "redis",
+    feature = "sqlite"
+))]
+mod outage;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "redis")]

@@ -9,7 +9,7 @@ use crate::ids::{JobId, LeaseToken, VideoId};
 
 /// The work a job asks for. Serialised as a tagged JSON object (`{"type":"process_video",...}`)
 /// so every queue backend stores the same bytes and new kinds can be added without migrations.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobPayload {
     /// Trim, fit, stamp, encode and thumbnail an uploaded video.

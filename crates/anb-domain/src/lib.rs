@@ -32,9 +32,10 @@ pub use media::{
 };
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
-    ByteRange, DeleteVideoError, JobOutcome, LoginError, MediaDownload, MediaError, MediaKind,
-    Ports, ProfileError, PublishError, QueryError, ReceivedFile, Showcase, ShowcaseConfig,
-    SignupError, SignupForm, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    ByteRange, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
+    MediaKind, Ports, ProfileError, PublishError, QueryError, ReceivedFile, RestoreReport,
+    Showcase, ShowcaseConfig, SignupError, SignupForm, UploadForm, UploadReceipt, UploadVideoError,
+    VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

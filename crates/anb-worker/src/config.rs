@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anb_domain::Profile;
+use anb_domain::{JobRestore, Profile};
 use anyhow::ensure;
 
 /// How a [`Worker`](crate::Worker) runs.
@@ -38,6 +38,14 @@ pub struct WorkerConfig {
     pub stuck_after: Duration,
     /// Most videos re-enqueued per sweep (default 100).
     pub sweep_limit: u32,
+    /// How often the database is compared with the queue to restore the jobs the queue lost
+    /// ([`Showcase::restore_lost_jobs`](anb_domain::Showcase::restore_lost_jobs); default 10 s,
+    /// the first look at start).
+    pub restore_every: Duration,
+    /// How lost jobs are restored (default: a video settles for 10 s first; a `processing`
+    /// video's job comes back after one and a half heartbeats, so the worker that may still
+    /// run it has seen its lease gone and stopped).
+    pub restore: JobRestore,
     /// How long, after a stop is asked, jobs in progress may take to finish before they are
     /// released to the queue for another worker (default 30 s).
     pub shutdown_grace: Duration,
@@ -63,8 +71,8 @@ impl WorkerConfig {
         }
     }
 
-    /// The defaults, with a lease of `lease_for` (heartbeats at a third of it) and
-    /// `concurrency` jobs at once.
+    /// The defaults, with a lease of `lease_for` (heartbeats at a third of it, a lost
+    /// `processing` job restored after half of it) and `concurrency` jobs at once.
     pub fn with_lease(lease_for: Duration, concurrency: usize) -> Self {
         Self {
             concurrency,
@@ -77,6 +85,11 @@ impl WorkerConfig {
             sweep_every: Duration::from_secs(60),
             stuck_after: Duration::from_secs(30 * 60),
             sweep_limit: 100,
+            restore_every: Duration::from_secs(10),
+            restore: JobRestore {
+                processing_delay: lease_for / 2,
+                ..JobRestore::default()
+            },
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -85,7 +98,8 @@ impl WorkerConfig {
     ///
     /// # Errors
     /// A zero concurrency, lease, heartbeat, poll or sweep interval; a heartbeat not shorter
-    /// than the lease; `idle_poll_max` below `idle_poll`; `stuck_after` not longer than the lease.
+    /// than the lease; `idle_poll_max` below `idle_poll`; `stuck_after` not longer than the lease;
+    /// a zero restore interval; a restore delay of `processing` jobs not longer than a heartbeat.
     pub fn validate(&self) -> anyhow::Result<()> {
         ensure!(self.concurrency > 0, "concurrency must be at least 1");
         ensure!(!self.lease_for.is_zero(), "lease_for must be positive");
@@ -100,6 +114,17 @@ impl WorkerConfig {
             "idle_poll must be positive and at most idle_poll_max"
         );
         ensure!(!self.sweep_every.is_zero(), "sweep_every must be positive");
+        ensure!(
+            !self.restore_every.is_zero(),
+            "restore_every must be positive"
+        );
+        ensure!(
+            self.restore.processing_delay > self.heartbeat_every,
+            "restore.processing_delay ({:?}) must be longer than heartbeat_every ({:?}), or a \
+             restored job could run beside a worker that has not yet seen its lease gone",
+            self.restore.processing_delay,
+            self.heartbeat_every
+        );
         ensure!(
             self.stuck_after > self.lease_for,
             "stuck_after ({:?}) must be longer than lease_for ({:?}), or the sweeper would \
@@ -131,6 +156,14 @@ mod tests {
         };
         let err = config.validate().unwrap_err();
         assert!(err.to_string().contains("stuck_after"), "{err}");
+    }
+
+    #[test]
+    fn a_restore_delay_within_a_heartbeat_is_refused() {
+        let mut config = WorkerConfig::with_lease(Duration::from_secs(60), 1);
+        config.restore.processing_delay = config.heartbeat_every;
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("processing_delay"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use anb_domain::Showcase;
+use std::time::Duration;
+
+use anb_domain::{RestoreReport, Showcase};
 use anyhow::Context as _;
 use futures::FutureExt as _;
 use tokio::task::JoinSet;
@@ -99,8 +101,17 @@ impl Worker {
             .await
     }
 
+    /// One restore: queues again the jobs the queue lost (see [`Showcase::restore_lost_jobs`]).
+    ///
+    /// # Errors
+    /// Storage or queue faults.
+    pub async fn restore_lost_jobs(&self) -> anyhow::Result<RestoreReport> {
+        self.showcase.restore_lost_jobs(&self.config.restore).await
+    }
+
     /// Removes the temporary directories dead workers left ([`Worker::remove_stale_temp_dirs`]),
-    /// then runs `concurrency` job loops and the sweeper until `shutdown` completes, then stops:
+    /// then runs `concurrency` job loops, the restorer of lost jobs and the sweeper until
+    /// `shutdown` completes, then stops:
     /// no new job is leased; jobs in progress get `shutdown_grace` to finish, and those still
     /// running after it are handed back to the queue for another worker. Faults never stop
     /// it: queue errors are logged and retried with backoff, a panicking job is settled and its
@@ -119,7 +130,42 @@ impl Worker {
         for _ in 0..self.config.concurrency {
             loops.spawn(self.clone().job_loop(stop.clone(), abandon.clone()));
         }
-        let sweeper = tokio::spawn(self.clone().sweep_loop(stop.clone()));
+        let mut chores = JoinSet::new();
+        let (sweeper, restorer) = (self.clone(), self.clone());
+        chores.spawn(periodically(
+            stop.clone(),
+            self.config.sweep_every,
+            "sweeping for stuck videos",
+            move || {
+                let sweeper = sweeper.clone();
+                async move {
+                    let requeued = sweeper.sweep().await?;
+                    if requeued > 0 {
+                        info!(requeued, "re-enqueued stuck videos");
+                    }
+                    Ok(())
+                }
+            },
+        ));
+        chores.spawn(periodically(
+            stop.clone(),
+            self.config.restore_every,
+            "restoring lost jobs",
+            move || {
+                let restorer = restorer.clone();
+                async move {
+                    let report = restorer.restore_lost_jobs().await?;
+                    if report.restored > 0 {
+                        warn!(
+                            restored = report.restored,
+                            unfinished = report.unfinished,
+                            "the queue had lost jobs; queued them again"
+                        );
+                    }
+                    Ok(())
+                }
+            },
+        ));
 
         let mut summary = RunSummary::default();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -157,8 +203,10 @@ impl Worker {
             abandon.cancel();
             join_all(&mut loops, &mut summary).await;
         }
-        if let Err(e) = sweeper.await {
-            error!(error = %e, "the sweeper ended abnormally");
+        while let Some(ended) = chores.join_next().await {
+            if let Err(e) = ended {
+                error!(error = %e, "a periodic chore ended abnormally");
+            }
         }
         info!(?summary, "worker stopped");
         summary
@@ -186,22 +234,33 @@ impl Worker {
         }
         summary
     }
+}
 
-    /// Sweeps at start and every `sweep_every` until `stop`.
-    async fn sweep_loop(self, stop: CancellationToken) {
-        let mut ticks = tokio::time::interval(self.config.sweep_every);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = ticks.tick() => {}
-            }
-            match AssertUnwindSafe(self.sweep()).catch_unwind().await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(requeued)) => info!(requeued, "re-enqueued stuck videos"),
-                Ok(Err(e)) => warn!(error = format!("{e:#}"), "sweeping for stuck videos failed"),
-                Err(_) => error!("sweeping for stuck videos panicked; trying again next time"),
-            }
+/// Runs `chore` at start and every `every` until `stop`; a failure or a panic is logged
+/// (`what` failed) and the chore runs again at the next tick.
+async fn periodically<F, Fut>(
+    stop: CancellationToken,
+    every: Duration,
+    what: &'static str,
+    chore: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        match AssertUnwindSafe(chore()).catch_unwind().await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => warn!(
+                error = format!("{e:#}"),
+                "{what} failed; trying again next time"
+            ),
+            Err(_) => error!("{what} panicked; trying again next time"),
         }
     }
 }

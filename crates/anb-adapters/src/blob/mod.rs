@@ -105,7 +105,14 @@ impl ObjectStoreBlobs {
             .with_bucket_name(&settings.bucket)
             .with_region(&settings.region)
             .with_allow_http(settings.allow_http)
-            .with_virtual_hosted_style_request(!settings.path_style);
+            .with_virtual_hosted_style_request(!settings.path_style)
+            // A store that is down answers within seconds, not after object_store's default
+            // three minutes of retries: the upload gets its 503 while the client still waits.
+            .with_retry(object_store::RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(10),
+                ..object_store::RetryConfig::default()
+            });
         if let Some(endpoint) = &settings.endpoint {
             builder = builder.with_endpoint(endpoint);
         }
@@ -141,8 +148,36 @@ fn path(key: &BlobKey) -> Path {
 fn unexpected(e: object_store::Error, doing: &'static str) -> BlobError {
     match e {
         object_store::Error::NotFound { .. } => BlobError::NotFound,
-        other => BlobError::Unexpected(anyhow::Error::new(other).context(doing)),
+        other => BlobError::Unexpected(fault(other, doing)),
     }
+}
+
+/// An object store error as the adapters return it ([`crate::outage`]): one a connection
+/// failure caused (the store is down or unreachable) as an outage, anything else as a fault.
+fn fault(e: object_store::Error, doing: &'static str) -> anyhow::Error {
+    use std::io::ErrorKind as K;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut outage = false;
+    while let Some(error) = cause {
+        outage |= error.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::NotConnected
+                    | K::TimedOut
+                    | K::BrokenPipe
+                    | K::UnexpectedEof
+            )
+        });
+        cause = error.source();
+    }
+    crate::outage::fault(
+        e,
+        doing,
+        outage.then_some("the object store cannot serve now"),
+    )
 }
 
 #[async_trait]
@@ -223,9 +258,7 @@ impl BlobStore for ObjectStoreBlobs {
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
         match self.store.delete(&path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(BlobError::Unexpected(
-                anyhow::Error::new(e).context("deleting an object"),
-            )),
+            Err(e) => Err(BlobError::Unexpected(fault(e, "deleting an object"))),
         }
     }
 

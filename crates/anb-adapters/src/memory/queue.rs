@@ -86,6 +86,38 @@ impl JobQueue for MemoryQueue {
         Ok(id)
     }
 
+    async fn enqueue_missing(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> Result<Vec<JobPayload>, QueueError> {
+        let run_after = after(self.clock.now(), delay);
+        let mut jobs = self.state.lock();
+        let mut enqueued = Vec::new();
+        for payload in payloads {
+            let live = jobs
+                .entries
+                .values()
+                .any(|e| &e.payload == payload && !matches!(e.state, EntryState::Failed));
+            if live {
+                continue;
+            }
+            let seq = jobs.next_seq;
+            jobs.next_seq += 1;
+            jobs.entries.insert(
+                seq,
+                Entry {
+                    id: JobId::new(),
+                    payload: payload.clone(),
+                    attempts: 0,
+                    state: EntryState::Waiting { run_after },
+                },
+            );
+            enqueued.push(payload.clone());
+        }
+        Ok(enqueued)
+    }
+
     async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {
         let now = self.clock.now();
         let mut jobs = self.state.lock();

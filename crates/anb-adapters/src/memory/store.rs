@@ -155,6 +155,26 @@ impl VideoRepository for MemoryStore {
         Ok(next)
     }
 
+    async fn unfinished(
+        &self,
+        changed_before: DateTime<Utc>,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(VideoId, VideoStatus)>> {
+        let state = self.state.lock();
+        let mut unfinished: Vec<(VideoId, VideoStatus)> = state
+            .videos
+            .values()
+            .filter(|v| matches!(v.status, VideoStatus::Uploaded | VideoStatus::Processing))
+            .filter(|v| v.status_changed_at < changed_before)
+            .filter(|v| after.is_none_or(|after| v.id > after))
+            .map(|v| (v.id, v.status.clone()))
+            .collect();
+        unfinished.sort_by_key(|(id, _)| *id);
+        unfinished.truncate(limit as usize);
+        Ok(unfinished)
+    }
+
     async fn claim_stuck(
         &self,
         older_than: DateTime<Utc>,

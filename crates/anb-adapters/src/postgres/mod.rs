@@ -11,6 +11,7 @@ mod votes;
 
 use std::time::Duration;
 
+use crate::sql::OrFault as _;
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -39,13 +40,13 @@ impl PostgresStore {
 /// # Errors
 /// When the URL is malformed or the server cannot be reached.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url.parse().context("parsing the PostgreSQL URL")?;
+    let options: PgConnectOptions = url.parse().fault("parsing the PostgreSQL URL")?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
-        .context("connecting to PostgreSQL")
+        .fault("connecting to PostgreSQL")
 }
 
 /// Recomputes every vote counter (videos, players, the rankings' totals) from the vote rows, in
@@ -55,21 +56,21 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
 /// # Errors
 /// Database faults (nothing is changed then).
 pub async fn recount_votes(pool: &PgPool) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await.context("starting the recount")?;
+    let mut tx = pool.begin().await.fault("starting the recount")?;
     // EXCLUSIVE: plain reads go on, every writer waits, including `SELECT … FOR UPDATE`, whose
     // ROW SHARE a weaker mode would let in (and then deadlock on the row the recount updates).
     // In the order every transaction takes them (video, vote, player, totals).
     sqlx::query("LOCK TABLE videos, votes, users, ranked_players IN EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await
-        .context("locking the vote tables")?;
+        .fault("locking the vote tables")?;
     for statement in crate::sql::RECOUNT_VOTES {
         sqlx::query(statement)
             .execute(&mut *tx)
             .await
-            .context("recounting votes")?;
+            .fault("recounting votes")?;
     }
-    tx.commit().await.context("committing the recount")
+    tx.commit().await.fault("committing the recount")
 }
 
 /// Applies the schema migrations under `migrations/postgres` (idempotent).

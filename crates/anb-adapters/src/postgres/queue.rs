@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::sql::OrFault as _;
 use anb_domain::ports::{JobQueue, QueueError};
 use anb_domain::{JobId, JobPayload, LeaseToken, LeasedJob, QueueDepth};
 use anyhow::Context as _;
@@ -8,7 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use crate::sql::lease_outcome;
+use uuid::Uuid;
+
+use crate::sql::{distinct_payloads, in_given_order, lease_outcome};
 
 /// The durable job queue in PostgreSQL's `jobs` table (`db://`). Workers claim jobs with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent consumers never block on or share a job; times come
@@ -49,8 +52,46 @@ impl JobQueue for PostgresQueue {
         .bind(millis(delay))
         .execute(&self.pool)
         .await
-        .context("enqueueing a job")?;
+        .fault("enqueueing a job")?;
         Ok(id)
+    }
+
+    async fn enqueue_missing(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> Result<Vec<JobPayload>, QueueError> {
+        if payloads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (payloads, json) = distinct_payloads(payloads);
+        let ids: Vec<Uuid> = json.iter().map(|_| JobId::new().as_uuid()).collect();
+        let mut tx = self.pool.begin().await.fault("starting a restore")?;
+        // Restores of one queue take turns (the lock ends with the transaction), so each sees
+        // what the one before it added.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('anb.jobs.restore:' || $1, 0))")
+            .bind(&self.queue)
+            .execute(&mut *tx)
+            .await
+            .fault("waiting for other restores")?;
+        let added: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO jobs (id, queue, payload, state, due_at, created_at) \
+             SELECT w.id, $1, w.payload, 'waiting', \
+                    now() + make_interval(secs => $4::float8 / 1000), now() \
+             FROM unnest($2::uuid[], $3::text[]) AS w(id, payload) \
+             WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.queue = $1 \
+                               AND j.payload = w.payload AND j.state IN ('waiting', 'leased')) \
+             RETURNING payload",
+        )
+        .bind(&self.queue)
+        .bind(&ids)
+        .bind(&json)
+        .bind(millis(delay))
+        .fetch_all(&mut *tx)
+        .await
+        .fault("enqueueing the missing jobs")?;
+        tx.commit().await.fault("committing a restore")?;
+        Ok(in_given_order(payloads, &added))
     }
 
     async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {
@@ -67,15 +108,15 @@ impl JobQueue for PostgresQueue {
         .bind(millis(lease_for))
         .fetch_optional(&self.pool)
         .await
-        .context("leasing a job")?;
+        .fault("leasing a job")?;
         let Some(row) = row else { return Ok(None) };
-        let payload: String = row.try_get("payload").context("payload")?;
+        let payload: String = row.try_get("payload").fault("payload")?;
         Ok(Some(LeasedJob {
-            id: JobId::from_uuid(row.try_get("id").context("id")?),
+            id: JobId::from_uuid(row.try_get("id").fault("id")?),
             payload: JobPayload::from_json(&payload).context("decoding a job payload")?,
-            attempt: row.try_get::<i32, _>("attempts").context("attempts")? as u32,
+            attempt: row.try_get::<i32, _>("attempts").fault("attempts")? as u32,
             lease: token,
-            leased_until: row.try_get("due_at").context("due_at")?,
+            leased_until: row.try_get("due_at").fault("due_at")?,
         }))
     }
 
@@ -96,7 +137,7 @@ impl JobQueue for PostgresQueue {
         .bind(millis(extend_by))
         .fetch_optional(&self.pool)
         .await
-        .context("extending a lease")?;
+        .fault("extending a lease")?;
         until.ok_or(QueueError::LeaseLost)
     }
 
@@ -161,9 +202,9 @@ impl JobQueue for PostgresQueue {
         .bind(&self.queue)
         .fetch_one(&self.pool)
         .await
-        .context("measuring the queue")?;
+        .fault("measuring the queue")?;
         let n = |i: usize| -> Result<u64, QueueError> {
-            Ok(row.try_get::<i64, _>(i).context("a count")? as u64)
+            Ok(row.try_get::<i64, _>(i).fault("a count")? as u64)
         };
         Ok(QueueDepth {
             ready: n(0)?,

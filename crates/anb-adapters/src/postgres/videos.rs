@@ -1,7 +1,10 @@
+use crate::sql::OrFault as _;
 use anb_domain::ports::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
-use anb_domain::{Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId};
+use anb_domain::{
+    Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId, VideoStatus,
+};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,7 +25,7 @@ async fn lock(tx: &mut Transaction<'_, Postgres>, id: VideoId) -> anyhow::Result
         .bind(id.as_uuid())
         .fetch_optional(&mut **tx)
         .await
-        .context("locking a video")?;
+        .fault("locking a video")?;
     row.map(|r| rows::video(&r)?.into_video()).transpose()
 }
 
@@ -46,7 +49,7 @@ async fn store_changes(tx: &mut Transaction<'_, Postgres>, video: &Video) -> any
     .bind(video.status_changed_at)
     .execute(&mut **tx)
     .await
-    .context("updating a video")?;
+    .fault("updating a video")?;
     Ok(())
 }
 
@@ -82,7 +85,7 @@ impl VideoRepository for PostgresStore {
         .bind(i64::try_from(video.votes).context("votes")?)
         .execute(&self.pool)
         .await
-        .context("inserting a video")?;
+        .fault("inserting a video")?;
         Ok(())
     }
 
@@ -92,7 +95,7 @@ impl VideoRepository for PostgresStore {
             .bind(id.as_uuid())
             .fetch_optional(&self.pool)
             .await
-            .context("reading a video")?;
+            .fault("reading a video")?;
         row.map(|r| rows::video(&r)?.into_video()).transpose()
     }
 
@@ -107,12 +110,12 @@ impl VideoRepository for PostgresStore {
             .bind(page.offset() as i64)
             .fetch_all(&self.pool)
             .await
-            .context("listing a player's videos")?;
+            .fault("listing a player's videos")?;
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM videos WHERE owner_id = $1")
             .bind(owner.as_uuid())
             .fetch_one(&self.pool)
             .await
-            .context("counting a player's videos")?;
+            .fault("counting a player's videos")?;
         let items = found
             .iter()
             .map(|r| rows::video(r)?.into_video())
@@ -129,12 +132,12 @@ impl VideoRepository for PostgresStore {
             .build()
             .fetch_all(&self.pool)
             .await
-            .context("listing public videos")?;
+            .fault("listing public videos")?;
         let total: i64 = public_total::<Postgres>(query)
             .build()
             .fetch_one(&self.pool)
             .await
-            .context("counting public videos")?
+            .fault("counting public videos")?
             .try_get(0)?;
         let records = found
             .iter()
@@ -149,14 +152,33 @@ impl VideoRepository for PostgresStore {
         change: &StatusChange,
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError> {
-        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let mut tx = self.pool.begin().await.fault("starting a transaction")?;
         let video = lock(&mut tx, id).await?.ok_or(TransitionError::NotFound)?;
         let next = video
             .apply(change, at)
             .map_err(|current| TransitionError::NotAllowed { current })?;
         store_changes(&mut tx, &next).await?;
-        tx.commit().await.context("committing a status change")?;
+        tx.commit().await.fault("committing a status change")?;
         Ok(next)
+    }
+
+    async fn unfinished(
+        &self,
+        changed_before: DateTime<Utc>,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(VideoId, VideoStatus)>> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, status FROM videos WHERE status IN ('uploaded', 'processing') \
+             AND status_changed_at < $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        )
+        .bind(changed_before)
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .fault("reading the videos waiting for processing")?;
+        crate::sql::unfinished_from_rows(rows)
     }
 
     async fn claim_stuck(
@@ -179,7 +201,7 @@ impl VideoRepository for PostgresStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .context("claiming stuck videos")?;
+        .fault("claiming stuck videos")?;
         Ok(claimed.into_iter().map(VideoId::from_uuid).collect())
     }
 
@@ -189,20 +211,18 @@ impl VideoRepository for PostgresStore {
         public: bool,
         at: DateTime<Utc>,
     ) -> Result<Video, VisibilityError> {
-        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let mut tx = self.pool.begin().await.fault("starting a transaction")?;
         let video = lock(&mut tx, id).await?.ok_or(VisibilityError::NotFound)?;
         let next = video
             .with_visibility(public, at)
             .map_err(|_| VisibilityError::NotProcessed)?;
         store_changes(&mut tx, &next).await?;
-        tx.commit()
-            .await
-            .context("committing a visibility change")?;
+        tx.commit().await.fault("committing a visibility change")?;
         Ok(next)
     }
 
     async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
-        let mut tx = self.pool.begin().await.context("starting a transaction")?;
+        let mut tx = self.pool.begin().await.fault("starting a transaction")?;
         let video = lock(&mut tx, id)
             .await?
             .ok_or(DeleteVideoRecordError::NotFound)?;
@@ -217,8 +237,8 @@ impl VideoRepository for PostgresStore {
             .bind(id.as_uuid())
             .execute(&mut *tx)
             .await
-            .context("deleting a video")?;
-        tx.commit().await.context("committing a deletion")?;
+            .fault("deleting a video")?;
+        tx.commit().await.fault("committing a deletion")?;
         Ok(video)
     }
 }

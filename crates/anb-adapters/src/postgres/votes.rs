@@ -1,6 +1,6 @@
+use crate::sql::OrFault as _;
 use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
 use anb_domain::{Page, UserId, VideoId};
-use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Row};
@@ -19,7 +19,7 @@ impl VoteRepository for PostgresStore {
         video: VideoId,
         at: DateTime<Utc>,
     ) -> Result<u64, CastVoteError> {
-        let mut tx = self.pool.begin().await.context("starting a vote")?;
+        let mut tx = self.pool.begin().await.fault("starting a vote")?;
         // Bumping the counter first locks the video row: concurrent votes for one video queue
         // here, and the conditions are checked on the row as it is now.
         let bumped = sqlx::query(
@@ -30,23 +30,23 @@ impl VoteRepository for PostgresStore {
         .bind(voter.as_uuid())
         .fetch_optional(&mut *tx)
         .await
-        .context("counting a vote")?;
+        .fault("counting a vote")?;
         let Some(bumped) = bumped else {
             let row = sqlx::query("SELECT owner_id FROM videos WHERE id = $1")
                 .bind(video.as_uuid())
                 .fetch_optional(&mut *tx)
                 .await
-                .context("classifying a refused vote")?;
+                .fault("classifying a refused vote")?;
             return Err(match row {
                 None => CastVoteError::NotFound,
-                Some(r) if r.try_get::<Uuid, _>(0).context("owner")? == voter.as_uuid() => {
+                Some(r) if r.try_get::<Uuid, _>(0).fault("owner")? == voter.as_uuid() => {
                     CastVoteError::SelfVote
                 }
                 Some(_) => CastVoteError::NotVotable,
             });
         };
-        let total: i64 = bumped.try_get("votes").context("votes")?;
-        let owner: Uuid = bumped.try_get("owner_id").context("owner")?;
+        let total: i64 = bumped.try_get("votes").fault("votes")?;
+        let owner: Uuid = bumped.try_get("owner_id").fault("owner")?;
         let inserted =
             sqlx::query("INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)")
                 .bind(voter.as_uuid())
@@ -57,7 +57,7 @@ impl VoteRepository for PostgresStore {
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
-            Err(e) => return Err(anyhow::Error::new(e).context("recording a vote").into()),
+            Err(e) => return Err(crate::sql::fault(e, "recording a vote").into()),
         }
         let player = sqlx::query(
             "UPDATE users SET votes_received = votes_received + 1, \
@@ -68,16 +68,12 @@ impl VoteRepository for PostgresStore {
         .bind(at)
         .fetch_one(&mut *tx)
         .await
-        .context("counting a player's vote")?;
-        if player
-            .try_get::<i64, _>("votes_received")
-            .context("votes")?
-            == 1
-        {
+        .fault("counting a player's vote")?;
+        if player.try_get::<i64, _>("votes_received").fault("votes")? == 1 {
             // A first vote: the player enters the rankings of every scope they belong to.
             let scopes = ranking_scopes(
-                player.try_get("city_key").context("city")?,
-                player.try_get("country_key").context("country")?,
+                player.try_get("city_key").fault("city")?,
+                player.try_get("country_key").fault("country")?,
             );
             sqlx::query(
                 "INSERT INTO ranked_players (scope, players) SELECT unnest($1::text[]), 1 \
@@ -86,9 +82,9 @@ impl VoteRepository for PostgresStore {
             .bind(&scopes[..])
             .execute(&mut *tx)
             .await
-            .context("counting a newly ranked player")?;
+            .fault("counting a newly ranked player")?;
         }
-        tx.commit().await.context("committing a vote")?;
+        tx.commit().await.fault("committing a vote")?;
         Ok(total as u64)
     }
 
@@ -100,7 +96,7 @@ impl VoteRepository for PostgresStore {
         .bind(video.as_uuid())
         .fetch_one(&self.pool)
         .await
-        .context("looking up a vote")?)
+        .fault("looking up a vote")?)
     }
 
     async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
@@ -108,7 +104,7 @@ impl VoteRepository for PostgresStore {
             .bind(video.as_uuid())
             .fetch_one(&self.pool)
             .await
-            .context("counting votes")?;
+            .fault("counting votes")?;
         Ok(n as u64)
     }
 
@@ -117,12 +113,12 @@ impl VoteRepository for PostgresStore {
             .build()
             .fetch_all(&self.pool)
             .await
-            .context("reading the rankings")?;
+            .fault("reading the rankings")?;
         let total: i64 = rankings_total::<Postgres>(query)
             .build()
             .fetch_one(&self.pool)
             .await
-            .context("counting ranked players")?
+            .fault("counting ranked players")?
             .try_get(0)?;
         rankings_from_rows(&found, total, query)
     }

@@ -23,6 +23,9 @@
 //!
 //! - `lease` takes the earlier of the first `due` job and the first *expired* `leased` job,
 //!   moves it to `leased` with a new expiry, bumps `attempts` and stores a fresh token.
+//! - `enqueue_missing` reads the payload of every live job (`due` and `leased`) and adds the
+//!   given jobs whose payload is not among them: restores from many workers at once never add a
+//!   job twice. It costs one `HGET` per live job, so the backlog, not the history, sets its price.
 //! - `heartbeat` needs the job's current token and an unexpired lease.
 //! - `ack`, `retry` and `fail` need the current token and the job still in `leased` (expired or
 //!   not: an expired lease nobody took over is still current, so a slow worker may finish).
@@ -53,6 +56,7 @@
 //! which needs effects replication, the default since Redis 5. A single server or a primary with
 //! replicas; Redis Cluster is not supported (the scripts build job keys from ids they read).
 
+mod fault;
 mod pages;
 mod queue;
 

@@ -20,6 +20,7 @@ const MAX_MILLIS: u64 = 1000 * 365 * 24 * 60 * 60 * 1000;
 /// The Lua scripts, one per operation (see the module documentation).
 struct Scripts {
     enqueue: Script,
+    enqueue_missing: Script,
     lease: Script,
     heartbeat: Script,
     ack: Script,
@@ -30,6 +31,7 @@ struct Scripts {
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue: Script::new(include_str!("lua/enqueue.lua")),
+    enqueue_missing: Script::new(include_str!("lua/enqueue_missing.lua")),
     lease: Script::new(include_str!("lua/lease.lua")),
     heartbeat: Script::new(include_str!("lua/heartbeat.lua")),
     ack: Script::new(include_str!("lua/ack.lua")),
@@ -136,9 +138,10 @@ fn unexpected(error: anyhow::Error) -> QueueError {
     QueueError::Unexpected(error)
 }
 
-/// Wraps a Redis error, saying what the queue was doing.
+/// Wraps a Redis error, saying what the queue was doing (an outage as
+/// [`Unavailable`](anb_domain::ports::Unavailable), see [`super::fault`]).
 fn redis_error(doing: &'static str) -> impl FnOnce(RedisError) -> QueueError {
-    move |e| unexpected(anyhow::Error::new(e).context(doing))
+    move |e| unexpected(super::fault::fault(e, doing))
 }
 
 /// `Ok` when a fenced script (ack, retry, fail) went through, [`QueueError::LeaseLost`] when
@@ -167,6 +170,37 @@ impl JobQueue for RedisQueue {
             .await
             .map_err(redis_error("enqueueing a job"))?;
         Ok(id)
+    }
+
+    async fn enqueue_missing(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> Result<Vec<JobPayload>, QueueError> {
+        if payloads.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let mut script = SCRIPTS.enqueue_missing.key(&self.keys.due);
+        script
+            .key(&self.keys.leased)
+            .arg(&self.keys.job_prefix)
+            .arg(millis(delay));
+        for payload in payloads {
+            script.arg(JobId::new().to_string()).arg(payload.to_json());
+        }
+        let added: Vec<String> = script
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error("enqueueing the missing jobs"))?;
+        added
+            .iter()
+            .map(|json| {
+                JobPayload::from_json(json)
+                    .with_context(|| format!("reading a payload the queue added ({json:?})"))
+                    .map_err(unexpected)
+            })
+            .collect()
     }
 
     async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {

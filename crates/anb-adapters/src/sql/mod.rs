@@ -3,8 +3,11 @@
 //! over `sqlx::QueryBuilder` (which writes each dialect's placeholders) ([`queries`]).
 //! Dialect-specific SQL (time types, locking, upserts) stays in each adapter.
 
+mod fault;
 mod queries;
 mod records;
+
+pub(crate) use fault::{fault, OrFault};
 
 pub(crate) use queries::{
     public_from_records, public_page, public_total, rankings_from_rows, rankings_page,

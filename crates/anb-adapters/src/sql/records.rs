@@ -122,6 +122,16 @@ fn decode_status(status: &str, reason: Option<String>) -> anyhow::Result<VideoSt
     })
 }
 
+/// The rows of [`VideoRepository::unfinished`](anb_domain::ports::VideoRepository::unfinished):
+/// ids (as both dialects read them) with their `status` column.
+pub(crate) fn unfinished_from_rows(
+    rows: Vec<(Uuid, String)>,
+) -> anyhow::Result<Vec<(VideoId, VideoStatus)>> {
+    rows.into_iter()
+        .map(|(id, status)| Ok((VideoId::from_uuid(id), decode_status(&status, None)?)))
+        .collect()
+}
+
 /// Tags as a JSON array.
 pub(crate) fn encode_tags(tags: &Tags) -> String {
     serde_json::to_string(tags.as_slice()).expect("strings always serialise")
@@ -197,6 +207,32 @@ pub(crate) fn lease_outcome(
     match result {
         Ok(0) => Err(QueueError::LeaseLost),
         Ok(_) => Ok(()),
-        Err(e) => Err(QueueError::Unexpected(anyhow::Error::new(e).context(doing))),
+        Err(e) => Err(QueueError::Unexpected(super::fault(e, doing))),
     }
+}
+
+/// `payloads` without repeats (the first of each kept), with their JSON: what a restore
+/// inserts, so that one statement never adds a payload twice.
+pub(crate) fn distinct_payloads(
+    payloads: &[anb_domain::JobPayload],
+) -> (Vec<anb_domain::JobPayload>, Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    payloads
+        .iter()
+        .map(|p| (p.clone(), p.to_json()))
+        .filter(|(_, json)| seen.insert(json.clone()))
+        .unzip()
+}
+
+/// The payloads of `given` whose JSON is among `added` (what an `INSERT … RETURNING payload`
+/// gave back, in any order), in the order given.
+pub(crate) fn in_given_order(
+    given: Vec<anb_domain::JobPayload>,
+    added: &[String],
+) -> Vec<anb_domain::JobPayload> {
+    let added: std::collections::HashSet<&str> = added.iter().map(String::as_str).collect();
+    given
+        .into_iter()
+        .filter(|p| added.contains(p.to_json().as_str()))
+        .collect()
 }

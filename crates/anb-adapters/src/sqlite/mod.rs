@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::sql::OrFault as _;
 use anyhow::Context as _;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -78,7 +79,7 @@ impl SqliteStore {
 /// When the URL is malformed or the file cannot be opened.
 pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDatabase> {
     let options = SqliteConnectOptions::from_str(url)
-        .context("parsing the SQLite URL")?
+        .fault("parsing the SQLite URL")?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -98,12 +99,12 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         .acquire_timeout(Duration::from_secs(60))
         .connect_with(options.clone())
         .await
-        .context("opening the SQLite database for writing")?;
+        .fault("opening the SQLite database for writing")?;
     let read = SqlitePoolOptions::new()
         .max_connections(max_readers.max(1))
         .connect_with(options)
         .await
-        .context("opening the SQLite database for reading")?;
+        .fault("opening the SQLite database for reading")?;
     Ok(SqliteDatabase { read, write, file })
 }
 
@@ -119,9 +120,9 @@ pub async fn recount_votes(db: &SqliteDatabase) -> anyhow::Result<()> {
         sqlx::query(statement)
             .execute(&mut *tx)
             .await
-            .context("recounting votes")?;
+            .fault("recounting votes")?;
     }
-    tx.commit().await.context("committing the recount")
+    tx.commit().await.fault("committing the recount")
 }
 
 /// Applies the schema migrations under `migrations/sqlite` (idempotent).
@@ -166,5 +167,5 @@ async fn begin_write(
     db.writer()
         .begin_with("BEGIN IMMEDIATE")
         .await
-        .context("starting a write transaction")
+        .fault("starting a write transaction")
 }

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::sql::OrFault as _;
 use anb_domain::ports::{Clock, JobQueue, QueueError, SystemClock};
 use anb_domain::{JobId, JobPayload, LeaseToken, LeasedJob, QueueDepth};
 use anyhow::Context as _;
@@ -9,8 +10,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::rows::micros;
-use super::SqliteDatabase;
-use crate::sql::lease_outcome;
+use super::{begin_write, SqliteDatabase};
+use crate::sql::{distinct_payloads, in_given_order, lease_outcome};
 
 /// The durable job queue in SQLite's `jobs` table (`db://` on the embedded default). Each
 /// operation is one statement, atomic under SQLite's single writer; jobs survive restarts.
@@ -52,8 +53,40 @@ impl JobQueue for SqliteQueue {
         .bind(self.now_plus(Duration::ZERO))
         .execute(self.db.writer())
         .await
-        .context("enqueueing a job")?;
+        .fault("enqueueing a job")?;
         Ok(id)
+    }
+
+    async fn enqueue_missing(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> Result<Vec<JobPayload>, QueueError> {
+        let (payloads, json) = distinct_payloads(payloads);
+        let (due_at, now) = (self.now_plus(delay), self.now_plus(Duration::ZERO));
+        // One transaction on the single writer: restores take turns, each seeing the last.
+        let mut tx = begin_write(&self.db).await?;
+        let mut added = Vec::new();
+        for payload in json {
+            let inserted: Option<String> = sqlx::query_scalar(
+                "INSERT INTO jobs (id, queue, payload, state, due_at, created_at) \
+                 SELECT ?1, ?2, ?3, 'waiting', ?4, ?5 WHERE NOT EXISTS (\
+                     SELECT 1 FROM jobs WHERE queue = ?2 AND payload = ?3 \
+                     AND state IN ('waiting', 'leased')) \
+                 RETURNING payload",
+            )
+            .bind(JobId::new().as_uuid())
+            .bind(&self.queue)
+            .bind(payload)
+            .bind(due_at)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .fault("enqueueing a missing job")?;
+            added.extend(inserted);
+        }
+        tx.commit().await.fault("committing a restore")?;
+        Ok(in_given_order(payloads, &added))
     }
 
     async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {
@@ -71,14 +104,14 @@ impl JobQueue for SqliteQueue {
         .bind(now)
         .fetch_optional(self.db.writer())
         .await
-        .context("leasing a job")?;
+        .fault("leasing a job")?;
         let Some(row) = row else { return Ok(None) };
-        let payload: String = row.try_get("payload").context("payload")?;
-        let until: i64 = row.try_get("due_at").context("due_at")?;
+        let payload: String = row.try_get("payload").fault("payload")?;
+        let until: i64 = row.try_get("due_at").fault("due_at")?;
         Ok(Some(LeasedJob {
-            id: JobId::from_uuid(row.try_get("id").context("id")?),
+            id: JobId::from_uuid(row.try_get("id").fault("id")?),
             payload: JobPayload::from_json(&payload).context("decoding a job payload")?,
-            attempt: row.try_get::<i64, _>("attempts").context("attempts")? as u32,
+            attempt: row.try_get::<i64, _>("attempts").fault("attempts")? as u32,
             lease: token,
             leased_until: DateTime::from_timestamp_micros(until).context("lease expiry")?,
         }))
@@ -101,7 +134,7 @@ impl JobQueue for SqliteQueue {
         .bind(self.now_plus(Duration::ZERO))
         .fetch_optional(self.db.writer())
         .await
-        .context("extending a lease")?;
+        .fault("extending a lease")?;
         let until = until.ok_or(QueueError::LeaseLost)?;
         Ok(DateTime::from_timestamp_micros(until).context("lease expiry")?)
     }
@@ -167,9 +200,9 @@ impl JobQueue for SqliteQueue {
         .bind(&self.queue)
         .fetch_one(self.db.reader())
         .await
-        .context("measuring the queue")?;
+        .fault("measuring the queue")?;
         let n = |i: usize| -> Result<u64, QueueError> {
-            Ok(row.try_get::<i64, _>(i).context("a count")? as u64)
+            Ok(row.try_get::<i64, _>(i).fault("a count")? as u64)
         };
         Ok(QueueDepth {
             ready: n(0)?,

@@ -1,7 +1,7 @@
+use crate::sql::OrFault as _;
 use anb_domain::ports::{CreateUserError, UserRepository};
 use anb_domain::user::{NewUser, User};
 use anb_domain::{Email, UserId};
-use anyhow::Context as _;
 use async_trait::async_trait;
 
 use super::rows::{self, micros};
@@ -31,7 +31,7 @@ impl UserRepository for SqliteStore {
         match inserted {
             Ok(_) => Ok(user.into_user()),
             Err(e) if is_unique_violation(&e) => Err(CreateUserError::EmailTaken),
-            Err(e) => Err(anyhow::Error::new(e).context("inserting a user").into()),
+            Err(e) => Err(crate::sql::fault(e, "inserting a user").into()),
         }
     }
 
@@ -41,7 +41,7 @@ impl UserRepository for SqliteStore {
             .bind(id.as_uuid())
             .fetch_optional(self.db.reader())
             .await
-            .context("reading a user")?;
+            .fault("reading a user")?;
         row.map(|r| rows::user(&r)?.into_user()).transpose()
     }
 
@@ -52,7 +52,7 @@ impl UserRepository for SqliteStore {
             .bind(email.as_str())
             .fetch_optional(self.db.reader())
             .await
-            .context("finding a user by email")?;
+            .fault("finding a user by email")?;
         row.map(|r| rows::user(&r)?.into_user()).transpose()
     }
 }

@@ -1,7 +1,10 @@
+use crate::sql::OrFault as _;
 use anb_domain::ports::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
-use anb_domain::{Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId};
+use anb_domain::{
+    Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId, VideoStatus,
+};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -22,7 +25,7 @@ async fn read(tx: &mut Transaction<'_, Sqlite>, id: VideoId) -> anyhow::Result<O
         .bind(id.as_uuid())
         .fetch_optional(&mut **tx)
         .await
-        .context("reading a video")?;
+        .fault("reading a video")?;
     row.map(|r| rows::video(&r)?.into_video()).transpose()
 }
 
@@ -46,7 +49,7 @@ async fn store_changes(tx: &mut Transaction<'_, Sqlite>, video: &Video) -> anyho
     .bind(video.id.as_uuid())
     .execute(&mut **tx)
     .await
-    .context("updating a video")?;
+    .fault("updating a video")?;
     Ok(())
 }
 
@@ -81,7 +84,7 @@ impl VideoRepository for SqliteStore {
         .bind(i64::try_from(video.votes).context("votes")?)
         .execute(self.db.writer())
         .await
-        .context("inserting a video")?;
+        .fault("inserting a video")?;
         Ok(())
     }
 
@@ -91,7 +94,7 @@ impl VideoRepository for SqliteStore {
             .bind(id.as_uuid())
             .fetch_optional(self.db.reader())
             .await
-            .context("reading a video")?;
+            .fault("reading a video")?;
         row.map(|r| rows::video(&r)?.into_video()).transpose()
     }
 
@@ -106,12 +109,12 @@ impl VideoRepository for SqliteStore {
             .bind(page.offset() as i64)
             .fetch_all(self.db.reader())
             .await
-            .context("listing a player's videos")?;
+            .fault("listing a player's videos")?;
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM videos WHERE owner_id = ?")
             .bind(owner.as_uuid())
             .fetch_one(self.db.reader())
             .await
-            .context("counting a player's videos")?;
+            .fault("counting a player's videos")?;
         let items = found
             .iter()
             .map(|r| rows::video(r)?.into_video())
@@ -128,12 +131,12 @@ impl VideoRepository for SqliteStore {
             .build()
             .fetch_all(self.db.reader())
             .await
-            .context("listing public videos")?;
+            .fault("listing public videos")?;
         let total: i64 = public_total::<Sqlite>(query)
             .build()
             .fetch_one(self.db.reader())
             .await
-            .context("counting public videos")?
+            .fault("counting public videos")?
             .try_get(0)?;
         let records = found
             .iter()
@@ -154,8 +157,27 @@ impl VideoRepository for SqliteStore {
             .apply(change, at)
             .map_err(|current| TransitionError::NotAllowed { current })?;
         store_changes(&mut tx, &next).await?;
-        tx.commit().await.context("committing a status change")?;
+        tx.commit().await.fault("committing a status change")?;
         Ok(next)
+    }
+
+    async fn unfinished(
+        &self,
+        changed_before: DateTime<Utc>,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(VideoId, VideoStatus)>> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, status FROM videos WHERE status IN ('uploaded', 'processing') \
+             AND status_changed_at < ?1 AND (?2 IS NULL OR id > ?2) ORDER BY id LIMIT ?3",
+        )
+        .bind(micros(changed_before))
+        .bind(after.map(|id| id.as_uuid()))
+        .bind(i64::from(limit))
+        .fetch_all(self.db.reader())
+        .await
+        .fault("reading the videos waiting for processing")?;
+        crate::sql::unfinished_from_rows(rows)
     }
 
     async fn claim_stuck(
@@ -177,7 +199,7 @@ impl VideoRepository for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(self.db.writer())
         .await
-        .context("claiming stuck videos")?;
+        .fault("claiming stuck videos")?;
         Ok(claimed.into_iter().map(VideoId::from_uuid).collect())
     }
 
@@ -193,9 +215,7 @@ impl VideoRepository for SqliteStore {
             .with_visibility(public, at)
             .map_err(|_| VisibilityError::NotProcessed)?;
         store_changes(&mut tx, &next).await?;
-        tx.commit()
-            .await
-            .context("committing a visibility change")?;
+        tx.commit().await.fault("committing a visibility change")?;
         Ok(next)
     }
 
@@ -214,8 +234,8 @@ impl VideoRepository for SqliteStore {
             .bind(id.as_uuid())
             .execute(&mut *tx)
             .await
-            .context("deleting a video")?;
-        tx.commit().await.context("committing a deletion")?;
+            .fault("deleting a video")?;
+        tx.commit().await.fault("committing a deletion")?;
         Ok(video)
     }
 }

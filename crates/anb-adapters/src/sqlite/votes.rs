@@ -1,6 +1,6 @@
+use crate::sql::OrFault as _;
 use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
 use anb_domain::{Page, UserId, VideoId};
-use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite};
@@ -29,23 +29,23 @@ impl VoteRepository for SqliteStore {
         .bind(voter.as_uuid())
         .fetch_optional(&mut *tx)
         .await
-        .context("counting a vote")?;
+        .fault("counting a vote")?;
         let Some(bumped) = bumped else {
             let row = sqlx::query("SELECT owner_id FROM videos WHERE id = ?")
                 .bind(video.as_uuid())
                 .fetch_optional(&mut *tx)
                 .await
-                .context("classifying a refused vote")?;
+                .fault("classifying a refused vote")?;
             return Err(match row {
                 None => CastVoteError::NotFound,
-                Some(r) if r.try_get::<Uuid, _>(0).context("owner")? == voter.as_uuid() => {
+                Some(r) if r.try_get::<Uuid, _>(0).fault("owner")? == voter.as_uuid() => {
                     CastVoteError::SelfVote
                 }
                 Some(_) => CastVoteError::NotVotable,
             });
         };
-        let total: i64 = bumped.try_get("votes").context("votes")?;
-        let owner: Uuid = bumped.try_get("owner_id").context("owner")?;
+        let total: i64 = bumped.try_get("votes").fault("votes")?;
+        let owner: Uuid = bumped.try_get("owner_id").fault("owner")?;
         let inserted =
             sqlx::query("INSERT INTO votes (user_id, video_id, cast_at) VALUES (?, ?, ?)")
                 .bind(voter.as_uuid())
@@ -56,7 +56,7 @@ impl VoteRepository for SqliteStore {
         match inserted {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
-            Err(e) => return Err(anyhow::Error::new(e).context("recording a vote").into()),
+            Err(e) => return Err(crate::sql::fault(e, "recording a vote").into()),
         }
         let player = sqlx::query(
             "UPDATE users SET votes_received = votes_received + 1, \
@@ -67,16 +67,12 @@ impl VoteRepository for SqliteStore {
         .bind(owner)
         .fetch_one(&mut *tx)
         .await
-        .context("counting a player's vote")?;
-        if player
-            .try_get::<i64, _>("votes_received")
-            .context("votes")?
-            == 1
-        {
+        .fault("counting a player's vote")?;
+        if player.try_get::<i64, _>("votes_received").fault("votes")? == 1 {
             // A first vote: the player enters the rankings of every scope they belong to.
             let scopes = ranking_scopes(
-                player.try_get("city_key").context("city")?,
-                player.try_get("country_key").context("country")?,
+                player.try_get("city_key").fault("city")?,
+                player.try_get("country_key").fault("country")?,
             );
             for scope in scopes {
                 sqlx::query(
@@ -86,10 +82,10 @@ impl VoteRepository for SqliteStore {
                 .bind(scope)
                 .execute(&mut *tx)
                 .await
-                .context("counting a newly ranked player")?;
+                .fault("counting a newly ranked player")?;
             }
         }
-        tx.commit().await.context("committing a vote")?;
+        tx.commit().await.fault("committing a vote")?;
         Ok(total as u64)
     }
 
@@ -101,7 +97,7 @@ impl VoteRepository for SqliteStore {
         .bind(video.as_uuid())
         .fetch_one(self.db.reader())
         .await
-        .context("looking up a vote")?)
+        .fault("looking up a vote")?)
     }
 
     async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
@@ -109,7 +105,7 @@ impl VoteRepository for SqliteStore {
             .bind(video.as_uuid())
             .fetch_one(self.db.reader())
             .await
-            .context("counting votes")?;
+            .fault("counting votes")?;
         Ok(n as u64)
     }
 
@@ -118,12 +114,12 @@ impl VoteRepository for SqliteStore {
             .build()
             .fetch_all(self.db.reader())
             .await
-            .context("reading the rankings")?;
+            .fault("reading the rankings")?;
         let total: i64 = rankings_total::<Sqlite>(query)
             .build()
             .fetch_one(self.db.reader())
             .await
-            .context("counting ranked players")?
+            .fault("counting ranked players")?
             .try_get(0)?;
         rankings_from_rows(&found, total, query)
     }

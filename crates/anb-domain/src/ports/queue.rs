@@ -39,6 +39,24 @@ pub trait JobQueue: Send + Sync + 'static {
     /// Only backend faults ([`QueueError::Unexpected`]).
     async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError>;
 
+    /// Enqueues, deliverable after `delay`, each of `payloads` that has no live job in the
+    /// queue (none waiting, scheduled or leased, an expired lease included: it will be
+    /// delivered again), and returns those it enqueued, in the order given. Calls at once
+    /// never both enqueue one payload, so every process may restore at once.
+    ///
+    /// How jobs a queue lost (a restart without persistence, a flush, a failover to an empty
+    /// replica) come back without duplicates: see
+    /// [`Showcase::restore_lost_jobs`](crate::Showcase::restore_lost_jobs). A queue may scan
+    /// its live jobs to answer; callers pass a bounded batch.
+    ///
+    /// # Errors
+    /// Only backend faults (then some of the payloads may have been enqueued).
+    async fn enqueue_missing(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> Result<Vec<JobPayload>, QueueError>;
+
     /// Leases the oldest deliverable job (ready, or whose lease expired) for `lease_for`, or
     /// returns `None` when there is none. Concurrent callers never receive the same delivery.
     /// The job's attempt count goes up by one (see the trait's "Delivery count").

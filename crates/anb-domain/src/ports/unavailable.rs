@@ -15,12 +15,21 @@ use std::time::Duration;
 /// let error = anyhow::Error::new(Unavailable::new("password hashing is saturated", Duration::from_secs(2)));
 /// let found = Unavailable::find_in(&error).unwrap();
 /// assert_eq!(found.retry_after(), Duration::from_secs(2));
+///
+/// // A backend that is down: the driver's error stays in the chain, for the logs.
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let error = anyhow::Error::new(Unavailable::because("the database is unreachable", Duration::from_secs(5), refused))
+///     .context("recording the upload");
+/// assert!(Unavailable::find_in(&error).is_some());
+/// assert!(format!("{error:#}").contains("refused"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("{what}; retry after {retry_after:?}")]
 pub struct Unavailable {
     what: String,
     retry_after: Duration,
+    #[source]
+    cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Unavailable {
@@ -29,6 +38,21 @@ impl Unavailable {
         Self {
             what: what.into(),
             retry_after,
+            cause: None,
+        }
+    }
+
+    /// `what` is unavailable because of `cause` (a driver's connection error, kept as the
+    /// source for the logs); a retry after `retry_after` may succeed.
+    pub fn because(
+        what: impl Into<String>,
+        retry_after: Duration,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            retry_after,
+            cause: Some(cause.into()),
         }
     }
 

@@ -153,6 +153,21 @@ pub trait VideoRepository: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError>;
 
+    /// Up to `limit` videos waiting for processing (`uploaded` or `processing`) whose
+    /// `status_changed_at` is before `changed_before`, with their status, by id ascending,
+    /// after `after` (exclusive: the last id of the previous page) when given. A plain read:
+    /// how [`Showcase::restore_lost_jobs`](crate::Showcase::restore_lost_jobs) compares the
+    /// database with the queue.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn unfinished(
+        &self,
+        changed_before: DateTime<Utc>,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(VideoId, VideoStatus)>>;
+
     /// Claims up to `limit` stuck videos for re-enqueueing, oldest status change first: those
     /// `uploaded` or `processing` whose `status_changed_at` is before `older_than` and that no
     /// claim since `older_than` took. Claiming records `at` (in the store only, not on

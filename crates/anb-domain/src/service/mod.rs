@@ -3,6 +3,7 @@
 mod auth;
 mod media;
 mod processing;
+mod restore;
 mod sweeper;
 mod upload_stream;
 mod uploads;
@@ -14,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
 pub use media::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
+pub use restore::{JobRestore, RestoreReport};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 

@@ -63,7 +63,10 @@ macro_rules! repository_conformance {
         $crate::__conformance_tests!(
             stuck_videos,
             $make,
-            [stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_sweeper]
+            [
+                stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_sweeper,
+                unfinished_videos_are_read_by_id_in_pages_with_their_status,
+            ]
         );
     };
 }
@@ -93,6 +96,8 @@ macro_rules! queue_conformance {
                 depth_counts_jobs_by_state,
                 concurrent_consumers_receive_each_job_exactly_once,
                 a_job_whose_worker_died_goes_to_exactly_one_of_two_competing_consumers,
+                enqueue_missing_adds_only_the_payloads_without_a_live_job,
+                concurrent_enqueue_missing_adds_each_payload_once,
             ]
         );
     };

@@ -314,3 +314,86 @@ pub async fn a_job_whose_worker_died_goes_to_exactly_one_of_two_competing_consum
     ));
     assert_eq!(q.depth().await.unwrap(), QueueDepth::default());
 }
+
+/// `enqueue_missing` adds only payloads without a live job: a waiting, a scheduled and a
+/// leased job (expired or not) count as live, a failed or acked one does not; a payload given
+/// twice is added once; what it adds is delivered like any job, after its delay.
+pub async fn enqueue_missing_adds_only_the_payloads_without_a_live_job(q: Arc<dyn JobQueue>) {
+    let (waiting, scheduled, leased, expired, failed, acked, new) =
+        (job(), job(), job(), job(), job(), job(), job());
+    for done in [&failed, &acked, &leased, &expired] {
+        q.enqueue(done, Duration::ZERO).await.unwrap();
+        let taken = q
+            .lease(if done == &expired { SHORT } else { LONG })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&taken.payload, done);
+        if done == &failed {
+            q.fail(taken.id, taken.lease, "bad").await.unwrap();
+        } else if done == &acked {
+            q.ack(taken.id, taken.lease).await.unwrap();
+        }
+    }
+    q.enqueue(&waiting, Duration::ZERO).await.unwrap();
+    q.enqueue(&scheduled, LONG).await.unwrap();
+    sleep(PAST_SHORT).await;
+
+    let given = [
+        &waiting, &scheduled, &leased, &expired, &failed, &acked, &new, &new,
+    ];
+    let given: Vec<JobPayload> = given.into_iter().cloned().collect();
+    let added = q.enqueue_missing(&given, Duration::ZERO).await.unwrap();
+    assert_eq!(added, vec![failed.clone(), acked.clone(), new.clone()]);
+    assert!(q
+        .enqueue_missing(&given, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(q
+        .enqueue_missing(&[], Duration::ZERO)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Delivered: the waiting job, the expired lease, then the three added (in some order).
+    let mut delivered = HashSet::new();
+    while let Some(job) = q.lease(LONG).await.unwrap() {
+        assert!(delivered.insert(job.payload), "delivered twice");
+    }
+    let expected: HashSet<JobPayload> = [waiting, expired, failed, acked, new].into();
+    assert_eq!(delivered, expected);
+
+    // A delay holds what it adds back.
+    let later = job();
+    assert_eq!(
+        q.enqueue_missing(std::slice::from_ref(&later), LONG)
+            .await
+            .unwrap(),
+        vec![later]
+    );
+    assert!(q.lease(LONG).await.unwrap().is_none());
+    assert_eq!(q.depth().await.unwrap().scheduled, 2);
+}
+
+/// Eight restores at once of the same twenty payloads add each exactly once.
+pub async fn concurrent_enqueue_missing_adds_each_payload_once(q: Arc<dyn JobQueue>) {
+    let payloads: Vec<JobPayload> = (0..20).map(|_| job()).collect();
+    let restores: Vec<_> = (0..8)
+        .map(|i| {
+            let (q, mut payloads) = (q.clone(), payloads.clone());
+            payloads.rotate_left(i * 3 % 20);
+            tokio::spawn(async move { q.enqueue_missing(&payloads, Duration::ZERO).await })
+        })
+        .collect();
+    let mut added = Vec::new();
+    for restore in restores {
+        added.extend(restore.await.unwrap().unwrap());
+    }
+    assert_eq!(added.len(), payloads.len(), "a payload was added twice");
+    assert_eq!(
+        added.into_iter().collect::<HashSet<_>>(),
+        payloads.into_iter().collect()
+    );
+    assert_eq!(q.depth().await.unwrap().ready, 20);
+}

@@ -1,10 +1,11 @@
-//! Checks for [`VideoRepository::claim_stuck`](anb_domain::ports::VideoRepository::claim_stuck),
-//! run by [`repository_conformance!`](crate::repository_conformance) with the other repository
-//! checks.
+//! Checks for the reads of unfinished videos,
+//! [`VideoRepository::claim_stuck`](anb_domain::ports::VideoRepository::claim_stuck) and
+//! [`VideoRepository::unfinished`](anb_domain::ports::VideoRepository::unfinished), run by
+//! [`repository_conformance!`](crate::repository_conformance) with the other repository checks.
 //!
-//! A claim sees every video in the database, and PostgreSQL subjects share one database across
-//! checks: this check's videos are a month old, far older than any other check's, and it is the
-//! only check that claims, so what it claims is its own.
+//! Both see every video in the database, and PostgreSQL subjects share one database across
+//! checks: the claim check's videos are a month old and the `unfinished` check's two months,
+//! far older than any other check's, and each reads only before its own deadline.
 
 use std::collections::BTreeSet;
 
@@ -60,6 +61,24 @@ async fn video_at(
     id
 }
 
+/// One processed and one failed video, changed at `at`: never unfinished.
+async fn finished_videos(r: &Repositories, owner: UserId, at: DateTime<Utc>) {
+    let id = VideoId::new();
+    let done = [
+        StatusChange::StartProcessing,
+        StatusChange::Complete(ProcessedMedia {
+            processed: BlobKey::processed(id),
+            thumbnail: BlobKey::thumbnail(id),
+            duration_seconds: 1.0,
+        }),
+    ];
+    video_at(r, owner, at, &done).await;
+    let failed = [StatusChange::Fail {
+        reason: "bad".into(),
+    }];
+    video_at(r, owner, at, &failed).await;
+}
+
 fn ids(list: &[VideoId]) -> BTreeSet<VideoId> {
     list.iter().copied().collect()
 }
@@ -79,20 +98,7 @@ pub async fn stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_swee
     let working = video_at(&r, owner, t + Duration::seconds(1), &start).await;
     let later = video_at(&r, owner, t + Duration::seconds(2), &[]).await;
     let fresh = video_at(&r, owner, t + min(60), &[]).await;
-    let id = VideoId::new();
-    let done = [
-        StatusChange::StartProcessing,
-        StatusChange::Complete(ProcessedMedia {
-            processed: BlobKey::processed(id),
-            thumbnail: BlobKey::thumbnail(id),
-            duration_seconds: 1.0,
-        }),
-    ];
-    video_at(&r, owner, t, &done).await;
-    let failed = [StatusChange::Fail {
-        reason: "bad".into(),
-    }];
-    video_at(&r, owner, t, &failed).await;
+    finished_videos(&r, owner, t).await;
 
     // The two oldest, then the third; finished and fresh videos never.
     let deadline = t + min(10);
@@ -155,4 +161,47 @@ pub async fn stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_swee
     }
     assert_eq!(claimed.len(), all.len(), "a video was claimed twice");
     assert_eq!(ids(&claimed), ids(&all));
+}
+
+/// `unfinished` reads the `uploaded` and `processing` videos whose status changed before the
+/// deadline, with their status, by id, in pages after a cursor; finished and newer videos never.
+pub async fn unfinished_videos_are_read_by_id_in_pages_with_their_status(r: Repositories) {
+    use anb_domain::VideoStatus;
+
+    let owner = owner(&r).await;
+    let t = SystemClock.now() - Duration::days(60);
+    let mut expected = vec![
+        (video_at(&r, owner, t, &[]).await, VideoStatus::Uploaded),
+        (
+            video_at(&r, owner, t, &[StatusChange::StartProcessing]).await,
+            VideoStatus::Processing,
+        ),
+    ];
+    for i in 0..5 {
+        let at = t + Duration::seconds(i);
+        expected.push((video_at(&r, owner, at, &[]).await, VideoStatus::Uploaded));
+    }
+    expected.sort_by_key(|(id, _)| *id);
+    finished_videos(&r, owner, t).await;
+    video_at(&r, owner, t + Duration::minutes(90), &[]).await;
+
+    let before = t + Duration::minutes(60);
+    assert_eq!(
+        r.videos.unfinished(before, None, 100).await.unwrap(),
+        expected
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = r.videos.unfinished(before, after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(&(last, _)) = page.last() else { break };
+        after = Some(last);
+        paged.extend(page);
+    }
+    assert_eq!(paged, expected);
+    assert!(
+        r.videos.unfinished(t, None, 100).await.unwrap().is_empty(),
+        "strictly before"
+    );
 }
