@@ -21,12 +21,12 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anb::app::compose::{self, Composed};
+use anb::app::settings::Settings;
 use anb::{
     CastVoteError, City, PageRequest, RankingEntry, RankingQuery, SignupForm, UploadForm,
     VideoStatus,
 };
-use anb_adapters::compose::{self, Composed};
-use anb_adapters::settings::Settings;
 use anb_worker::{Worker, WorkerConfig};
 use anyhow::{bail, ensure, Context as _};
 use figment::Figment;

@@ -26,9 +26,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anb::app::compose;
+use anb::app::settings::{mask_url, Settings};
 use anb::{City, PageRequest, RankingEntry, RankingQuery, SignupForm, UploadForm, VideoStatus};
-use anb_adapters::compose;
-use anb_adapters::settings::{mask_url, Settings};
 use anb_worker::{Worker, WorkerConfig};
 use anyhow::{bail, ensure, Context as _};
 use figment::Figment;

@@ -1,7 +1,8 @@
 //! # anb
 //!
 //! ANB Showcase as one crate: the domain ([`domain`]: rules, ports, the [`Showcase`] service) and
-//! the adapters ([`adapters`]) re-exported under one name, for embedders.
+//! the adapters ([`adapters`]) re-exported under one name, for embedders; and, with the `app`
+//! feature (on by default with `cli`), the composition root the binaries run ([`app`]).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -20,6 +21,9 @@
 //! assert_eq!(showcase.authenticate(&token.token)?, user.id);
 //! # Ok(()) }
 //! ```
+
+#[cfg(feature = "app")]
+pub mod app;
 
 pub use anb_adapters as adapters;
 pub use anb_domain as domain;

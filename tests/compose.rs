@@ -6,8 +6,8 @@ mod media;
 
 use std::time::Duration;
 
-use anb_adapters::compose::{self, Component, Composed};
-use anb_adapters::settings::Settings;
+use anb::app::compose::{self, Component, Composed};
+use anb::app::settings::Settings;
 use anb_adapters::testkit::{services, unique};
 use anb_domain::*;
 use anb_worker::{RunSummary, Worker, WorkerConfig};
@@ -82,7 +82,12 @@ async fn the_embedded_defaults_compose_in_an_empty_directory_and_survive_a_resta
 
     let app = compose::connect(&settings).await.unwrap();
     assert!(failing(&app).await.is_empty());
-    assert!(app.page_store.is_none(), "pages are cached in process only");
+    let ttl = std::time::Duration::from_secs(5);
+    app.page_store.put("probe", b"page", ttl).await.unwrap();
+    assert!(
+        app.page_store.get("probe").await.unwrap().is_none(),
+        "pages are cached in process only"
+    );
     for made in ["anb.db", "blobs", "jwt-secret"] {
         assert!(data.join(made).exists(), "{made} was not created");
     }
@@ -126,9 +131,13 @@ async fn postgres_redis_and_file_blobs_compose_from_their_urls() {
     let (first, second) = futures::join!(compose::connect(&settings), compose::connect(&settings));
     let (app, other) = (first.unwrap(), second.unwrap());
     assert!(failing(&app).await.is_empty());
-    assert!(
-        app.page_store.is_some(),
-        "cache_url gives a shared page store"
+    let probe = anb_adapters::testkit::unique("probe");
+    let ttl = std::time::Duration::from_secs(5);
+    app.page_store.put(&probe, b"page", ttl).await.unwrap();
+    assert_eq!(
+        other.page_store.get(&probe).await.unwrap().map(|p| p.bytes),
+        Some(b"page".to_vec()),
+        "cache_url gives a page store both instances share"
     );
     let player = signup(&app).await;
     let video = upload(&app, &player).await;

@@ -139,6 +139,10 @@ mod memory {
     anb_adapters::blob_conformance!(async {
         MemoryBackend::new().blobs as Arc<dyn anb_domain::ports::BlobStore>
     });
+    anb_adapters::page_store_conformance!(async {
+        Arc::new(anb_adapters::memory::MemoryPageStore::new())
+            as Arc<dyn anb_domain::ports::PageStore>
+    });
 }
 
 mod postgres {
@@ -314,6 +318,11 @@ mod redis {
     }
 
     anb_adapters::queue_conformance!(queue());
+    anb_adapters::page_store_conformance!(async {
+        let store =
+            anb_adapters::redis::RedisPageStore::new(&services::redis_url(), &unique("anb-test"));
+        Arc::new(store.unwrap()) as Arc<dyn anb_domain::ports::PageStore>
+    });
 
     /// Two queues with different prefixes on one server are separate queues; two with the same
     /// prefix are one.

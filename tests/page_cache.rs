@@ -7,11 +7,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anb_adapters::compose;
+use anb::app::compose;
+use anb::app::settings::Settings;
 use anb_adapters::redis::RedisPageStore;
-use anb_adapters::settings::Settings;
 use anb_adapters::testkit::seed::{seed_postgres, Seed};
 use anb_adapters::testkit::{services, unique};
+use anb_domain::ports::PageStore;
 use anb_domain::{UserId, VideoId};
 use anb_http::{AppState, HttpConfig};
 use figment::Figment;
@@ -50,20 +51,16 @@ async fn fetch(base: &str, path: &str) -> (u16, String, String, String) {
     )
 }
 
+/// (What every page store does is checked by the conformance suite.)
 #[tokio::test]
-async fn the_redis_page_store_keeps_a_page_for_its_ttl_under_its_own_prefix() {
+async fn redis_page_stores_under_different_prefixes_keep_apart() {
     let (store, other) = (store(), store());
-    assert_eq!(store.get("top").await.unwrap(), None);
     store
-        .put("top", b"[1,2,3]", Duration::from_millis(300))
+        .put("top", b"[1,2,3]", Duration::from_secs(30))
         .await
         .unwrap();
-    let page = store.get("top").await.unwrap().expect("the page just put");
-    assert_eq!(page.bytes, b"[1,2,3]");
-    assert!(page.expires_in > Duration::ZERO && page.expires_in <= Duration::from_millis(300));
+    assert!(store.get("top").await.unwrap().is_some());
     assert_eq!(other.get("top").await.unwrap(), None, "another prefix");
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(store.get("top").await.unwrap(), None, "expired");
 }
 
 #[tokio::test]
@@ -101,14 +98,14 @@ async fn two_instances_sharing_a_cache_server_serve_one_databases_pages_read_onc
         public_cache_ttl: Duration::from_secs(30),
         ..HttpConfig::default()
     };
-    let instance = |shared: Option<&RedisPageStore>| {
+    let instance = |shared: Option<&Arc<dyn PageStore>>| {
         let state = AppState::new(app.showcase.clone(), app.clone(), config.clone());
         match shared {
             Some(store) => state.with_shared_pages(store.clone()),
             None => state,
         }
     };
-    let shared = store();
+    let shared: Arc<dyn PageStore> = Arc::new(store());
     let first = serve(instance(Some(&shared))).await;
     let second = serve(instance(Some(&shared))).await;
     let not_sharing = serve(instance(None)).await;

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use anb_adapters::compose::{self, init_logging, shutdown_signal};
-use anb_adapters::settings::Settings;
+use anb::app::compose::{self, init_logging, shutdown_signal};
+use anb::app::settings::Settings;
 use anyhow::Context as _;
 
 /// Which parts run.
@@ -30,8 +30,8 @@ pub fn run(mode: Mode) -> anyhow::Result<()> {
 async fn run_async(mode: Mode, settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(?mode, backends = %settings.describe(), "anb starting");
     match mode {
-        Mode::Serve => anb_http::run::serve_from_settings(settings, shutdown_signal()).await,
-        Mode::Worker => anb_worker::run_from_settings(settings, shutdown_signal())
+        Mode::Serve => anb::app::serve::serve_from_settings(settings, shutdown_signal()).await,
+        Mode::Worker => anb::app::work::work_from_settings(settings, shutdown_signal())
             .await
             .map(drop),
         Mode::Migrate => {
@@ -56,7 +56,7 @@ async fn run_async(mode: Mode, settings: &Settings) -> anyhow::Result<()> {
             };
             // When the API cannot start (or stops on an error), the worker stops too.
             let serving = async {
-                let served = anb_http::run::serve_composed(
+                let served = anb::app::serve::serve_composed(
                     settings,
                     app.clone(),
                     until_stopped(stopped.clone()),
@@ -67,7 +67,7 @@ async fn run_async(mode: Mode, settings: &Settings) -> anyhow::Result<()> {
             };
             let (served, worked) = tokio::join!(
                 serving,
-                anb_worker::run_composed(settings, &app, until_stopped(stopped.clone())),
+                anb::app::work::work_composed(settings, &app, until_stopped(stopped.clone())),
             );
             signal.abort();
             app.close().await;

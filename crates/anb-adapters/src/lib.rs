@@ -4,25 +4,25 @@
 //!
 //! | feature   | module       | implements |
 //! |-----------|--------------|------------|
-//! | `memory`  | [`memory`]   | every repository, the job queue, the blob store (in process) |
+//! | `memory`  | [`memory`]   | every repository, the job queue, the blob store, the page store (in process) |
 //! | `blob`    | [`blob`]     | `BlobStore` on `object_store` |
-//! | `ffmpeg`  | `ffmpeg`     | media probing (processing not built yet) |
+//! | `ffmpeg`  | `ffmpeg`     | `Transcoder`: media probing and the one-pass transcode |
+//! | `postgres`| `postgres`   | every repository and the job queue on PostgreSQL (sqlx) |
+//! | `sqlite`  | `sqlite`     | every repository and the job queue on SQLite (sqlx) |
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
-//! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases); the public pages shared by HTTP instances |
-//! | `settings`| `settings`   | settings: defaults → `anb.toml` → `ANB_*` environment |
-//! | `compose` | `compose`    | every adapter, chosen by the settings' URLs: the ports the binaries run on |
+//! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases); `PageStore`: the public pages shared by HTTP instances |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
 //!
 //! Every adapter maps its driver's errors to the domain's (a unique violation becomes
-//! `AlreadyVoted`, a missing object `BlobError::NotFound`) and passes the same conformance suite.
+//! `AlreadyVoted`, a missing object `BlobError::NotFound`, a backend that is down
+//! `Unavailable`) and passes the same conformance suite. Which adapters run is decided by the
+//! composition root, `anb::app`, from the settings.
 
 #[cfg(feature = "argon2")]
 pub mod argon2;
 #[cfg(feature = "blob")]
 pub mod blob;
-#[cfg(feature = "compose")]
-pub mod compose;
 #[cfg(feature = "ffmpeg")]
 pub mod ffmpeg;
 #[cfg(feature = "jwt")]
@@ -40,8 +40,6 @@ mod outage;
 pub mod postgres;
 #[cfg(feature = "redis")]
 pub mod redis;
-#[cfg(feature = "settings")]
-pub mod settings;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod sql;
 #[cfg(feature = "sqlite")]

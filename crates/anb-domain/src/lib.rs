@@ -5,7 +5,7 @@
 //! [`Showcase`], that embedders call.
 //!
 //! It performs no I/O and depends on no database, queue, HTTP or media crate: adapters live in
-//! `anb-adapters`, and `anb_adapters::compose` builds [`Ports`] from configuration.
+//! `anb-adapters`, and `anb::app::compose` builds [`Ports`] from configuration.
 //!
 //! The rules that must never break, each enforced here and again atomically by every repository:
 //! - one vote per user per video;
@@ -42,4 +42,6 @@ pub use values::{
     City, Country, Description, Email, Page, PageRequest, Password, PasswordHash, PersonName, Tags,
     ValidationError, VideoTitle,
 };
-pub use video::{ProcessedMedia, PublicSort, PublicVideo, StatusChange, Video, VideoStatus};
+pub use video::{
+    ProcessedMedia, PublicSort, PublicVideo, StatusChange, Undeletable, Video, VideoStatus,
+};

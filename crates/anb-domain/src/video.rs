@@ -96,6 +96,17 @@ impl StatusChange {
     }
 }
 
+/// Why a video cannot be deleted ([`Video::check_deletable`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Undeletable {
+    /// It has votes.
+    #[error("the video has votes")]
+    HasVotes,
+    /// It is published for voting (processed and public).
+    #[error("the video is published")]
+    Published,
+}
+
 /// A stored video.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Video {
@@ -175,6 +186,21 @@ impl Video {
     /// Processed and public: shown in the gallery and open for voting. Such a video cannot be deleted.
     pub fn is_published(&self) -> bool {
         self.is_public && self.status == VideoStatus::Processed
+    }
+
+    /// The deletion rule, which every repository applies under its lock on the video: votes are
+    /// never thrown away, and a published video is unpublished before it is deleted.
+    ///
+    /// # Errors
+    /// [`Undeletable::HasVotes`], then [`Undeletable::Published`].
+    pub fn check_deletable(&self) -> Result<(), Undeletable> {
+        if self.votes > 0 {
+            Err(Undeletable::HasVotes)
+        } else if self.is_published() {
+            Err(Undeletable::Published)
+        } else {
+            Ok(())
+        }
     }
 
     /// Applies a status change, or says it is not allowed from the current status, stamping
@@ -278,6 +304,20 @@ mod tests {
             thumbnail: BlobKey::new("thumbnails/x.jpg").unwrap(),
             duration_seconds: 20.0,
         }
+    }
+
+    #[test]
+    fn a_video_with_votes_or_published_is_not_deletable_votes_first() {
+        assert_eq!(video(VideoStatus::Uploaded).check_deletable(), Ok(()));
+        let mut published = video(VideoStatus::Processed);
+        assert_eq!(published.check_deletable(), Err(Undeletable::Published));
+        published.votes = 1;
+        assert_eq!(published.check_deletable(), Err(Undeletable::HasVotes));
+        let mut private = video(VideoStatus::Processed);
+        private.is_public = false;
+        assert_eq!(private.check_deletable(), Ok(()));
+        private.votes = 2;
+        assert_eq!(private.check_deletable(), Err(Undeletable::HasVotes));
     }
 
     #[test]

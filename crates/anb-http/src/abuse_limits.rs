@@ -5,7 +5,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use anb_adapters::settings::RateLimits;
+use crate::limits::RateLimits;
 use anb_domain::values::Rate;
 use anb_domain::UserId;
 use governor::clock::{Clock as _, DefaultClock};

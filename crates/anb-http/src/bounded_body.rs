@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anb_adapters::settings::EdgeLimits;
+use crate::limits::EdgeLimits;
 use bytes::Bytes;
 use futures::Stream;
 use poem::http::{header, StatusCode};

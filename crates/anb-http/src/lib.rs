@@ -13,7 +13,7 @@
 //! seconds, `/openapi.json` and Swagger UI at `/docs`, and the web app at `/` ([`web`]).
 //!
 //! ```no_run
-//! # async fn run(showcase: anb_domain::Showcase, readiness: std::sync::Arc<dyn anb_http::Readiness>) -> std::io::Result<()> {
+//! # async fn run(showcase: anb_domain::Showcase, readiness: std::sync::Arc<dyn anb_domain::ports::Readiness>) -> std::io::Result<()> {
 //! let state = anb_http::AppState::new(showcase, readiness, anb_http::HttpConfig::default());
 //! let listener = anb_http::bind("127.0.0.1:8080".parse().unwrap()).await?;
 //! anb_http::serve(listener, state, async { let _ = tokio::signal::ctrl_c().await; }).await
@@ -28,10 +28,10 @@ pub mod bounded_body;
 pub mod client_address;
 mod edge;
 pub mod error;
+pub mod limits;
 pub mod media;
 mod page_cache;
 pub mod paging;
-pub mod run;
 pub mod security;
 pub mod server;
 mod state;
@@ -46,7 +46,8 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 use tokio::net::TcpListener;
 
-pub use state::{AppState, HttpConfig, Readiness};
+pub use limits::{EdgeLimits, RateLimits};
+pub use state::{AppState, HttpConfig};
 
 use api::auth::AuthApi;
 use api::ops::OpsApi;

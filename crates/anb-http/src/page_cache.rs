@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anb_adapters::redis::RedisPageStore;
+use anb_domain::ports::PageStore;
 use moka::future::Cache;
 use moka::Expiry;
 use serde::de::DeserializeOwned;
@@ -95,7 +95,7 @@ where
     }
 
     /// The same cache, sharing its pages with other instances through `store`.
-    pub fn with_shared(self, store: RedisPageStore) -> Self {
+    pub fn with_shared(self, store: Arc<dyn PageStore>) -> Self {
         Self {
             shared: Some(SharedPages::new(store)),
             ..self

@@ -3,39 +3,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anb_adapters::redis::RedisPageStore;
+use anb_domain::ports::{PageStore, Readiness};
 use anb_domain::Showcase;
-use futures::future::BoxFuture;
 
 use crate::abuse_limits::AbuseLimits;
 use crate::api::models::{PublicVideoItem, RankingRow};
+use crate::limits::EdgeLimits;
 use crate::page_cache::PageCache;
-use anb_adapters::settings::EdgeLimits;
 
 /// The kind of the cached rankings pages (part of their shared keys).
 const RANKINGS: &str = "rankings";
 /// The kind of the cached gallery pages (part of their shared keys).
 const GALLERY: &str = "gallery";
-
-/// A readiness probe of the backends: each component's name and whether it answers.
-pub trait Readiness: Send + Sync + 'static {
-    /// Checks every backend.
-    fn check(&self) -> BoxFuture<'_, Vec<(&'static str, Result<(), String>)>>;
-}
-
-impl Readiness for anb_adapters::compose::Composed {
-    fn check(&self) -> BoxFuture<'_, Vec<(&'static str, Result<(), String>)>> {
-        Box::pin(async move {
-            self.readiness()
-                .await
-                .into_iter()
-                .map(|(component, result)| {
-                    (component.as_str(), result.map_err(|e| format!("{e:#}")))
-                })
-                .collect()
-        })
-    }
-}
 
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug)]
@@ -93,9 +72,9 @@ impl AppState {
     /// given the same store (the `anb` binaries do this when `ANB_CACHE_URL` is set). A page
     /// is then read from the database about once per TTL across the instances (those missing
     /// it at the same moment may each read it), and still shows a vote within
-    /// [`HttpConfig::public_cache_ttl`]. When Redis fails, requests are answered from the
+    /// [`HttpConfig::public_cache_ttl`]. When the store fails, requests are answered from the
     /// database (and a warning is logged). Replaces the pages cached so far.
-    pub fn with_shared_pages(self, store: RedisPageStore) -> Self {
+    pub fn with_shared_pages(self, store: Arc<dyn PageStore>) -> Self {
         let ttl = self.config.public_cache_ttl;
         Self {
             rankings_cache: Arc::new(PageCache::new(RANKINGS, ttl).with_shared(store.clone())),

@@ -59,18 +59,6 @@ impl Default for WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// The worker settings of `settings` (lease, concurrency) with `profile`.
-    pub fn from_settings(settings: &anb_adapters::settings::Settings, profile: &Profile) -> Self {
-        let defaults = Self::default();
-        Self {
-            profile: profile.clone(),
-            ..Self::with_lease(
-                Duration::from_secs(settings.worker_lease_seconds),
-                settings.worker_concurrency.unwrap_or(defaults.concurrency),
-            )
-        }
-    }
-
     /// The defaults, with a lease of `lease_for` (heartbeats at a third of it, a lost
     /// `processing` job restored after half of it) and `concurrency` jobs at once.
     pub fn with_lease(lease_for: Duration, concurrency: usize) -> Self {

@@ -2,6 +2,7 @@
 //! They behave exactly like the durable ones (the conformance suite proves it) and lose
 //! everything when the process ends: for tests, demos and embedding without storage.
 
+mod pages;
 mod queue;
 mod store;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use anb_domain::ports::{Clock, SystemClock};
 
+pub use pages::MemoryPageStore;
 pub use queue::MemoryQueue;
 pub use store::MemoryStore;
 

@@ -219,12 +219,7 @@ impl VideoRepository for MemoryStore {
             .videos
             .get(&id)
             .ok_or(DeleteVideoRecordError::NotFound)?;
-        if video.votes > 0 {
-            return Err(DeleteVideoRecordError::HasVotes);
-        }
-        if video.is_published() {
-            return Err(DeleteVideoRecordError::Published);
-        }
+        video.check_deletable()?;
         state.claimed_at.remove(&id);
         Ok(state.videos.remove(&id).expect("present: checked above"))
     }

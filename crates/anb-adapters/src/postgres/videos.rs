@@ -226,12 +226,7 @@ impl VideoRepository for PostgresStore {
         let video = lock(&mut tx, id)
             .await?
             .ok_or(DeleteVideoRecordError::NotFound)?;
-        if video.votes > 0 {
-            return Err(DeleteVideoRecordError::HasVotes);
-        }
-        if video.is_published() {
-            return Err(DeleteVideoRecordError::Published);
-        }
+        video.check_deletable()?;
         // The votes foreign key (RESTRICT) backs the counter check up.
         sqlx::query("DELETE FROM videos WHERE id = $1")
             .bind(id.as_uuid())

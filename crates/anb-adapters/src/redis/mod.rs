@@ -60,5 +60,5 @@ mod fault;
 mod pages;
 mod queue;
 
-pub use pages::{RedisPageStore, StoredPage, DEFAULT_PAGE_PREFIX};
+pub use pages::{RedisPageStore, DEFAULT_PAGE_PREFIX};
 pub use queue::RedisQueue;

@@ -2,7 +2,9 @@ use std::fmt;
 use std::time::Duration;
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use anb_domain::ports::{PageStore, StoredPage};
 use anyhow::Context as _;
+use async_trait::async_trait;
 
 /// The key prefix [`compose`](crate::compose) gives the pages: `anb:page:{key}`.
 pub const DEFAULT_PAGE_PREFIX: &str = "anb:page";
@@ -10,15 +12,6 @@ pub const DEFAULT_PAGE_PREFIX: &str = "anb:page";
 /// How long connecting to the server, and then each answer, may take. A page store is a cache:
 /// a slow one is worth less than going to the database, so it gives up early.
 const TIMEOUT: Duration = Duration::from_millis(250);
-
-/// A page read back from a [`RedisPageStore`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredPage {
-    /// The bytes that were put.
-    pub bytes: Vec<u8>,
-    /// How much longer the page lives in the store (Redis' `PTTL` when it was read).
-    pub expires_in: Duration,
-}
 
 /// Pages (any bytes, usually serialized JSON) shared by every process on one Redis server,
 /// each kept for the time it was put with (`SET key value PX ms`) and then gone: what
@@ -83,12 +76,26 @@ impl RedisPageStore {
         format!("{}:{key}", self.prefix)
     }
 
+    /// Checks that the server answers (`PING`).
+    ///
+    /// # Errors
+    /// When it cannot be reached or does not answer in time.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        ::redis::cmd("PING")
+            .query_async::<()>(&mut self.conn.clone())
+            .await
+            .context("pinging Redis")
+    }
+}
+
+#[async_trait]
+impl PageStore for RedisPageStore {
     /// The page kept under `key` and how much longer it lives, or `None` when there is none
     /// (never put, or expired). Both are read in one `MULTI` (`GET`, `PTTL`), so they agree.
     ///
     /// # Errors
     /// When the server cannot be reached or does not answer in time.
-    pub async fn get(&self, key: &str) -> anyhow::Result<Option<StoredPage>> {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<StoredPage>> {
         let key = self.key(key);
         let (bytes, pttl): (Option<Vec<u8>>, i64) = ::redis::pipe()
             .atomic()
@@ -113,7 +120,7 @@ impl RedisPageStore {
     ///
     /// # Errors
     /// When the server cannot be reached or does not answer in time.
-    pub async fn put(&self, key: &str, bytes: &[u8], ttl: Duration) -> anyhow::Result<()> {
+    async fn put(&self, key: &str, bytes: &[u8], ttl: Duration) -> anyhow::Result<()> {
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         if ms == 0 {
             return Ok(());
@@ -126,16 +133,5 @@ impl RedisPageStore {
             .query_async::<()>(&mut self.conn.clone())
             .await
             .context("writing a page to Redis")
-    }
-
-    /// Checks that the server answers (`PING`).
-    ///
-    /// # Errors
-    /// When it cannot be reached or does not answer in time.
-    pub async fn ping(&self) -> anyhow::Result<()> {
-        ::redis::cmd("PING")
-            .query_async::<()>(&mut self.conn.clone())
-            .await
-            .context("pinging Redis")
     }
 }

@@ -224,12 +224,7 @@ impl VideoRepository for SqliteStore {
         let video = read(&mut tx, id)
             .await?
             .ok_or(DeleteVideoRecordError::NotFound)?;
-        if video.votes > 0 {
-            return Err(DeleteVideoRecordError::HasVotes);
-        }
-        if video.is_published() {
-            return Err(DeleteVideoRecordError::Published);
-        }
+        video.check_deletable()?;
         sqlx::query("DELETE FROM videos WHERE id = ?")
             .bind(id.as_uuid())
             .execute(&mut *tx)

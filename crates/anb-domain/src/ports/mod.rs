@@ -4,7 +4,9 @@
 
 mod blobs;
 mod clock;
+mod pages;
 mod queue;
+mod readiness;
 mod security;
 mod transcoder;
 mod unavailable;
@@ -14,7 +16,9 @@ mod votes;
 
 pub use blobs::{BlobError, BlobStore};
 pub use clock::{Clock, SystemClock};
+pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};
+pub use readiness::Readiness;
 pub use security::{AccessToken, PasswordHasher, TokenError, TokenIssuer};
 pub use transcoder::{TranscodeError, Transcoder};
 pub use unavailable::Unavailable;

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{UserId, VideoId};
 use crate::values::{normalized_text, City, Page, PageRequest, ValidationError};
-use crate::video::{PublicSort, PublicVideo, StatusChange, Video, VideoStatus};
+use crate::video::{PublicSort, PublicVideo, StatusChange, Undeletable, Video, VideoStatus};
 
 /// Why a status change was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,15 @@ pub enum DeleteVideoRecordError {
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<Undeletable> for DeleteVideoRecordError {
+    fn from(rule: Undeletable) -> Self {
+        match rule {
+            Undeletable::HasVotes => Self::HasVotes,
+            Undeletable::Published => Self::Published,
+        }
+    }
 }
 
 /// Filters and order of the public gallery.

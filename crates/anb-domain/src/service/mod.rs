@@ -32,7 +32,7 @@ use crate::values::PasswordHash;
 #[error(transparent)]
 pub struct QueryError(#[from] pub anyhow::Error);
 
-/// Every port the service uses. Build it from adapters (`anb_adapters::compose` does it from
+/// Every port the service uses. Build it from adapters (`anb::app::compose` does it from
 /// configuration), then hand it to [`Showcase::new`].
 #[derive(Clone)]
 pub struct Ports {

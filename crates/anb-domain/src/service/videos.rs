@@ -57,6 +57,47 @@ pub enum PublishError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<VideoAccessError> for DeleteVideoError {
+    fn from(e: VideoAccessError) -> Self {
+        match e {
+            VideoAccessError::NotFound => Self::NotFound,
+            VideoAccessError::Forbidden => Self::Forbidden,
+            VideoAccessError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+impl From<DeleteVideoRecordError> for DeleteVideoError {
+    fn from(e: DeleteVideoRecordError) -> Self {
+        match e {
+            DeleteVideoRecordError::NotFound => Self::NotFound,
+            DeleteVideoRecordError::HasVotes => Self::HasVotes,
+            DeleteVideoRecordError::Published => Self::Published,
+            DeleteVideoRecordError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+impl From<VideoAccessError> for PublishError {
+    fn from(e: VideoAccessError) -> Self {
+        match e {
+            VideoAccessError::NotFound => Self::NotFound,
+            VideoAccessError::Forbidden => Self::Forbidden,
+            VideoAccessError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+impl From<VisibilityError> for PublishError {
+    fn from(e: VisibilityError) -> Self {
+        match e {
+            VisibilityError::NotFound => Self::NotFound,
+            VisibilityError::NotProcessed => Self::NotProcessed,
+            VisibilityError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 impl Showcase {
     /// The caller's videos, newest first.
     ///
@@ -98,17 +139,8 @@ impl Showcase {
         caller: UserId,
         id: VideoId,
     ) -> Result<Video, DeleteVideoError> {
-        self.own_video(caller, id).await.map_err(|e| match e {
-            VideoAccessError::NotFound => DeleteVideoError::NotFound,
-            VideoAccessError::Forbidden => DeleteVideoError::Forbidden,
-            VideoAccessError::Unexpected(e) => DeleteVideoError::Unexpected(e),
-        })?;
-        let deleted = self.ports.videos.delete(id).await.map_err(|e| match e {
-            DeleteVideoRecordError::NotFound => DeleteVideoError::NotFound,
-            DeleteVideoRecordError::HasVotes => DeleteVideoError::HasVotes,
-            DeleteVideoRecordError::Published => DeleteVideoError::Published,
-            DeleteVideoRecordError::Unexpected(e) => DeleteVideoError::Unexpected(e),
-        })?;
+        self.own_video(caller, id).await?;
+        let deleted = self.ports.videos.delete(id).await?;
         for key in [
             Some(&deleted.original),
             deleted.processed.as_ref(),
@@ -133,20 +165,12 @@ impl Showcase {
         id: VideoId,
         public: bool,
     ) -> Result<Video, PublishError> {
-        self.own_video(caller, id).await.map_err(|e| match e {
-            VideoAccessError::NotFound => PublishError::NotFound,
-            VideoAccessError::Forbidden => PublishError::Forbidden,
-            VideoAccessError::Unexpected(e) => PublishError::Unexpected(e),
-        })?;
-        self.ports
+        self.own_video(caller, id).await?;
+        Ok(self
+            .ports
             .videos
             .set_visibility(id, public, self.ports.clock.now())
-            .await
-            .map_err(|e| match e {
-                VisibilityError::NotFound => PublishError::NotFound,
-                VisibilityError::NotProcessed => PublishError::NotProcessed,
-                VisibilityError::Unexpected(e) => PublishError::Unexpected(e),
-            })
+            .await?)
     }
 
     /// The public gallery: published videos with their players.

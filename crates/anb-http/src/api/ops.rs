@@ -64,7 +64,11 @@ impl OpsOperations {
                 let outcome = match result {
                     Ok(()) => CheckOutcome::Ok,
                     Err(e) => {
-                        tracing::warn!(component = name, error = %e, "readiness check failed");
+                        tracing::warn!(
+                            component = name,
+                            error = format!("{e:#}"),
+                            "readiness check failed"
+                        );
                         CheckOutcome::Unavailable
                     }
                 };

@@ -1,28 +1,31 @@
-//! The Redis layer of a page cache: pages as JSON, and failures that never reach a request.
+//! The shared layer of a page cache (a [`PageStore`]): pages as JSON, and failures that never
+//! reach a request.
 
 use std::time::{Duration, Instant};
 
-use anb_adapters::redis::RedisPageStore;
+use std::sync::Arc;
+
+use anb_domain::ports::PageStore;
 use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::Page;
 
-/// How long Redis is left alone after it failed: meanwhile pages come from the database, and
-/// a server that is down costs requests nothing and logs one warning per pause.
+/// How long the store is left alone after it failed: meanwhile pages come from the database,
+/// and a store that is down costs requests nothing and logs one warning per pause.
 const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
-/// Pages shared through a [`RedisPageStore`]. Errors (unreachable, too slow, a page that does
+/// Pages shared through a [`PageStore`]. Errors (unreachable, too slow, a page that does
 /// not parse) are logged with `warn` and read as a miss, never returned.
 pub struct SharedPages {
-    store: RedisPageStore,
+    store: Arc<dyn PageStore>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 impl SharedPages {
     /// Pages on `store`.
-    pub fn new(store: RedisPageStore) -> Self {
+    pub fn new(store: Arc<dyn PageStore>) -> Self {
         Self {
             store,
             paused_until: Mutex::new(None),

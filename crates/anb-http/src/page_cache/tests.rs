@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anb_adapters::redis::RedisPageStore;
+use anb_domain::ports::PageStore;
 
 use super::{Page, PageCache};
 
@@ -23,9 +24,9 @@ fn redis_url() -> String {
 }
 
 /// A store under a prefix of its own, so runs never see each other's pages.
-fn store() -> RedisPageStore {
+fn store() -> Arc<dyn PageStore> {
     let prefix = format!("anb-test-pages-{}", uuid::Uuid::new_v4().simple());
-    RedisPageStore::new(&redis_url(), &prefix).unwrap()
+    Arc::new(RedisPageStore::new(&redis_url(), &prefix).unwrap())
 }
 
 /// A database of one player's votes that counts how often it is read.
@@ -135,7 +136,8 @@ async fn a_vote_shows_on_every_instance_within_the_ttl_as_the_layers_do_not_add_
 
 #[tokio::test]
 async fn requests_are_answered_from_the_database_while_redis_is_down() {
-    let closed_port = RedisPageStore::new("redis://127.0.0.1:1", "anb-test-pages").unwrap();
+    let closed_port =
+        Arc::new(RedisPageStore::new("redis://127.0.0.1:1", "anb-test-pages").unwrap());
     let cache = PageCache::new("rankings", Duration::from_secs(30)).with_shared(closed_port);
     let db = Database::default();
     db.vote();

@@ -2,10 +2,12 @@
 //! takes a freshly built subject and panics when the adapter breaks the port's contract.
 //!
 //! Adapters run it through the macros [`repository_conformance!`](crate::repository_conformance),
-//! [`queue_conformance!`](crate::queue_conformance) and [`blob_conformance!`](crate::blob_conformance).
+//! [`queue_conformance!`](crate::queue_conformance), [`blob_conformance!`](crate::blob_conformance)
+//! and [`page_store_conformance!`](crate::page_store_conformance).
 //! Checks use unique emails and cities, so a subject may share a database with other tests.
 
 pub mod blobs;
+pub mod pages;
 pub mod queue;
 pub mod repositories;
 pub mod stuck_videos;
@@ -122,6 +124,25 @@ macro_rules! blob_conformance {
                 a_put_whose_stream_fails_leaves_nothing_behind,
                 putting_again_replaces_the_object,
                 a_download_url_is_presigned_for_the_future_or_served_by_the_api,
+            ]
+        );
+    };
+}
+
+/// Runs every page-store check on the `Arc<dyn PageStore>` that `$make` (an async expression)
+/// builds. Each check needs an empty store of its own.
+#[macro_export]
+macro_rules! page_store_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            pages,
+            $make,
+            [
+                a_missing_page_is_none,
+                a_put_page_reads_back_with_what_is_left_of_its_ttl,
+                a_page_is_gone_once_its_ttl_has_passed,
+                putting_again_replaces_the_page_and_its_ttl,
+                a_ttl_under_a_millisecond_stores_nothing,
             ]
         );
     };

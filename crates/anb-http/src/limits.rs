@@ -1,5 +1,7 @@
 //! The limits of the HTTP edge: time, connections, bodies, abuse rates, password hashing and
-//! which peers may name the client's address. Every default is safe on the open internet.
+//! which peers may name the client's address. Every default is safe on the open internet; the
+//! settings (`anb::app::settings`) read them from `http_*`, `rate_*`, `password_hash_*` and
+//! `trusted_proxies`.
 
 use std::time::Duration;
 

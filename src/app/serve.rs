@@ -1,12 +1,12 @@
-//! Running the service from settings (what the `anb-http` and `anb` binaries do).
+//! Running the HTTP service from settings (what `anb serve`, `anb` and `anb-http` do).
 
 use std::future::Future;
 use std::sync::Arc;
 
-use anb_adapters::compose::{self, Composed};
-use anb_adapters::settings::Settings;
+use anb_http::{bind, local_addr, serve, AppState, HttpConfig};
 
-use crate::{bind, local_addr, serve, AppState, HttpConfig};
+use super::compose::{self, Composed};
+use super::settings::Settings;
 
 /// The HTTP settings of `settings`.
 pub fn http_config(settings: &Settings) -> HttpConfig {
@@ -31,10 +31,8 @@ pub async fn serve_composed(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http_addr))?;
     let addr = local_addr(&acceptor).unwrap_or(settings.http_addr);
-    let mut state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings));
-    if let Some(store) = &app.page_store {
-        state = state.with_shared_pages(store.clone());
-    }
+    let state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings))
+        .with_shared_pages(app.page_store.clone());
     println!("listening on http://{addr} (API docs: http://{addr}/docs)");
     tracing::info!(%addr, backends = %settings.describe(), "serving");
     serve(acceptor, state, shutdown).await?;

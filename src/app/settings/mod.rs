@@ -1,14 +1,14 @@
 //! Settings of the binaries: defaults, then a TOML file (`anb.toml`, or the file `ANB_CONFIG`
 //! names), then `ANB_*` environment variables (`ANB_DATABASE_URL` sets `database_url`).
 //!
-//! URLs choose the adapters (see [`compose`](crate::compose)):
+//! URLs choose the adapters (see [`compose`](crate::app::compose)):
 //! - `database_url`: `sqlite://data/anb.db` (default, under `data_dir`) | `postgres://…` | `memory://`
 //! - `queue_url`: `db://` (default: the database's jobs table) | `redis://…` | `memory://`
 //! - `blob_url`: `file://data/blobs` (default, under `data_dir`) | `s3://bucket?…` | `memory://`
-//! - `cache_url`: none (default: public pages cached in each process only) | `redis://…`
+//! - `cache_url`: none (default: public pages cached in each process only) | `redis://…` | `memory://`
 //!
 //! ```
-//! use anb_adapters::settings::Settings;
+//! use anb::app::settings::Settings;
 //! use figment::Figment;
 //!
 //! let settings = Settings::from_figment(&Figment::new().merge(("data_dir", "/srv/anb"))).unwrap();
@@ -18,7 +18,6 @@
 //! ```
 
 mod describe;
-mod edge;
 mod jwt_secret;
 mod media;
 mod secret;
@@ -36,8 +35,8 @@ use figment::Figment;
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 
+pub use anb_http::{EdgeLimits, RateLimits};
 pub use describe::mask_url;
-pub use edge::{EdgeLimits, RateLimits};
 pub use jwt_secret::JWT_SECRET_FILE;
 pub use secret::Secret;
 
@@ -65,7 +64,7 @@ const KEYS: &[&str] = &[
     "log_format",
     "cors_origins",
     "cache_url",
-    // The HTTP edge's limits (`edge::EdgeLimits`).
+    // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
     "http_body_timeout_seconds",
@@ -173,8 +172,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
     pub cors_origins: Vec<String>,
-    /// A Redis server the HTTP instances share their cached public pages on (`ANB_CACHE_URL`,
-    /// `redis://…` or `rediss://…`; default none: each process caches its own). Blank is none.
+    /// Where the HTTP instances share their cached public pages (`ANB_CACHE_URL`: a Redis
+    /// server, `redis://…` or `rediss://…`; `memory://`, this process only; default none: each
+    /// process caches its own). Blank is none.
     pub cache_url: Option<String>,
     /// The HTTP edge's limits (README: "Security").
     pub edge: EdgeLimits,
@@ -471,8 +471,8 @@ impl Settings {
         self.blobs()?;
         if let Some(url) = &self.cache_url {
             ensure!(
-                url.starts_with("redis://") || url.starts_with("rediss://"),
-                "unsupported cache URL {:?} (expected redis://… or rediss://)",
+                url.starts_with("redis://") || url.starts_with("rediss://") || url == "memory://",
+                "unsupported cache URL {:?} (expected redis://…, rediss://… or memory://)",
                 mask_url(url)
             );
         }

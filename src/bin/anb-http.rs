@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use anb_adapters::compose::{init_logging, shutdown_signal};
-use anb_adapters::settings::Settings;
+use anb::app::compose::{init_logging, shutdown_signal};
+use anb::app::settings::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,7 +17,7 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(settings.log_format);
-    match anb_http::run::serve_from_settings(&settings, shutdown_signal()).await {
+    match anb::app::serve::serve_from_settings(&settings, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "anb-http stopped on an error");

@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 
 use tracing::{error, info};
 
-use crate::settings::LogFormat;
+use crate::app::settings::LogFormat;
 
 /// Logs to stderr: JSON lines (`ANB_LOG_FORMAT=json`, for production) or compact text; the
 /// level from `RUST_LOG` (default `info`). Call once, at start.

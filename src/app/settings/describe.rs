@@ -15,7 +15,7 @@ const SENSITIVE: &[&str] = &[
 /// The URL with its password and any credential-like query value replaced by `***`.
 ///
 /// ```
-/// use anb_adapters::settings::mask_url;
+/// use anb::app::settings::mask_url;
 /// assert_eq!(mask_url("postgres://anb:s3cret@db:5432/anb"), "postgres://anb:***@db:5432/anb");
 /// assert_eq!(mask_url("redis://:pw@cache:6379/0"), "redis://:***@cache:6379/0");
 /// assert_eq!(mask_url("sqlite://data/anb.db"), "sqlite://data/anb.db");

@@ -5,8 +5,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
-//! let settings = anb_adapters::settings::Settings::load()?;
-//! let app = anb_adapters::compose::connect(&settings).await?;
+//! let settings = anb::app::settings::Settings::load()?;
+//! let app = anb::app::compose::connect(&settings).await?;
 //! tracing::info!(backends = %settings.describe(), "connected");
 //! let showcase = app.showcase.clone();
 //! # Ok(()) }
@@ -17,21 +17,21 @@ mod process;
 
 use std::sync::Arc;
 
-use anb_domain::ports::{Clock, JobQueue, SystemClock};
+use anb_domain::ports::{Clock, JobQueue, NoPageStore, PageStore, SystemClock};
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
 
 pub use health::Component;
 pub use process::{init_logging, shutdown_signal};
 
-use crate::blob::ObjectStoreBlobs;
-use crate::ffmpeg::{FfmpegConfig, FfmpegTranscoder, InputPolicy};
-use crate::jwt::{JwtConfig, JwtIssuer};
-use crate::memory::{MemoryQueue, MemoryStore};
-use crate::postgres::{PostgresQueue, PostgresStore};
-use crate::redis::{RedisPageStore, RedisQueue, DEFAULT_PAGE_PREFIX};
-use crate::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
-use crate::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
+use super::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
+use anb_adapters::blob::ObjectStoreBlobs;
+use anb_adapters::ffmpeg::{FfmpegConfig, FfmpegTranscoder, InputPolicy};
+use anb_adapters::jwt::{JwtConfig, JwtIssuer};
+use anb_adapters::memory::{MemoryPageStore, MemoryQueue, MemoryStore};
+use anb_adapters::postgres::{PostgresQueue, PostgresStore};
+use anb_adapters::redis::{RedisPageStore, RedisQueue, DEFAULT_PAGE_PREFIX};
+use anb_adapters::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
 
 /// The connected application: its ports, the service over them, and what health checks and
 /// shutdown need.
@@ -43,9 +43,10 @@ pub struct Composed {
     pub showcase: Showcase,
     /// The processing profile workers use.
     pub profile: Profile,
-    /// The Redis store the HTTP instances share cached public pages on, when the settings
-    /// name one (`cache_url`; keys under [`DEFAULT_PAGE_PREFIX`]).
-    pub page_store: Option<RedisPageStore>,
+    /// Where the HTTP instances share cached public pages (`cache_url`): Redis (keys under
+    /// [`DEFAULT_PAGE_PREFIX`]), this process's memory (`memory://`), or nowhere
+    /// ([`NoPageStore`], when unset).
+    pub page_store: Arc<dyn PageStore>,
     database: Database,
 }
 
@@ -54,7 +55,6 @@ impl std::fmt::Debug for Composed {
         f.debug_struct("Composed")
             .field("profile", &self.profile.name)
             .field("database", &self.database)
-            .field("page_store", &self.page_store)
             .finish_non_exhaustive()
     }
 }
@@ -101,11 +101,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
             ..FfmpegConfig::default()
         })),
         hasher: Arc::new(
-            crate::argon2::Argon2Hasher::default().with_concurrency(
+            anb_adapters::argon2::Argon2Hasher::default().with_concurrency(
                 settings
                     .edge
                     .password_hash_concurrency
-                    .unwrap_or_else(crate::argon2::default_concurrency),
+                    .unwrap_or_else(anb_adapters::argon2::default_concurrency),
                 settings.edge.password_hash_wait,
             ),
         ),
@@ -129,11 +129,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
     })
 }
 
-/// The shared page store `cache_url` names, if any, checked with a `PING` that only warns.
-async fn open_page_store(settings: &Settings) -> anyhow::Result<Option<RedisPageStore>> {
+/// The shared page store `cache_url` names (Redis checked with a `PING` that only warns), or
+/// none.
+async fn open_page_store(settings: &Settings) -> anyhow::Result<Arc<dyn PageStore>> {
     let Some(url) = &settings.cache_url else {
-        return Ok(None);
+        return Ok(Arc::new(NoPageStore));
     };
+    if url == "memory://" {
+        return Ok(Arc::new(MemoryPageStore::new()));
+    }
     let store = RedisPageStore::new(url, DEFAULT_PAGE_PREFIX)
         .with_context(|| format!("page cache {}", mask_url(url)))?;
     if let Err(e) = store.ping().await {
@@ -143,20 +147,20 @@ async fn open_page_store(settings: &Settings) -> anyhow::Result<Option<RedisPage
             "the shared page cache does not answer; pages come from the database until it does"
         );
     }
-    Ok(Some(store))
+    Ok(Arc::new(store))
 }
 
 async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     let (url, connections) = (&settings.database_url, settings.database_max_connections);
     Ok(match settings.database()? {
         DatabaseBackend::Sqlite => {
-            let db = crate::sqlite::connect(url, connections).await?;
-            crate::sqlite::migrate(&db).await?;
+            let db = anb_adapters::sqlite::connect(url, connections).await?;
+            anb_adapters::sqlite::migrate(&db).await?;
             Database::Sqlite(db)
         }
         DatabaseBackend::Postgres => {
-            let pool = crate::postgres::connect(url, connections).await?;
-            crate::postgres::migrate(&pool).await?;
+            let pool = anb_adapters::postgres::connect(url, connections).await?;
+            anb_adapters::postgres::migrate(&pool).await?;
             Database::Postgres(pool)
         }
         DatabaseBackend::Memory => Database::Memory,

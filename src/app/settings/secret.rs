@@ -8,7 +8,7 @@ use serde::Deserialize;
 /// [`Secret::expose`].
 ///
 /// ```
-/// use anb_adapters::settings::Secret;
+/// use anb::app::settings::Secret;
 /// let secret = Secret::new("hunter2-hunter2-hunter2-hunter2-x");
 /// assert_eq!(format!("{secret} {secret:?}"), "*** Secret(***)");
 /// assert_eq!(secret.expose(), "hunter2-hunter2-hunter2-hunter2-x");

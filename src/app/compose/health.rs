@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use anb_domain::ports::BlobError;
+use anb_domain::ports::{BlobError, Readiness};
 use anb_domain::BlobKey;
 use anyhow::Context as _;
+use async_trait::async_trait;
 
 use super::{Composed, Database};
 
@@ -69,6 +70,17 @@ impl Composed {
             Ok(_) | Err(BlobError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[async_trait]
+impl Readiness for Composed {
+    async fn check(&self) -> Vec<(&'static str, anyhow::Result<()>)> {
+        self.readiness()
+            .await
+            .into_iter()
+            .map(|(component, result)| (component.as_str(), result))
+            .collect()
     }
 }
 

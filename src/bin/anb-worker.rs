@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-use anb_adapters::compose::{init_logging, shutdown_signal};
-use anb_adapters::settings::Settings;
+use anb::app::compose::{init_logging, shutdown_signal};
+use anb::app::settings::Settings;
 use tracing::error;
 
 #[tokio::main]
@@ -18,7 +18,7 @@ async fn main() -> ExitCode {
         }
     };
     init_logging(settings.log_format);
-    match anb_worker::run_from_settings(&settings, shutdown_signal()).await {
+    match anb::app::work::work_from_settings(&settings, shutdown_signal()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             error!(error = format!("{e:#}"), "anb-worker stopped on an error");

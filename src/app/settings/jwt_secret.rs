@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context as _};
 
 use super::{Secret, Settings};
-use crate::jwt::MIN_SECRET_LEN;
+use anb_adapters::jwt::MIN_SECRET_LEN;
 
 /// The file, under `data_dir`, holding the generated secret.
 pub const JWT_SECRET_FILE: &str = "jwt-secret";
