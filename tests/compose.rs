@@ -1,8 +1,8 @@
 //! Settings → `compose::connect` → a working application, on the embedded defaults (in a fresh
 //! directory) and on PostgreSQL + Redis; the worker processes an upload on each.
 
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::time::Duration;
 
@@ -12,8 +12,8 @@ use anb_adapters::testkit::{services, unique};
 use anb_domain::*;
 use anb_worker::{RunSummary, Worker, WorkerConfig};
 use bytes::Bytes;
+use clips::{workdir, Clip};
 use figment::Figment;
-use media::{workdir, Clip};
 
 fn settings(pairs: &[(&str, &str)]) -> Settings {
     let figment = pairs

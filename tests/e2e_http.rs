@@ -10,8 +10,8 @@
 mod app;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 #[path = "support/s3.rs"]
 mod s3;
 
@@ -23,7 +23,7 @@ use anb_domain::ports::BlobStore as _;
 use anb_domain::{BlobKey, VideoId};
 use app::{Anb, Launch};
 use client::{file_part, keys, keys_of, signup_body, unique_email, upload_form, Api};
-use media::Clip;
+use clips::Clip;
 use reqwest::header::RANGE;
 use reqwest::multipart::{Form, Part};
 use reqwest::Method;
@@ -91,7 +91,7 @@ fn timestamp(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {
 
 /// A generated clip's bytes.
 fn clip_bytes(clip: &Clip, name: &str) -> Vec<u8> {
-    let dir = media::workdir();
+    let dir = clips::workdir();
     std::fs::read(clip.make(dir.path(), name)).expect("the generated clip")
 }
 
@@ -173,11 +173,11 @@ async fn course_flow(anb: &Anb) -> FlowOutcome {
         Some(size.to_string().as_str())
     );
     assert_eq!(&whole.body[4..8], b"ftyp", "an MP4");
-    let saved = media::workdir();
+    let saved = clips::workdir();
     let processed_path = saved.path().join("processed.mp4");
     std::fs::write(&processed_path, &whole.body).unwrap();
-    let streams = media::ffprobe_streams(&processed_path);
-    let video = media::stream(&streams, "video").expect("a video stream");
+    let streams = clips::ffprobe_streams(&processed_path);
+    let video = clips::stream(&streams, "video").expect("a video stream");
     assert_eq!(
         (
             video["codec_name"].as_str(),
@@ -187,7 +187,7 @@ async fn course_flow(anb: &Anb) -> FlowOutcome {
         ("h264", "1280", "720")
     );
     assert_eq!(
-        media::stream(&streams, "audio").expect("an audio stream")["codec_name"],
+        clips::stream(&streams, "audio").expect("an audio stream")["codec_name"],
         "aac"
     );
 
@@ -680,9 +680,9 @@ async fn files_that_are_not_mp4_or_mov_videos_are_refused_as_invalid_file() {
     let anb = start(Launch::serve()).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
     let png_path = dir.path().join("photo.png");
-    media::ffmpeg(&[
+    clips::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",

@@ -3,8 +3,8 @@
 //! ones (8K pictures, stretched pixels, many streams, odd codecs, other containers, other
 //! protocols) are read safely and refused by the media limits.
 
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use anb_adapters::ffmpeg::{probe, probe_file, probe_file_with, InputPolicy};
 use anb_domain::media::{Container, MediaInfo, MediaInput, MediaLimits};
 use anb_domain::ports::TranscodeError;
 use bytes::Bytes;
-use media::{eight_k_frame, ffmpeg, stretched_pixels, workdir, Clip};
+use clips::{eight_k_frame, ffmpeg, stretched_pixels, workdir, Clip};
 
 #[test]
 fn a_landscape_clip_is_read_with_its_streams_size_rate_and_duration() {
@@ -42,7 +42,7 @@ fn a_phone_portrait_clip_reports_its_rotation() {
     let plain = Clip::h264(1.0).make(dir.path(), "plain.mp4");
     // The `rotate` tag becomes a display matrix on a stream copy (as a phone writes it).
     let path = dir.path().join("portrait.mp4");
-    media::remux(&plain, &path, &["-metadata:s:v:0", "rotate=90"]);
+    clips::remux(&plain, &path, &["-metadata:s:v:0", "rotate=90"]);
     let video = probe_file(&path).unwrap().video.unwrap();
     assert_eq!(
         (video.width, video.height, video.rotation_degrees),

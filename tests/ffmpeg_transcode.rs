@@ -2,8 +2,8 @@
 //! 1280x720 H.264 with fast start and a thumbnail, within the profile's limit; every bad input
 //! is bad media with nothing left behind. Outputs are checked with ffprobe, not with our probe.
 
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -15,7 +15,7 @@ use anb_adapters::ffmpeg::{
 };
 use anb_domain::media::{MediaLimits, Profile, TranscodeOutputs, TranscodeReport};
 use anb_domain::ports::{TranscodeError, Transcoder as _};
-use media::{ffprobe_streams, stream, top_level_boxes, workdir, Clip};
+use clips::{ffprobe_streams, stream, top_level_boxes, workdir, Clip};
 
 /// The showcase profile with x264's fastest preset: the same graph, quicker tests.
 fn quick(mut profile: Profile) -> Profile {
@@ -110,20 +110,20 @@ fn a_portrait_phone_clip_is_turned_upright_pillarboxed_and_stamped() {
     let dir = workdir();
     let recorded = Clip::h264(2.0).make(dir.path(), "sensor.mp4");
     let phone = dir.path().join("phone.mp4");
-    media::remux(&recorded, &phone, &["-metadata:s:v:0", "rotate=90"]);
+    clips::remux(&recorded, &phone, &["-metadata:s:v:0", "rotate=90"]);
     run(&phone, dir.path(), &quick(Profile::showcase())).unwrap();
     assert_web_ready(dir.path(), 20.0, true);
 
     // Upright, a 640x360 picture shown as 360x640 fits 720 high and 405 wide: black bars left
     // and right, picture in the middle. Ignoring the rotation would fill the whole frame.
-    let frame = media::luma_at(&outputs(dir.path()).video, 1.0);
-    assert!(media::column_mean(&frame, 100) < 20.0, "left bar is black");
+    let frame = clips::luma_at(&outputs(dir.path()).video, 1.0);
+    assert!(clips::column_mean(&frame, 100) < 20.0, "left bar is black");
     assert!(
-        media::column_mean(&frame, 1180) < 30.0,
+        clips::column_mean(&frame, 1180) < 30.0,
         "right bar is black (below the logo)"
     );
     assert!(
-        media::column_mean(&frame, 640) > 40.0,
+        clips::column_mean(&frame, 640) > 40.0,
         "the picture is in the middle"
     );
     // The logo sits top-right, over the black bar: 120x60 at 10 px from the edges.
@@ -321,7 +321,7 @@ fn files_that_are_not_videos_are_bad_media_and_leave_nothing_behind() {
         .encoded_with(&["-vn", "-c:a", "aac"])
         .make(dir.path(), "sound.m4a");
     let picture = dir.path().join("picture.png");
-    media::ffmpeg(&[
+    clips::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",

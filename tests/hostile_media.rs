@@ -7,8 +7,8 @@
 mod app;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 #[path = "support/worker_process.rs"]
 mod worker_process;
 
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use app::{Anb, Launch};
 use client::{file_part, upload_form, Api};
-use media::Clip;
+use clips::Clip;
 use worker_process::WorkerProcess;
 
 /// Starts `launch` without stalling the test's runtime.
@@ -29,17 +29,17 @@ async fn an_8k_clip_and_a_clip_of_stretched_pixels_are_refused_and_the_service_c
     let mut anb = start(Launch::all()).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
 
     for (what, bytes, reason) in [
         (
             "a 7680x4320 clip",
-            std::fs::read(media::eight_k_frame(dir.path())).unwrap(),
+            std::fs::read(clips::eight_k_frame(dir.path())).unwrap(),
             "7680x4320: at most 4096 pixels a side",
         ),
         (
             "a clip with 100:1 pixels",
-            std::fs::read(media::stretched_pixels(dir.path())).unwrap(),
+            std::fs::read(clips::stretched_pixels(dir.path())).unwrap(),
             "stretched 100:1",
         ),
     ] {
@@ -73,7 +73,7 @@ async fn a_worker_with_tighter_limits_fails_the_video_with_the_reason_without_re
     let anb = start(Launch::serve()).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
     let clip = std::fs::read(
         Clip::h264(2.0)
             .size("160x90")

@@ -9,8 +9,8 @@
 mod app;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 #[path = "support/worker_process.rs"]
 mod worker_process;
 
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use app::Launch;
 use client::{Api, Player};
-use media::Clip;
+use clips::Clip;
 use serde_json::Value;
 use worker_process::WorkerProcess;
 
@@ -56,7 +56,7 @@ async fn a_job_whose_worker_is_killed_at_every_attempt_ends_failed_after_the_cei
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
     // Long enough that a worker is still busy with it when it is killed.
-    let dir = media::workdir();
+    let dir = clips::workdir();
     let clip = Clip::h264(10.0)
         .size("1280x720")
         .make(dir.path(), "veneno.mp4");

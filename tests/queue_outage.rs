@@ -12,8 +12,8 @@
 mod app;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 #[path = "support/pg_cluster.rs"]
 mod pg_cluster;
 #[path = "support/redis_server.rs"]
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anb_adapters::testkit::services;
 use app::{Anb, Launch};
 use client::{file_part, upload_form, Api, Player};
-use media::Clip;
+use clips::Clip;
 use pg_cluster::PgCluster;
 use redis_server::RedisServer;
 use serde_json::Value;
@@ -194,7 +194,7 @@ async fn uploads_acknowledged_before_redis_restarts_empty_are_processed_once_wit
     let (anb, pool, env) = serve_on_redis(&redis).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
     let clip = std::fs::read(Clip::h264(1.0).size("320x240").make(dir.path(), "a.mp4")).unwrap();
     let mut ids = Vec::new();
     for title in ["Uno", "Dos", "Tres"] {
@@ -234,7 +234,7 @@ async fn two_workers_racing_to_restore_the_jobs_redis_lost_process_each_video_on
     let (anb, pool, env) = serve_on_redis(&redis).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
     // Long enough (about 10 s of work each) that both workers see their leases gone mid-job.
     let long = std::fs::read(Clip::h264(40.0).size("640x360").make(dir.path(), "l.mp4")).unwrap();
     // A short lease (heartbeats every 2 s), so they see it soon.
@@ -311,7 +311,7 @@ async fn uploads_are_refused_while_postgres_restarts_and_acknowledged_ones_are_p
     record_status_changes(&pool).await;
     let api = Api::new(anb.base_url());
     let ana = api.player("Ana", "Rojas", "Bogotá").await;
-    let dir = media::workdir();
+    let dir = clips::workdir();
     let clip = std::fs::read(Clip::h264(8.0).size("640x360").make(dir.path(), "a.mp4")).unwrap();
     let mut ids = Vec::new();
     for title in ["Uno", "Dos", "Tres"] {

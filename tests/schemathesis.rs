@@ -15,8 +15,8 @@
 mod app;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use app::{Anb, Launch};
 use client::Api;
-use media::Clip;
+use clips::Clip;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -227,7 +227,7 @@ async fn schemathesis_finds_no_failure_and_no_server_error_in_any_operation() {
     // Real data: a player with a processed, published video, and another player.
     let owner = api.player("Ana", "Rojas", "Bogotá").await;
     let clip = {
-        let dir = media::workdir();
+        let dir = clips::workdir();
         let path = Clip::h264(1.0).size("320x180").make(dir.path(), "clip.mp4");
         std::fs::read(path).expect("the generated clip")
     };

@@ -14,15 +14,15 @@ mod app;
 mod browser;
 #[path = "support/client.rs"]
 mod client;
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::path::PathBuf;
 
 use app::Launch;
 use browser::Browser;
 use client::unique_email;
-use media::Clip;
+use clips::Clip;
 use serde_json::json;
 
 /// Where the screenshots go: `target/ui-screenshots/` of the workspace.
@@ -103,7 +103,7 @@ async fn vote_and_see(browser: &Browser, message: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
-    let media_dir = media::workdir();
+    let media_dir = clips::workdir();
     let clip = Clip::h264(3.0).make(media_dir.path(), "triple.mp4");
     let large_clip = Clip::h264(8.0)
         .size("1280x720")

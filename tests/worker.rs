@@ -2,8 +2,8 @@
 //! transcoder, on clips the tests generate: draining, failure classification, the sweeper,
 //! heartbeats and lost leases, the graceful stop, and a worker killed mid-transcode.
 
-#[path = "support/media.rs"]
-mod media;
+#[path = "support/clips.rs"]
+mod clips;
 
 use std::future::Future;
 use std::path::Path;
@@ -20,7 +20,7 @@ use anb_domain::ports::{TranscodeError, Transcoder};
 use anb_domain::*;
 use anb_worker::{RunSummary, Worker, WorkerConfig};
 use bytes::Bytes;
-use media::{stretched_pixels, workdir, Clip};
+use clips::{stretched_pixels, workdir, Clip};
 
 /// A showcase service on real adapters, a player, and the worker's temporary root.
 struct Rig {

@@ -14,15 +14,12 @@
 //! - a video with votes, or published for voting, cannot be deleted;
 //! - only the owner sees or changes a video through the owner routes.
 
-pub mod blob;
-pub mod ids;
-pub mod job;
-pub mod media;
+mod model;
 pub mod ports;
 pub mod service;
-pub mod user;
 pub mod values;
-pub mod video;
+
+pub use model::{blob, ids, job, media, user, video};
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
 pub use ids::{JobId, LeaseToken, UserId, VideoId};

@@ -14,7 +14,7 @@ use parking_lot::RwLock;
 use poem::http::StatusCode;
 
 use crate::client_address::ClientAddress;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Keys one limiter keeps at most; past it, keys whose buckets are full again are dropped,
 /// and if that frees too little the limiter starts afresh (forgetting, never refusing, so a
@@ -39,7 +39,7 @@ impl Limited {
     fn into_error(self, what: &str) -> poem::Error {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
+            ErrorCode::TooManyRequests,
             format!("Too many {what}. Try again later."),
         )
         .retry_after(self.retry_after)

@@ -28,7 +28,7 @@ use poem::http::{header, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use tokio::time::{Instant, Sleep};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use framing::Framing;
 
@@ -59,12 +59,12 @@ impl BodyRefusal {
         let (status, code, detail) = match self {
             Self::TooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("Request bodies are limited to {limit} bytes."),
             ),
             Self::UploadTooLarge { limit } => (
                 StatusCode::BAD_REQUEST,
-                "file_too_large",
+                ErrorCode::FileTooLarge,
                 format!(
                     "The file is larger than the limit of {} MB.",
                     limit / (1024 * 1024)
@@ -72,10 +72,12 @@ impl BodyRefusal {
             ),
             Self::TooSlow => (
                 StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                ErrorCode::RequestTimeout,
                 "The request body did not arrive in time.".to_owned(),
             ),
-            Self::Malformed(detail) => (StatusCode::BAD_REQUEST, "validation_error", detail),
+            Self::Malformed(detail) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::ValidationError, detail)
+            }
         };
         ApiError::new(status, code, detail).closing().into()
     }

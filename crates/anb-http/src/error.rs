@@ -3,6 +3,8 @@
 use std::marker::PhantomData;
 
 use anb_domain::ports::Unavailable;
+
+pub use crate::error_code::ErrorCode;
 use poem::http::{header, HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::payload::Json;
@@ -16,17 +18,17 @@ pub struct ErrorBody {
     /// What went wrong, for people.
     pub detail: String,
     /// What went wrong, for programs (`snake_case`, stable).
-    pub code: String,
+    pub code: ErrorCode,
 }
 
 /// An error body as a JSON payload.
 pub type ErrorJson = Json<ErrorBody>;
 
 /// Builds the JSON error payload.
-pub fn body(code: &str, detail: impl Into<String>) -> ErrorJson {
+pub fn body(code: ErrorCode, detail: impl Into<String>) -> ErrorJson {
     Json(ErrorBody {
         detail: detail.into(),
-        code: code.to_owned(),
+        code,
     })
 }
 
@@ -36,7 +38,7 @@ pub fn body(code: &str, detail: impl Into<String>) -> ErrorJson {
 #[error("{detail}")]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     detail: String,
     retry_after: Option<std::time::Duration>,
     closing: bool,
@@ -44,7 +46,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with this status, code and detail.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -81,7 +83,7 @@ impl ApiError {
                 tracing::warn!(error = format!("{error:#}"), "refused: unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "service_unavailable",
+                    ErrorCode::ServiceUnavailable,
                     "The service is busy or a backend is unavailable. Try again shortly.",
                 )
                 .retry_after(unavailable.retry_after())
@@ -96,7 +98,7 @@ impl ApiError {
         tracing::error!(error = %error, "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "Internal server error.",
         )
         .into()
@@ -311,7 +313,7 @@ impl<M: EdgeStatuses> ApiResponse for Refused<M> {
 
 /// 405 `method_not_allowed` with `Allow` naming the methods the path serves.
 pub fn method_not_allowed(allow: &str) -> Response {
-    let mut response = body("method_not_allowed", "Method not allowed.")
+    let mut response = body(ErrorCode::MethodNotAllowed, "Method not allowed.")
         .with_status(StatusCode::METHOD_NOT_ALLOWED)
         .into_response();
     if let Ok(value) = HeaderValue::from_str(allow) {
@@ -368,45 +370,49 @@ pub async fn render(error: poem::Error) -> Response {
     }
     // Every path parameter is an id (`format: uuid`): anything else in its place is not found.
     if error.is::<poem_openapi::error::ParsePathError>() {
-        return body("not_found", "Not found.")
+        return body(ErrorCode::NotFound, "Not found.")
             .with_status(StatusCode::NOT_FOUND)
             .into_response();
     }
     if let Some(param) = error.downcast_ref::<poem_openapi::error::ParseParamError>() {
         let detail = format!("{}: {}", param.name, plain_reason(&param.reason));
-        return body("validation_error", detail)
+        return body(ErrorCode::ValidationError, detail)
             .with_status(StatusCode::BAD_REQUEST)
             .into_response();
     }
     let status = error.status();
     let (status, code, detail) = match status {
-        StatusCode::UNAUTHORIZED => (status, "unauthorized", "Not authenticated.".to_owned()),
-        StatusCode::NOT_FOUND => (status, "not_found", "Not found.".to_owned()),
+        StatusCode::UNAUTHORIZED => (
+            status,
+            ErrorCode::Unauthorized,
+            "Not authenticated.".to_owned(),
+        ),
+        StatusCode::NOT_FOUND => (status, ErrorCode::NotFound, "Not found.".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => (
             status,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "Method not allowed.".to_owned(),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             status,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "The request body is too large.".to_owned(),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             StatusCode::BAD_REQUEST,
-            "validation_error",
+            ErrorCode::ValidationError,
             format!("Unsupported content type: {error}"),
         ),
         s if s.is_client_error() => (
             StatusCode::BAD_REQUEST,
-            "validation_error",
+            ErrorCode::ValidationError,
             error.to_string(),
         ),
         _ => {
             tracing::error!(error = %error, "request failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                ErrorCode::InternalError,
                 "Internal server error.".to_owned(),
             )
         }

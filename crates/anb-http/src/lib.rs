@@ -26,12 +26,13 @@ pub mod abuse_limits;
 pub mod api;
 pub mod bounded_body;
 pub mod client_address;
-mod edge;
 pub mod error;
+mod error_code;
 pub mod limits;
-pub mod media;
+mod middleware;
 mod page_cache;
 pub mod paging;
+pub mod range_download;
 pub mod security;
 pub mod server;
 mod state;
@@ -79,7 +80,7 @@ pub fn app(state: AppState) -> impl Endpoint {
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     let origins = &state.config.cors_origins;
-    let cors = edge::cors(origins);
+    let cors = middleware::cors(origins);
     let routes = Route::new()
         .nest("/", api)
         .nest("/docs", docs)
@@ -87,8 +88,8 @@ pub fn app(state: AppState) -> impl Endpoint {
     web::in_front_of(routes)
         .with_if(!origins.is_empty(), cors)
         .around(bounded_body::bound_bodies)
-        .around(edge::compress_text)
-        .around(edge::security_headers)
+        .around(middleware::compress_text)
+        .around(middleware::security_headers)
         .around(client_address::identify)
         .data(state)
         .around(telemetry::observe)

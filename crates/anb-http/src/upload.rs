@@ -14,8 +14,8 @@ use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 
-use crate::api::text::{NO_CONTROLS, VISIBLE_LINE};
-use crate::error::ApiError;
+use crate::api::strict_text::{NO_CONTROLS, VISIBLE_LINE};
+use crate::error::{ApiError, ErrorCode};
 
 /// Longest non-file field accepted (title, description, tags, is_public), in bytes; the use
 /// case then checks each field's own length.
@@ -116,8 +116,9 @@ impl ParsePayload for VideoUploadForm {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let invalid =
-            |detail: String| ApiError::new(StatusCode::BAD_REQUEST, "validation_error", detail);
+        let invalid = |detail: String| {
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::ValidationError, detail)
+        };
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)

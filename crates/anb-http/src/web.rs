@@ -14,7 +14,7 @@ use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::AppState;
 
 /// The files of the web app, embedded at compile time.
@@ -94,7 +94,7 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 fn not_found() -> poem::Error {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.").into()
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found.").into()
 }
 
 /// The page: `index.html` with the assets' address and the upload limit filled in.

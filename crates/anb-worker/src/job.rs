@@ -13,8 +13,8 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, info_span, warn, Instrument as _};
 
-use crate::media;
-use crate::summary::JobEnd;
+use crate::processing;
+use crate::run_summary::JobEnd;
 use crate::Worker;
 
 impl Worker {
@@ -83,7 +83,7 @@ impl Worker {
         // heartbeats stop then, so they never race the job's settling.
         let (processing, processing_ended) = oneshot::channel::<()>();
         let work = self.showcase.handle_job(job, move |video| async move {
-            let processed = AssertUnwindSafe(media::process(
+            let processed = AssertUnwindSafe(processing::process(
                 ports,
                 &config.profile,
                 limits,

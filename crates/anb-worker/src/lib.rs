@@ -31,11 +31,11 @@
 
 mod config;
 mod job;
-mod media;
+mod processing;
+mod run_summary;
 mod scratch;
-mod summary;
 mod worker;
 
 pub use config::WorkerConfig;
-pub use summary::RunSummary;
+pub use run_summary::RunSummary;
 pub use worker::Worker;

@@ -19,7 +19,7 @@
 
 mod describe;
 mod jwt_secret;
-mod media;
+mod media_limits;
 mod secret;
 
 use std::net::{IpAddr, SocketAddr};
@@ -241,7 +241,7 @@ struct Raw {
 impl Default for Raw {
     fn default() -> Self {
         let edge = EdgeLimits::default();
-        let media = media::MediaDefaults::default();
+        let media = media_limits::MediaDefaults::default();
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,

@@ -11,7 +11,7 @@
 //! behaviour it proves. The subject is built fresh for every check.
 
 pub mod conformance;
-mod marker;
+mod marker_transcoder;
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
 pub mod seed;
 pub mod services;
@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use anb_domain::ports::Clock;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
-pub use marker::{marker_video, MarkerTranscoder, MARKER_AUDIO, MARKER_VIDEO};
+pub use marker_transcoder::{marker_video, MarkerTranscoder, MARKER_AUDIO, MARKER_VIDEO};
 
 /// A clock that moves only when told to.
 #[derive(Debug)]

@@ -102,6 +102,22 @@ impl PublicVideoQuery {
         })
     }
 
+    /// A key naming exactly this page of the gallery (the city by its key, so spellings of one
+    /// city share it): what caches store the page under.
+    pub fn cache_key(&self) -> String {
+        let sort = match self.sort {
+            PublicSort::Votes => "votes",
+            PublicSort::Recent => "recent",
+        };
+        format!(
+            "{}|{}|{sort}|{}|{}",
+            self.city.as_ref().map_or("", |c| c.key()),
+            self.search.as_deref().unwrap_or_default(),
+            self.page.page(),
+            self.page.page_size()
+        )
+    }
+
     /// Whether `video` (owned by a player from `city_key`) passes the filters. The in-memory
     /// adapter filters with it; SQL adapters express the same in `WHERE`.
     pub fn matches(&self, video: &Video, city_key: &str) -> bool {
@@ -214,4 +230,32 @@ pub trait VideoRepository: Send + Sync + 'static {
     /// [`DeleteVideoRecordError::NotFound`]; [`DeleteVideoRecordError::HasVotes`] when it has at
     /// least one vote; otherwise [`DeleteVideoRecordError::Published`] when it is processed and public.
     async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gallery_cache_keys_tell_every_filter_sort_and_page_apart() {
+        let page = |n| PageRequest::new(Some(n), Some(10)).unwrap();
+        let key = |city, q, sort, n| {
+            PublicVideoQuery::new(city, q, sort, page(n))
+                .unwrap()
+                .cache_key()
+        };
+        let base = key(Some("Cali"), Some("dunk"), PublicSort::Votes, 1);
+        assert_eq!(
+            base,
+            key(Some(" cali "), Some("dunk"), PublicSort::Votes, 1)
+        );
+        for other in [
+            key(None, Some("dunk"), PublicSort::Votes, 1),
+            key(Some("Cali"), None, PublicSort::Votes, 1),
+            key(Some("Cali"), Some("dunk"), PublicSort::Recent, 1),
+            key(Some("Cali"), Some("dunk"), PublicSort::Votes, 2),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
 }

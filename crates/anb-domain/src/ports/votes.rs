@@ -35,6 +35,39 @@ pub struct RankingQuery {
     pub page: PageRequest,
 }
 
+impl RankingQuery {
+    /// Validates raw filters: a blank `city` or `country` means no filter.
+    ///
+    /// # Errors
+    /// [`ValidationError`](crate::values::ValidationError) on `city` or `country`.
+    pub fn new(
+        city: Option<&str>,
+        country: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Self, crate::values::ValidationError> {
+        fn given(raw: Option<&str>) -> Option<&str> {
+            raw.filter(|v| !v.trim().is_empty())
+        }
+        Ok(Self {
+            city: given(city).map(City::parse).transpose()?,
+            country: given(country).map(Country::parse).transpose()?,
+            page,
+        })
+    }
+
+    /// A key naming exactly this page of the rankings (filters by their keys, so spellings
+    /// of one city share it): what caches store the page under.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.city.as_ref().map_or("", |c| c.key()),
+            self.country.as_ref().map_or("", |c| c.key()),
+            self.page.page(),
+            self.page.page_size()
+        )
+    }
+}
+
 /// One row of the rankings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RankingEntry {
@@ -91,4 +124,26 @@ pub trait VoteRepository: Send + Sync + 'static {
     /// # Errors
     /// Only backend faults.
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_filters_are_none_and_spellings_of_one_place_share_a_cache_key() {
+        let page = PageRequest::new(Some(2), Some(10)).unwrap();
+        let none = RankingQuery::new(Some("  "), None, page).unwrap();
+        assert_eq!((none.city, none.country), (None, None));
+        let one = RankingQuery::new(Some("Bogotá"), Some("Colombia"), page).unwrap();
+        let other = RankingQuery::new(Some("  BOGOTÁ "), Some("COLOMBIA"), page).unwrap();
+        assert_eq!(one.cache_key(), other.cache_key());
+        let next = RankingQuery::new(
+            Some("Bogotá"),
+            Some("Colombia"),
+            PageRequest::new(Some(3), Some(10)).unwrap(),
+        );
+        assert_ne!(one.cache_key(), next.unwrap().cache_key());
+        assert!(RankingQuery::new(Some(&"x".repeat(500)), None, page).is_err());
+    }
 }

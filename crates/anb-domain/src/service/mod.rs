@@ -1,7 +1,7 @@
 //! The use cases, as one service that embedders call.
 
 mod auth;
-mod media;
+mod media_downloads;
 mod processing;
 mod restore;
 mod sweeper;
@@ -13,7 +13,7 @@ mod voting;
 use std::sync::{Arc, OnceLock};
 
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
-pub use media::{ByteRange, MediaDownload, MediaError, MediaKind};
+pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
 pub use restore::{JobRestore, RestoreReport};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};

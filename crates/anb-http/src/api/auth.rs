@@ -10,7 +10,9 @@ use super::models::{
 };
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{body, ApiError, ErrorJson, JsonBody, LimitedJsonBody, Protected, Refused};
+use crate::error::{
+    body, ApiError, ErrorCode, ErrorJson, JsonBody, LimitedJsonBody, Protected, Refused,
+};
 use crate::security::Caller;
 use crate::state::AppState;
 
@@ -92,7 +94,7 @@ impl AuthOperations {
         })();
         let form = match complete {
             Ok(form) => form,
-            Err(detail) => return bad("validation_error", detail),
+            Err(detail) => return bad(ErrorCode::ValidationError, detail),
         };
         let created = state.showcase.signup(form).await;
         match created {
@@ -101,14 +103,15 @@ impl AuthOperations {
                 user_id: user.id.as_uuid(),
             }))),
             Err(SignupError::EmailTaken) => bad(
-                "email_taken",
+                ErrorCode::EmailTaken,
                 "A user with this email already exists.".into(),
             ),
-            Err(SignupError::PasswordMismatch) => {
-                bad("password_mismatch", "The passwords do not match.".into())
-            }
-            Err(SignupError::WeakPassword(e)) => bad("weak_password", e.to_string()),
-            Err(SignupError::Invalid(e)) => bad("validation_error", e.to_string()),
+            Err(SignupError::PasswordMismatch) => bad(
+                ErrorCode::PasswordMismatch,
+                "The passwords do not match.".into(),
+            ),
+            Err(SignupError::WeakPassword(e)) => bad(ErrorCode::WeakPassword, e.to_string()),
+            Err(SignupError::Invalid(e)) => bad(ErrorCode::ValidationError, e.to_string()),
             Err(SignupError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
@@ -127,13 +130,16 @@ impl AuthOperations {
         ) {
             (Ok(email), Ok(password)) => (email, password),
             (Err(detail), _) | (_, Err(detail)) => {
-                return Ok(LoginResponse::BadRequest(body("validation_error", detail)))
+                return Ok(LoginResponse::BadRequest(body(
+                    ErrorCode::ValidationError,
+                    detail,
+                )))
             }
         };
         if let Err(limited) = state.limits.login(**client, &email) {
             return Ok(LoginResponse::TooManyAttempts(
                 body(
-                    "too_many_attempts",
+                    ErrorCode::TooManyAttempts,
                     "Too many login attempts. Try again later.",
                 ),
                 limited.retry_after_seconds(),
@@ -146,7 +152,7 @@ impl AuthOperations {
                 expires_in: token.expires_in,
             }))),
             Err(LoginError::InvalidCredentials) => Ok(LoginResponse::InvalidCredentials(body(
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "Invalid email or password.",
             ))),
             Err(LoginError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
@@ -164,7 +170,7 @@ impl AuthOperations {
             Ok(user) => Ok(MeResponse::Ok(Json(user.into()))),
             Err(ProfileError::NotFound) => Err(ApiError::new(
                 poem::http::StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "Not authenticated.",
             )
             .into()),

@@ -9,7 +9,7 @@ pub mod auth;
 pub mod models;
 pub mod ops;
 pub mod public;
-pub mod text;
+pub mod strict_text;
 pub mod videos;
 
 use std::collections::HashMap;

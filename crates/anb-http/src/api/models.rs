@@ -8,7 +8,7 @@ use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::text::{AnyText, EmailRule, NameRule, PasswordRule, Text};
+use super::strict_text::{AnyText, EmailRule, NameRule, PasswordRule, Text};
 
 /// Sign-up form. Every field is required; a missing or mistyped one is reported by name
 /// (400 `validation_error`, `"<field>: field required"`).

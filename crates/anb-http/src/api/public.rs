@@ -1,8 +1,6 @@
 //! The public gallery, votes, rankings and streaming.
 
-use anb_domain::{
-    CastVoteError, City, Country, MediaKind, PublicSort, PublicVideoQuery, RankingQuery, VideoId,
-};
+use anb_domain::{CastVoteError, MediaKind, PublicSort, PublicVideoQuery, RankingQuery, VideoId};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -10,13 +8,15 @@ use poem_openapi::{ApiResponse, Enum, OpenApi};
 use uuid::Uuid;
 
 use super::models::{PublicVideoItem, RankingRow, VoteAccepted};
-use super::text::{Filter, FilterRule};
+use super::strict_text::{Filter, FilterRule};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{body, ApiError, ErrorJson, NeedsBackend, ProtectedLimited, Refused};
-use crate::media::{requested_range, MediaReply, PublicThumbnailResponse, PublicVideoFileResponse};
+use crate::error::{body, ApiError, ErrorCode, ErrorJson, NeedsBackend, ProtectedLimited, Refused};
 use crate::page_cache::Page;
 use crate::paging;
+use crate::range_download::{
+    requested_range, MediaReply, PublicThumbnailResponse, PublicVideoFileResponse,
+};
 use crate::security::Caller;
 use crate::state::AppState;
 
@@ -126,19 +126,12 @@ impl PublicOperations {
             Ok(query) => query,
             Err(e) => {
                 return Ok(GalleryResponse::BadRequest(body(
-                    "validation_error",
+                    ErrorCode::ValidationError,
                     e.to_string(),
                 )))
             }
         };
-        let key = format!(
-            "{}|{}|{:?}|{}|{}",
-            query.city.as_ref().map_or("", |c| c.key()),
-            query.search.as_deref().unwrap_or_default(),
-            query.sort,
-            query.page.page(),
-            query.page.page_size()
-        );
+        let key = query.cache_key();
         let Page { rows: items, total } = state
             .gallery_cache
             .get_or_load(&key, || async {
@@ -191,17 +184,17 @@ impl PublicOperations {
                 total_votes,
             }))),
             Err(CastVoteError::AlreadyVoted) => {
-                bad("already_voted", "Ya has votado por este video.")
+                bad(ErrorCode::AlreadyVoted, "Ya has votado por este video.")
             }
             Err(CastVoteError::SelfVote) => {
-                bad("self_vote", "No puedes votar por tu propio video.")
+                bad(ErrorCode::SelfVote, "No puedes votar por tu propio video.")
             }
             Err(CastVoteError::NotVotable) => bad(
-                "not_votable",
+                ErrorCode::NotVotable,
                 "Este video no está abierto a votación (no procesado o no público).",
             ),
             Err(CastVoteError::NotFound) => Ok(VoteResponse::NotFound(body(
-                "not_found",
+                ErrorCode::NotFound,
                 "Video not found.",
             ))),
             Err(CastVoteError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
@@ -238,29 +231,18 @@ impl PublicOperations {
                 .map(str::to_owned)
         };
         let (city_raw, country_raw) = (blank(&city.0), blank(&country.0));
-        let query = paging::request(page.0, page_size.0).and_then(|page| {
-            Ok(RankingQuery {
-                city: city_raw.as_deref().map(City::parse).transpose()?,
-                country: country_raw.as_deref().map(Country::parse).transpose()?,
-                page,
-            })
-        });
+        let query = paging::request(page.0, page_size.0)
+            .and_then(|page| RankingQuery::new(city_raw.as_deref(), country_raw.as_deref(), page));
         let query = match query {
             Ok(query) => query,
             Err(e) => {
                 return Ok(RankingsResponse::BadRequest(body(
-                    "validation_error",
+                    ErrorCode::ValidationError,
                     e.to_string(),
                 )))
             }
         };
-        let key = format!(
-            "{}|{}|{}|{}",
-            query.city.as_ref().map_or("", |c| c.key()),
-            query.country.as_ref().map_or("", |c| c.key()),
-            query.page.page(),
-            query.page.page_size()
-        );
+        let key = query.cache_key();
         let Page { rows, total } = state
             .rankings_cache
             .get_or_load(&key, || async {

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::models::{UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{body, ApiError, ErrorJson, Protected, Refused, UploadLimits};
-use crate::media::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
+use crate::error::{body, ApiError, ErrorCode, ErrorJson, Protected, Refused, UploadLimits};
 use crate::paging;
+use crate::range_download::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
 use crate::security::Caller;
 use crate::state::AppState;
 use crate::upload::{FormProblem, VideoUploadForm};
@@ -96,11 +96,14 @@ pub enum DeleteResponse {
 }
 
 fn not_found() -> ErrorJson {
-    body("not_found", "Video not found.")
+    body(ErrorCode::NotFound, "Video not found.")
 }
 
 fn forbidden() -> ErrorJson {
-    body("forbidden", "This video belongs to another player.")
+    body(
+        ErrorCode::Forbidden,
+        "This video belongs to another player.",
+    )
 }
 
 answering_405! {
@@ -138,23 +141,23 @@ impl VideosOperations {
             Err(problem) => {
                 metrics::counter!("anb_uploads_total", "outcome" => "refused").increment(1);
                 match problem {
-                    FormProblem::Invalid(detail) => bad("validation_error", detail),
+                    FormProblem::Invalid(detail) => bad(ErrorCode::ValidationError, detail),
                     FormProblem::Refused(UploadVideoError::Invalid(e)) => {
-                        bad("validation_error", e.to_string())
+                        bad(ErrorCode::ValidationError, e.to_string())
                     }
                     FormProblem::Refused(UploadVideoError::FileTooLarge { limit_bytes }) => bad(
-                        "file_too_large",
+                        ErrorCode::FileTooLarge,
                         format!(
                             "The file is larger than the limit of {} MB.",
                             limit_bytes / (1024 * 1024)
                         ),
                     ),
                     FormProblem::Refused(UploadVideoError::InvalidFile(reason)) => bad(
-                        "invalid_file",
+                        ErrorCode::InvalidFile,
                         format!("The file cannot be accepted: {reason}."),
                     ),
                     FormProblem::Refused(UploadVideoError::Interrupted(_)) => bad(
-                        "upload_interrupted",
+                        ErrorCode::UploadInterrupted,
                         "The upload was interrupted before the file was complete.".into(),
                     ),
                     FormProblem::Refused(UploadVideoError::Unexpected(e)) => {
@@ -188,7 +191,7 @@ impl VideosOperations {
             Ok(request) => request,
             Err(e) => {
                 return Ok(ListOwnResponse::BadRequest(body(
-                    "validation_error",
+                    ErrorCode::ValidationError,
                     e.to_string(),
                 )))
             }
@@ -240,11 +243,11 @@ impl VideosOperations {
                 video_id: video.id.as_uuid(),
             }))),
             Err(DeleteVideoError::HasVotes) => Ok(DeleteResponse::BadRequest(body(
-                "video_has_votes",
+                ErrorCode::VideoHasVotes,
                 "The video has votes and cannot be deleted.",
             ))),
             Err(DeleteVideoError::Published) => Ok(DeleteResponse::BadRequest(body(
-                "video_published",
+                ErrorCode::VideoPublished,
                 "The video is published for voting; unpublish it first.",
             ))),
             Err(DeleteVideoError::NotFound) => Ok(DeleteResponse::NotFound(not_found())),
@@ -378,7 +381,7 @@ async fn set_public(
     match state.showcase.set_public(caller.0, id, public).await {
         Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
         Err(PublishError::NotProcessed) => Ok(VideoResponse::BadRequest(body(
-            "not_processed",
+            ErrorCode::NotProcessed,
             "El video aún no ha sido procesado.",
         ))),
         Err(PublishError::NotFound) => Ok(VideoResponse::NotFound(not_found())),

@@ -160,9 +160,9 @@ macro_rules! media_response {
             ///
             /// # Errors
             /// Unexpected faults: a 503 when a backend is unavailable, else a 500.
-            pub fn from_reply(reply: $crate::media::MediaReply) -> poem::Result<Self> {
+            pub fn from_reply(reply: $crate::range_download::MediaReply) -> poem::Result<Self> {
                 use $crate::error::body;
-                use $crate::media::MediaReply;
+                use $crate::range_download::MediaReply;
                 use anb_domain::MediaError;
                 Ok(match reply {
                     MediaReply::Whole { body: bytes, length } => Self::Whole(
@@ -177,15 +177,15 @@ macro_rules! media_response {
                         "bytes".into(),
                     ),
                     MediaReply::Unsatisfiable { content_range } => Self::RangeNotSatisfiable(
-                        body("range_not_satisfiable", "The requested range is outside the file."),
+                        body($crate::error::ErrorCode::RangeNotSatisfiable, "The requested range is outside the file."),
                         content_range,
                     ),
                     MediaReply::Refused(MediaError::NotFound) => {
-                        Self::NotFound(body("not_found", "Video not found."))
+                        Self::NotFound(body($crate::error::ErrorCode::NotFound, "Video not found."))
                     }
                     MediaReply::Refused(MediaError::InvalidRange { size }) => {
                         Self::RangeNotSatisfiable(
-                            body("range_not_satisfiable", "The requested range is outside the file."),
+                            body($crate::error::ErrorCode::RangeNotSatisfiable, "The requested range is outside the file."),
                             format!("bytes */{size}"),
                         )
                     }
@@ -214,14 +214,14 @@ macro_rules! own_media_response {
             ],
             refused: |refusal| match refusal {
                 MediaError::NotProcessed => Self::NotProcessed(body(
-                    "not_processed",
+                    $crate::error::ErrorCode::NotProcessed,
                     "El video aún no ha sido procesado.",
                 )),
                 MediaError::Forbidden => Self::Forbidden(body(
-                    "forbidden",
+                    $crate::error::ErrorCode::Forbidden,
                     "This video belongs to another player.",
                 )),
-                _ => Self::NotFound(body("not_found", "Video not found.")),
+                _ => Self::NotFound(body($crate::error::ErrorCode::NotFound, "Video not found.")),
             }
         );
     };
@@ -233,7 +233,7 @@ macro_rules! public_media_response {
         media_response!(
             $(#[$doc])* $name, $content_type,
             extra: [],
-            refused: |_refusal| Self::NotFound(body("not_found", "Video not found."))
+            refused: |_refusal| Self::NotFound(body($crate::error::ErrorCode::NotFound, "Video not found."))
         );
     };
 }
