@@ -1,7 +1,7 @@
 //! Test support: the adapter conformance suite and small helpers.
 //!
-//! Run the suite on an adapter with one line per port family, in a test file (the workspace's
-//! `tests/conformance.rs` does this for every adapter):
+//! Run the suite on an adapter with one line per port family, in a test file (`crates/anb-adapters/tests/conformance.rs`
+//! does this for every adapter):
 //! ```text
 //! mod sqlite {
 //!     anb_adapters::repository_conformance!(my_sqlite_repositories());
@@ -10,8 +10,11 @@
 //! Each check becomes its own `#[tokio::test]` on a multi-threaded runtime, named after the
 //! behaviour it proves. The subject is built fresh for every check.
 
+pub mod clips;
 pub mod conformance;
 mod marker_transcoder;
+#[cfg(feature = "testkit-s3")]
+pub mod s3_server;
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
 pub mod seed;
 pub mod services;

@@ -6,14 +6,10 @@
 //! Every error code of API.md, the operations endpoints and a 100 MB streamed upload run on the
 //! embedded defaults only. Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
-#[path = "support/s3.rs"]
-mod s3;
+use crate::support::app;
+use crate::support::client;
+use anb_adapters::testkit::clips;
+use anb_adapters::testkit::s3_server as s3;
 
 use std::time::Instant;
 

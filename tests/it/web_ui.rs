@@ -8,14 +8,10 @@
 //! show their messages where they belong. Every screen is captured at 1280 and 375 px wide
 //! under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/browser.rs"]
-mod browser;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
+use crate::support::app;
+use crate::support::browser;
+use crate::support::client;
+use anb_adapters::testkit::clips;
 
 use std::path::PathBuf;
 

@@ -5,14 +5,10 @@
 //! without processing it, and removes the temporary directories the dead workers left.
 //! Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
-#[path = "support/worker_process.rs"]
-mod worker_process;
+use crate::support::app;
+use crate::support::client;
+use crate::support::worker_process;
+use anb_adapters::testkit::clips;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

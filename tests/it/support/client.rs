@@ -1,8 +1,6 @@
 //! An HTTP client for the service under test: players, uploads, and the checks every response
 //! of the contract shares (`{"detail", "code"}` errors, JSON arrays with `X-Total-Count`).
 
-#![allow(dead_code)]
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -31,10 +29,6 @@ pub struct Player {
     pub user_id: String,
     /// The email they signed up with.
     pub email: String,
-    /// `first_name last_name`, as rankings and the gallery show it.
-    pub username: String,
-    /// City.
-    pub city: String,
     /// The access token.
     pub token: String,
 }
@@ -269,8 +263,6 @@ impl Api {
         Player {
             user_id,
             email,
-            username: format!("{first} {last}"),
-            city: city.to_owned(),
             token: token["access_token"]
                 .as_str()
                 .expect("an access_token")

@@ -3,8 +3,6 @@
 //! refuses), on a free port of 127.0.0.1 with trust authentication: a server the test may stop
 //! and start again. Stopped (immediately) when dropped.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -4,12 +4,9 @@
 //! through a trusted proxy), and a login storm against the password hasher. Build the binary
 //! first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/raw_http.rs"]
-mod raw_http;
+use crate::support::app;
+use crate::support::client;
+use crate::support::raw_http;
 
 use std::time::Duration;
 

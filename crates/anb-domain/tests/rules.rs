@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anb::adapters::blob::read_all;
-use anb::adapters::memory::MemoryBackend;
-use anb::adapters::testkit::{marker_video, ManualClock, MarkerTranscoder, MARKER_AUDIO};
-use anb::domain::ports::{Clock, JobQueue, TokenError, UserRepository, VideoRepository};
-use anb::*;
+use anb_adapters::blob::read_all;
+use anb_adapters::memory::MemoryBackend;
+use anb_adapters::testkit::{marker_video, ManualClock, MarkerTranscoder, MARKER_AUDIO};
+use anb_domain::ports::{Clock, JobQueue, TokenError, UserRepository, VideoRepository};
+use anb_domain::*;
 use bytes::Bytes;
 use futures::TryStreamExt;
 
@@ -95,7 +95,7 @@ impl World {
         self.showcase
             .handle_job(&job, |video| async move {
                 let out = fake_outputs(&video);
-                use anb::domain::ports::BlobStore;
+                use anb_domain::ports::BlobStore;
                 blobs
                     .put(&out.processed, bytes_stream(b"processed-mp4"))
                     .await
@@ -367,7 +367,7 @@ async fn an_upload_that_breaks_off_is_interrupted_and_leaves_nothing() {
     let w = world();
     let ana = w.player("Ana", "Bogotá").await;
     let broken: ByteStream = Box::pin(futures::stream::iter(vec![
-        Ok(Bytes::from_static(anb::adapters::testkit::MARKER_VIDEO)),
+        Ok(Bytes::from_static(anb_adapters::testkit::MARKER_VIDEO)),
         Ok(Bytes::from(vec![0u8; 50_000])),
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,

@@ -3,8 +3,7 @@
 //! ones (8K pictures, stretched pixels, many streams, odd codecs, other containers, other
 //! protocols) are read safely and refused by the media limits.
 
-#[path = "support/clips.rs"]
-mod clips;
+use anb_adapters::testkit::clips;
 
 use std::time::Duration;
 

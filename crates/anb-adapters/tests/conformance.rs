@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use anb_adapters::testkit::conformance::repositories::Repositories;
 
-mod support;
-
 /// Votes through the repository, then `corrupt`s the counters of one city's players behind its
 /// back (the city key is passed in; other tests may share the database), then `recount`s: every
 /// counter and the rankings match the vote rows again.
@@ -381,7 +379,7 @@ mod s3 {
     use bytes::Bytes;
 
     async fn blobs() -> Arc<dyn BlobStore> {
-        let server = support::s3::start().await;
+        let server = anb_adapters::testkit::s3_server::start().await;
         Arc::new(ObjectStoreBlobs::s3(&server.settings()).unwrap())
     }
 
@@ -440,7 +438,7 @@ mod s3 {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn wrong_credentials_are_refused_by_the_server() {
-        let server = support::s3::start().await;
+        let server = anb_adapters::testkit::s3_server::start().await;
         let mut settings = server.settings();
         settings.secret_access_key = Some("not-the-secret".into());
         let blobs = ObjectStoreBlobs::s3(&settings).unwrap();

@@ -1,7 +1,7 @@
 //! A real S3-protocol server (s3s-fs: S3 over a directory, with SigV4 checks) started on
 //! 127.0.0.1:0 inside the test's runtime, with dummy credentials.
 
-use anb_adapters::blob::S3Settings;
+use crate::blob::S3Settings;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;

@@ -2,8 +2,6 @@
 //! README's test command installs them). `ANB_CHROMIUM` and `ANB_CHROMEDRIVER` point elsewhere.
 //! There is no fallback: without them the test fails and says what to install.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

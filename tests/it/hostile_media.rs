@@ -3,14 +3,10 @@
 //! service goes on serving and processing; media that only a tightened worker refuses ends
 //! `failed` with the reason, without retry. Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
-#[path = "support/worker_process.rs"]
-mod worker_process;
+use crate::support::app;
+use crate::support::client;
+use crate::support::worker_process;
+use anb_adapters::testkit::clips;
 
 use std::time::{Duration, Instant};
 

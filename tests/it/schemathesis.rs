@@ -11,12 +11,9 @@
 //!
 //! Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
+use crate::support::app;
+use crate::support::client;
+use anb_adapters::testkit::clips;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -65,7 +62,8 @@ fn toml_string(value: &str) -> String {
 
 /// The schemathesis configuration of the run.
 fn config(base_url: &str, owner_token: &str, voter_token: &str, video_id: &str) -> String {
-    let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/schemathesis_hooks.py");
+    let hooks =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/schemathesis_hooks.py");
     let owner = toml_string(&format!("Bearer {owner_token}"));
     let voter = toml_string(&format!("Bearer {voter_token}"));
     let rule_operations = RULE_REFUSALS

@@ -2,8 +2,7 @@
 //! 1280x720 H.264 with fast start and a thumbnail, within the profile's limit; every bad input
 //! is bad media with nothing left behind. Outputs are checked with ffprobe, not with our probe.
 
-#[path = "support/clips.rs"]
-mod clips;
+use anb_adapters::testkit::clips;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

@@ -1,8 +1,6 @@
 //! Real media for the tests, made with the ffmpeg CLI, and independent checks of outputs
 //! (ffprobe, the MP4's box layout, pixels).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

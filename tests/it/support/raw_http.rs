@@ -1,8 +1,6 @@
 //! A hostile HTTP/1.1 client on a raw socket: requests sent byte by byte as a test scripts
 //! them (half-sent headers, endless chunked bodies, trickled bytes), answers read as they come.
 
-#![allow(dead_code)]
-
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,15 +21,6 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The value of a response header (case-insensitive name).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let head = self.response.split("\r\n\r\n").next()?;
-        head.lines().skip(1).find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-
     /// The JSON error code of the answer's body.
     pub fn code(&self) -> Option<String> {
         let body = self.response.split("\r\n\r\n").nth(1)?;

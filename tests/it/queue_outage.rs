@@ -8,18 +8,12 @@
 //! status change, so a video processed twice, or started again after it was processed, shows.
 //! Build the binary first: `cargo build --bin anb`.
 
-#[path = "support/app.rs"]
-mod app;
-#[path = "support/client.rs"]
-mod client;
-#[path = "support/clips.rs"]
-mod clips;
-#[path = "support/pg_cluster.rs"]
-mod pg_cluster;
-#[path = "support/redis_server.rs"]
-mod redis_server;
-#[path = "support/worker_process.rs"]
-mod worker_process;
+use crate::support::app;
+use crate::support::client;
+use crate::support::pg_cluster;
+use crate::support::redis_server;
+use crate::support::worker_process;
+use anb_adapters::testkit::clips;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -3,8 +3,6 @@
 //! crash, a flush or a failover to an empty replica does. On a free port of 127.0.0.1, killed
 //! when dropped.
 
-#![allow(dead_code)]
-
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

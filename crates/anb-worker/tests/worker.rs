@@ -2,8 +2,7 @@
 //! transcoder, on clips the tests generate: draining, failure classification, the sweeper,
 //! heartbeats and lost leases, the graceful stop, and a worker killed mid-transcode.
 
-#[path = "support/clips.rs"]
-mod clips;
+use anb_adapters::testkit::clips;
 
 use std::future::Future;
 use std::path::Path;

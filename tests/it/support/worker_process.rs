@@ -4,8 +4,6 @@
 //! sets. Its log (stderr) goes to `worker-<pid>.log` there and is printed when a test panics
 //! while it runs. Killed (SIGKILL) when dropped.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

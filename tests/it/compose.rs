@@ -1,8 +1,7 @@
 //! Settings → `compose::connect` → a working application, on the embedded defaults (in a fresh
 //! directory) and on PostgreSQL + Redis; the worker processes an upload on each.
 
-#[path = "support/clips.rs"]
-mod clips;
+use anb_adapters::testkit::clips;
 
 use std::time::Duration;
 

@@ -3,8 +3,6 @@
 //! on stdout, and killed when dropped. Its log (stderr) goes to `anb.log` in that directory and
 //! is printed when a test panics while the process is alive.
 
-#![allow(dead_code)]
-
 use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -177,11 +175,6 @@ impl Anb {
         &self.base_url
     }
 
-    /// The absolute URL of `path` (which starts with `/`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
-    }
-
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -200,11 +193,6 @@ impl Anb {
     /// Every file in its blob store on the embedded defaults (`data/blobs`).
     pub fn blob_files(&self) -> Vec<PathBuf> {
         files_under(&self.data_dir().join("blobs"))
-    }
-
-    /// The process's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// Whether the process is still running.

@@ -1,0 +1,13 @@
+//! What the end-to-end tests share: the `anb` binary as a child process ([`app`]) and an
+//! `anb worker` beside it ([`worker_process`]), an HTTP client speaking the contract
+//! ([`client`]) and a raw-socket one ([`raw_http`]), a WebDriver browser ([`browser`]), and
+//! servers of the test's own: a Redis without persistence ([`redis_server`]) and a PostgreSQL
+//! cluster run with `pg_ctl` ([`pg_cluster`]).
+
+pub mod app;
+pub mod browser;
+pub mod client;
+pub mod pg_cluster;
+pub mod raw_http;
+pub mod redis_server;
+pub mod worker_process;

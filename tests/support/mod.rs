@@ -1,3 +1,0 @@
-//! Shared test support: real servers started inside the tests.
-
-pub mod s3;
