@@ -3,35 +3,39 @@
 //! per video", foreign keys with `RESTRICT` keep voted videos, a unique index on `lower(email)`
 //! keeps emails unique ignoring case.
 
-mod queue;
-mod rows;
-mod users;
-mod videos;
-mod votes;
-
 use std::time::Duration;
 
 use crate::sql::OrFault as _;
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-pub use queue::PostgresQueue;
+use crate::sql::{Pg, Queue, Store};
 
-/// Users, videos and votes in PostgreSQL.
-#[derive(Clone, Debug)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
+/// Users, videos and votes in PostgreSQL: the one SQL store ([`Store`]) on PostgreSQL's
+/// dialect ([`Pg`]).
+pub type PostgresStore = Store<Pg>;
 
-impl PostgresStore {
+impl Store<Pg> {
     /// The store over an existing pool.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self::on(pool)
     }
 
     /// The pool underneath.
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        self.pools()
+    }
+}
+
+/// The durable job queue in PostgreSQL's `jobs` table (`db://`): the one SQL queue ([`Queue`])
+/// on PostgreSQL's dialect. Workers claim jobs with `FOR UPDATE SKIP LOCKED`, so concurrent
+/// consumers never block on or share a job; times come from the database's clock.
+pub type PostgresQueue = Queue<Pg>;
+
+impl Queue<Pg> {
+    /// The queue called `queue` in the database behind `pool`.
+    pub fn new(pool: PgPool, queue: impl Into<String>) -> Self {
+        Self::on(pool, queue)
     }
 }
 

@@ -6,7 +6,7 @@ use anb_domain::ports::{PageStore, StoredPage};
 use anyhow::Context as _;
 use async_trait::async_trait;
 
-/// The key prefix [`compose`](crate::compose) gives the pages: `anb:page:{key}`.
+/// The key prefix the composition root (`anb::app::compose`) gives the pages: `anb:page:{key}`.
 pub const DEFAULT_PAGE_PREFIX: &str = "anb:page";
 
 /// How long connecting to the server, and then each answer, may take. A page store is a cache:

@@ -1,16 +1,29 @@
-//! What the SQL adapters share: rows as plain records and their conversion to domain types
-//! ([`records`]), and the read queries whose SQL is the same in both dialects, written once
-//! over `sqlx::QueryBuilder` (which writes each dialect's placeholders) ([`queries`]).
-//! Dialect-specific SQL (time types, locking, upserts) stays in each adapter.
+//! One SQL store for both databases. The repositories ([`Store`]: users, videos, votes) and the
+//! job queue ([`Queue`]) are written once, generic over a [`Dialect`] that carries only what really differs (how writes
+//! take turns, row locking, the email comparison, the clock, the pools); times are encoded by
+//! `SqlTime`; rows are [`sqlx::FromRow`] records (`records`); the gallery and rankings queries
+//! are built once (`queries`); `driver` is what lets one body of sqlx code run on either
+//! database; `fault` maps the driver's errors (an outage becomes `Unavailable`).
 
+mod dialect;
+mod driver;
 mod fault;
 mod queries;
+mod queue;
 mod records;
+mod store;
+mod time;
+mod users;
+mod videos;
+mod votes;
 
+pub use dialect::Dialect;
+#[cfg(feature = "sqlite")]
+pub use dialect::Lite;
+#[cfg(feature = "postgres")]
+pub use dialect::Pg;
 pub(crate) use fault::{fault, OrFault};
-
-pub(crate) use queries::{
-    public_from_records, public_page, public_total, rankings_from_rows, rankings_page,
-    rankings_total,
-};
+pub use queue::Queue;
 pub(crate) use records::*;
+pub use store::Store;
+pub(crate) use time::SqlTime;

@@ -1,98 +1,132 @@
-//! Read queries shared by PostgreSQL and SQLite, generic over the sqlx database.
+//! Read queries shared by PostgreSQL and SQLite: the SQL of the rankings and the gallery,
+//! whose filters are appended only when present (so each shape gets its own plan and index).
+
+use std::fmt::Write as _;
 
 use anb_domain::ports::{PublicVideoQuery, RankingEntry, RankingQuery};
 use anb_domain::user::PlayerSummary;
 use anb_domain::{City, Country, Page, PublicSort, PublicVideo, UserId};
-use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
-use uuid::Uuid;
 
-use super::records::{total_scope, UserRecord, VideoRecord, OWNER_COLUMNS, VIDEO_COLUMNS};
+use super::dialect::Dialect;
+use super::driver::{Arg as _, Q};
+use super::records::{
+    total_scope, RankingRecord, UserRecord, VideoRecord, USER_COLUMNS, VIDEO_COLUMNS,
+};
 
-/// Appends the rankings' filters. They are appended only when present, so each shape gets its
-/// own plan and index.
-fn ranking_filters<'a, DB>(b: &mut QueryBuilder<'a, DB>, query: &RankingQuery)
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
-    b.push(" FROM users WHERE votes_received > 0");
-    if let Some(city) = &query.city {
-        b.push(" AND city_key = ").push_bind(city.key().to_owned());
+/// A query argument of the shared read queries.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text with its arguments, numbered `$1`, `$2`, … as they are pushed (both databases
+/// read that form).
+pub(crate) struct SqlBuilder {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl SqlBuilder {
+    fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            params: Vec::new(),
+        }
     }
-    if let Some(country) = &query.country {
-        b.push(" AND country_key = ")
-            .push_bind(country.key().to_owned());
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn push_text(&mut self, value: String) -> &mut Self {
+        self.params.push(Param::Text(value));
+        self.placeholder()
+    }
+
+    fn push_int(&mut self, value: i64) -> &mut Self {
+        self.params.push(Param::Int(value));
+        self.placeholder()
+    }
+
+    fn placeholder(&mut self) -> &mut Self {
+        let _ = write!(self.sql, "${}", self.params.len());
+        self
+    }
+
+    /// The query, its arguments bound.
+    pub(crate) fn build<D: Dialect>(&self) -> Q<'_, D::Db> {
+        self.params
+            .iter()
+            .fold(sqlx::query::<D::Db>(&self.sql), |q, param| match param {
+                Param::Text(text) => q.arg(text.clone()),
+                Param::Int(n) => q.arg(*n),
+            })
     }
 }
 
-/// The rankings page's query: players from the counters, through the ranking indexes.
-pub(crate) fn rankings_page<'a, DB>(query: &RankingQuery) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
+fn ranking_filters(b: &mut SqlBuilder, query: &RankingQuery) {
+    b.push(" FROM users WHERE votes_received > 0");
+    if let Some(city) = &query.city {
+        b.push(" AND city_key = ").push_text(city.key().to_owned());
+    }
+    if let Some(country) = &query.country {
+        b.push(" AND country_key = ")
+            .push_text(country.key().to_owned());
+    }
+}
+
+/// The rankings page's query: players from the counters, through the ranking indexes
+/// ([`RankingRecord`] rows).
+pub(crate) fn rankings_page(query: &RankingQuery) -> SqlBuilder {
     let mut select =
-        QueryBuilder::new("SELECT id, first_name, last_name, city, country, votes_received");
+        SqlBuilder::new("SELECT id, first_name, last_name, city, country, votes_received");
     ranking_filters(&mut select, query);
     select
         .push(" ORDER BY votes_received DESC, last_vote_at, id LIMIT ")
-        .push_bind(query.page.limit() as i64)
+        .push_int(query.page.limit() as i64)
         .push(" OFFSET ")
-        .push_bind(query.page.offset() as i64);
+        .push_int(query.page.offset() as i64);
     select
 }
 
 /// The rankings' total: read from `ranked_players`, counted only for a combined city and
 /// country filter. One row, one `BIGINT` column.
-pub(crate) fn rankings_total<'a, DB>(query: &RankingQuery) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
+pub(crate) fn rankings_total(query: &RankingQuery) -> SqlBuilder {
     match total_scope(query) {
         Some(scope) => {
-            let mut b = QueryBuilder::new(
+            let mut b = SqlBuilder::new(
                 "SELECT coalesce(max(players), 0) FROM ranked_players WHERE scope = ",
             );
-            b.push_bind(scope);
+            b.push_text(scope);
             b
         }
         None => {
-            let mut b = QueryBuilder::new("SELECT count(*)");
+            let mut b = SqlBuilder::new("SELECT count(*)");
             ranking_filters(&mut b, query);
             b
         }
     }
 }
 
-/// Decodes the rows of [`rankings_page`] into a page with continuous positions.
-pub(crate) fn rankings_from_rows<R>(
-    rows: &[R],
+/// Turns the rows of [`rankings_page`] into a page with continuous positions.
+pub(crate) fn rankings_from_records(
+    records: Vec<RankingRecord>,
     total: i64,
     query: &RankingQuery,
-) -> anyhow::Result<Page<RankingEntry>>
-where
-    R: Row,
-    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-    for<'r> Uuid: Decode<'r, R::Database> + Type<R::Database>,
-    for<'s> &'s str: ColumnIndex<R>,
-{
+) -> anyhow::Result<Page<RankingEntry>> {
     let offset = query.page.offset();
-    let items = rows
-        .iter()
+    let items = records
+        .into_iter()
         .enumerate()
         .map(|(i, r)| {
-            let first: String = r.try_get("first_name")?;
-            let last: String = r.try_get("last_name")?;
             Ok(RankingEntry {
                 position: offset + i as u64 + 1,
-                user_id: UserId::from_uuid(r.try_get("id")?),
-                username: format!("{first} {last}"),
-                city: City::parse(&r.try_get::<String, _>("city")?)?,
-                country: Country::parse(&r.try_get::<String, _>("country")?)?,
-                votes: r.try_get::<i64, _>("votes_received")? as u64,
+                user_id: UserId::from_uuid(r.id),
+                username: format!("{} {}", r.first_name, r.last_name),
+                city: City::parse(&r.city)?,
+                country: Country::parse(&r.country)?,
+                votes: r.votes_received as u64,
             })
         })
         .collect::<anyhow::Result<_>>()?;
@@ -115,11 +149,7 @@ fn like_literal(text: &str) -> String {
     out
 }
 
-fn public_filters<'a, DB>(b: &mut QueryBuilder<'a, DB>, query: &PublicVideoQuery, owners: bool)
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
+fn public_filters(b: &mut SqlBuilder, query: &PublicVideoQuery, owners: bool) {
     // The owners are joined only when their columns or their city are needed: the total of an
     // unfiltered gallery then counts index entries, not joined rows.
     b.push(if owners || query.city.is_some() {
@@ -130,25 +160,20 @@ where
     b.push(" WHERE v.status = 'processed' AND v.is_public");
     if let Some(city) = &query.city {
         b.push(" AND u.city_key = ")
-            .push_bind(city.key().to_owned());
+            .push_text(city.key().to_owned());
     }
     if let Some(q) = &query.search {
         // Both sides are lower-cased in Rust (Unicode-aware), so LIKE's own case rules never matter.
         b.push(" AND v.search_text LIKE ")
-            .push_bind(format!("%{}%", like_literal(&q.to_lowercase())))
+            .push_text(format!("%{}%", like_literal(&q.to_lowercase())))
             .push(" ESCAPE '\\'");
     }
 }
 
 /// The gallery page's query: published videos and their owners (columns [`VIDEO_COLUMNS`] and
-/// [`OWNER_COLUMNS`]), filtered, sorted, paged.
-pub(crate) fn public_page<'a, DB>(query: &PublicVideoQuery) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
-    let mut select = QueryBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {OWNER_COLUMNS}"));
+/// [`USER_COLUMNS`]), filtered, sorted, paged.
+pub(crate) fn public_page(query: &PublicVideoQuery) -> SqlBuilder {
+    let mut select = SqlBuilder::new(format!("SELECT {VIDEO_COLUMNS}, {USER_COLUMNS}"));
     public_filters(&mut select, query, true);
     select.push(match query.sort {
         PublicSort::Votes => " ORDER BY v.votes DESC, v.published_at DESC, v.id DESC",
@@ -156,19 +181,15 @@ where
     });
     select
         .push(" LIMIT ")
-        .push_bind(query.page.limit() as i64)
+        .push_int(query.page.limit() as i64)
         .push(" OFFSET ")
-        .push_bind(query.page.offset() as i64);
+        .push_int(query.page.offset() as i64);
     select
 }
 
 /// The gallery's total. One row, one `BIGINT` column.
-pub(crate) fn public_total<'a, DB>(query: &PublicVideoQuery) -> QueryBuilder<'a, DB>
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
-    let mut count = QueryBuilder::new("SELECT count(*)");
+pub(crate) fn public_total(query: &PublicVideoQuery) -> SqlBuilder {
+    let mut count = SqlBuilder::new("SELECT count(*)");
     public_filters(&mut count, query, false);
     count
 }

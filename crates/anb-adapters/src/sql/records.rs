@@ -4,8 +4,9 @@ use anb_domain::{
     VideoId, VideoStatus, VideoTitle,
 };
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use super::SqlTime;
 
 // The column lists are the same in both dialects; only the decoding of some types differs.
 /// Columns read for a [`VideoRecord`], in `SELECT` form.
@@ -14,18 +15,15 @@ pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description
      v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
      v.published_at, v.votes";
 
-/// Columns read for a [`UserRecord`], in `SELECT` form.
-pub(crate) const USER_COLUMNS: &str = "u.id, u.first_name, u.last_name, u.email, \
+/// Columns read for a [`UserRecord`], in `SELECT` form. The id is `user_id`, so a video and
+/// its owner can be read from one joined row.
+pub(crate) const USER_COLUMNS: &str = "u.id AS user_id, u.first_name, u.last_name, u.email, \
      u.password_hash, u.city, u.country, u.created_at, u.votes_received";
 
-/// The video owner's columns in a join, prefixed `u_` (the adapters' `rows::owner` reads them).
-pub(crate) const OWNER_COLUMNS: &str = "u.id AS u_id, u.first_name AS u_first_name, \
-     u.last_name AS u_last_name, u.email AS u_email, u.password_hash AS u_password_hash, \
-     u.city AS u_city, u.country AS u_country, u.created_at AS u_created_at, \
-     u.votes_received AS u_votes_received";
-
-/// A `users` row, decoded by each adapter into plain values.
-pub(crate) struct UserRecord {
+/// A `users` row ([`USER_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub struct UserRecord {
+    #[sqlx(rename = "user_id")]
     pub id: Uuid,
     pub first_name: String,
     pub last_name: String,
@@ -33,7 +31,7 @@ pub(crate) struct UserRecord {
     pub password_hash: String,
     pub city: String,
     pub country: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: SqlTime,
     pub votes_received: i64,
 }
 
@@ -47,14 +45,15 @@ impl UserRecord {
             password_hash: PasswordHash::from_phc(self.password_hash),
             city: City::parse(&self.city)?,
             country: Country::parse(&self.country)?,
-            created_at: self.created_at,
+            created_at: self.created_at.into(),
             votes_received: u64::try_from(self.votes_received).context("negative vote counter")?,
         })
     }
 }
 
-/// A `videos` row, decoded by each adapter into plain values.
-pub(crate) struct VideoRecord {
+/// A `videos` row ([`VIDEO_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub struct VideoRecord {
     pub id: Uuid,
     pub owner_id: Uuid,
     pub title: String,
@@ -68,11 +67,22 @@ pub(crate) struct VideoRecord {
     pub processed_key: Option<String>,
     pub thumbnail_key: Option<String>,
     pub duration_seconds: Option<f64>,
-    pub uploaded_at: DateTime<Utc>,
-    pub status_changed_at: DateTime<Utc>,
-    pub processed_at: Option<DateTime<Utc>>,
-    pub published_at: Option<DateTime<Utc>>,
+    pub uploaded_at: SqlTime,
+    pub status_changed_at: SqlTime,
+    pub processed_at: Option<SqlTime>,
+    pub published_at: Option<SqlTime>,
     pub votes: i64,
+}
+
+/// A row of the rankings (the columns [`rankings_page`](super::queries) reads).
+#[derive(sqlx::FromRow)]
+pub struct RankingRecord {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub city: String,
+    pub country: String,
+    pub votes_received: i64,
 }
 
 impl VideoRecord {
@@ -96,10 +106,10 @@ impl VideoRecord {
             processed: self.processed_key.map(key).transpose()?,
             thumbnail: self.thumbnail_key.map(key).transpose()?,
             duration_seconds: self.duration_seconds,
-            uploaded_at: self.uploaded_at,
-            status_changed_at: self.status_changed_at,
-            processed_at: self.processed_at,
-            published_at: self.published_at,
+            uploaded_at: self.uploaded_at.into(),
+            status_changed_at: self.status_changed_at.into(),
+            processed_at: self.processed_at.map(Into::into),
+            published_at: self.published_at.map(Into::into),
             votes: u64::try_from(self.votes).context("negative vote counter")?,
         })
     }

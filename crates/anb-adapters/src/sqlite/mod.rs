@@ -8,12 +8,6 @@
 //! retry (16 votes at once fell to ~200 votes/s that way, against ~1,000/s one at a time).
 //! Write transactions start with `BEGIN IMMEDIATE`.
 
-mod queue;
-mod rows;
-mod users;
-mod videos;
-mod votes;
-
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -24,7 +18,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use queue::SqliteQueue;
+use crate::sql::{Lite, Queue, Store};
 
 /// A SQLite database file: a pool of readers and a single writer connection.
 #[derive(Clone, Debug)]
@@ -53,21 +47,31 @@ impl SqliteDatabase {
     }
 }
 
-/// Users, videos and votes in SQLite.
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    db: SqliteDatabase,
-}
+/// Users, videos and votes in SQLite: the one SQL store ([`Store`]) on SQLite's dialect
+/// ([`Lite`]).
+pub type SqliteStore = Store<Lite>;
 
-impl SqliteStore {
+impl Store<Lite> {
     /// The store on an open database.
     pub fn new(db: SqliteDatabase) -> Self {
-        Self { db }
+        Self::on(db)
     }
 
     /// The database underneath.
     pub fn database(&self) -> &SqliteDatabase {
-        &self.db
+        self.pools()
+    }
+}
+
+/// The durable job queue in SQLite's `jobs` table (`db://` on the embedded default): the one SQL
+/// queue ([`Queue`]) on SQLite's dialect. Each operation is one statement on the single writer;
+/// jobs survive restarts.
+pub type SqliteQueue = Queue<Lite>;
+
+impl Queue<Lite> {
+    /// The queue called `queue` in `db`.
+    pub fn new(db: SqliteDatabase, queue: impl Into<String>) -> Self {
+        Self::on(db, queue)
     }
 }
 

@@ -1,0 +1,286 @@
+//! [`VideoRepository`] on [`Store`]: status changes, visibility and deletion each in one write
+//! transaction on the locked row, under the domain's rules.
+
+use anb_domain::ports::{
+    DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
+};
+use anb_domain::{
+    Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId, VideoStatus,
+};
+use anyhow::Context as _;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Transaction;
+use uuid::Uuid;
+
+use super::dialect::Dialect;
+use super::driver::{self, read, Arg as _};
+use super::fault::OrFault as _;
+use super::queries::{public_from_records, public_page, public_total};
+use super::records::{
+    encode_status, encode_tags, search_text, unfinished_from_rows, UserRecord, VideoRecord,
+    VIDEO_COLUMNS,
+};
+use super::{SqlTime, Store};
+
+/// Reads a video inside a write transaction, locking its row until the transaction ends.
+async fn lock<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    id: VideoId,
+) -> anyhow::Result<Option<Video>> {
+    let sql = format!(
+        "SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1{}",
+        D::LOCK_ROW
+    );
+    let query = sqlx::query::<D::Db>(&sql).arg(id.as_uuid());
+    let row = driver::fetch_optional(query, &mut **tx)
+        .await
+        .fault("locking a video")?;
+    row.map(|r| {
+        read::<D::Db, VideoRecord>(&r)
+            .fault("reading a video")?
+            .into_video()
+    })
+    .transpose()
+}
+
+/// Writes the fields a status or visibility change may alter (never the vote counter).
+async fn store_changes<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    video: &Video,
+) -> anyhow::Result<()> {
+    let (status, reason) = encode_status(&video.status);
+    let query = sqlx::query::<D::Db>(
+        "UPDATE videos SET status = $2, failure_reason = $3, is_public = $4, processed_key = $5, \
+         thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9, \
+         status_changed_at = $10 WHERE id = $1",
+    )
+    .arg(video.id.as_uuid())
+    .arg(status.to_owned())
+    .arg(reason.map(str::to_owned))
+    .arg(video.is_public)
+    .arg(video.processed.as_ref().map(|k| k.as_str().to_owned()))
+    .arg(video.thumbnail.as_ref().map(|k| k.as_str().to_owned()))
+    .arg(video.duration_seconds)
+    .arg(video.processed_at.map(SqlTime))
+    .arg(video.published_at.map(SqlTime))
+    .arg(SqlTime(video.status_changed_at));
+    driver::execute(query, &mut **tx)
+        .await
+        .fault("updating a video")?;
+    Ok(())
+}
+
+#[async_trait]
+impl<D: Dialect> VideoRepository for Store<D> {
+    async fn insert(&self, video: &Video) -> anyhow::Result<()> {
+        let (status, reason) = encode_status(&video.status);
+        let query = sqlx::query::<D::Db>(
+            "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
+             failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
+             duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)",
+        )
+        .arg(video.id.as_uuid())
+        .arg(video.owner_id.as_uuid())
+        .arg(video.title.as_str().to_owned())
+        .arg(video.description.as_ref().map(|d| d.as_str().to_owned()))
+        .arg(encode_tags(&video.tags))
+        .arg(search_text(video))
+        .arg(status.to_owned())
+        .arg(reason.map(str::to_owned))
+        .arg(video.is_public)
+        .arg(i64::try_from(video.size_bytes).context("size")?)
+        .arg(video.original.as_str().to_owned())
+        .arg(video.processed.as_ref().map(|k| k.as_str().to_owned()))
+        .arg(video.thumbnail.as_ref().map(|k| k.as_str().to_owned()))
+        .arg(video.duration_seconds)
+        .arg(SqlTime(video.uploaded_at))
+        .arg(SqlTime(video.status_changed_at))
+        .arg(video.processed_at.map(SqlTime))
+        .arg(video.published_at.map(SqlTime))
+        .arg(i64::try_from(video.votes).context("votes")?);
+        let mut conn = self.write().await?;
+        driver::execute(query, &mut conn)
+            .await
+            .fault("inserting a video")?;
+        Ok(())
+    }
+
+    async fn get(&self, id: VideoId) -> anyhow::Result<Option<Video>> {
+        let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1");
+        let mut conn = self.read().await?;
+        let row = driver::fetch_optional(sqlx::query::<D::Db>(&sql).arg(id.as_uuid()), &mut conn)
+            .await
+            .fault("reading a video")?;
+        row.map(|r| {
+            read::<D::Db, VideoRecord>(&r)
+                .fault("reading a video")?
+                .into_video()
+        })
+        .transpose()
+    }
+
+    async fn list_by_owner(&self, owner: UserId, page: PageRequest) -> anyhow::Result<Page<Video>> {
+        let sql = format!(
+            "SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.owner_id = $1 \
+             ORDER BY v.uploaded_at DESC, v.id DESC LIMIT $2 OFFSET $3"
+        );
+        let query = sqlx::query::<D::Db>(&sql)
+            .arg(owner.as_uuid())
+            .arg(page.limit() as i64)
+            .arg(page.offset() as i64);
+        let mut conn = self.read().await?;
+        let found = driver::fetch_all(query, &mut conn)
+            .await
+            .fault("listing a player's videos")?;
+        let count = sqlx::query::<D::Db>("SELECT count(*) FROM videos WHERE owner_id = $1")
+            .arg(owner.as_uuid());
+        let row = driver::fetch_one(count, &mut conn)
+            .await
+            .fault("counting a player's videos")?;
+        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting a player's videos")?;
+        let items = found
+            .iter()
+            .map(|r| {
+                read::<D::Db, VideoRecord>(r)
+                    .fault("reading a video")?
+                    .into_video()
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+            request: page,
+        })
+    }
+
+    async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
+        let (page, count) = (public_page(query), public_total(query));
+        let mut conn = self.read().await?;
+        let found = driver::fetch_all(page.build::<D>(), &mut conn)
+            .await
+            .fault("listing public videos")?;
+        let row = driver::fetch_one(count.build::<D>(), &mut conn)
+            .await
+            .fault("counting public videos")?;
+        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting public videos")?;
+        let records = found
+            .iter()
+            .map(|r| {
+                Ok((
+                    read::<D::Db, VideoRecord>(r)?,
+                    read::<D::Db, UserRecord>(r)?,
+                ))
+            })
+            .collect::<sqlx::Result<_>>()
+            .fault("reading the gallery")?;
+        public_from_records(records, total, query)
+    }
+
+    async fn transition(
+        &self,
+        id: VideoId,
+        change: &StatusChange,
+        at: DateTime<Utc>,
+    ) -> Result<Video, TransitionError> {
+        let mut tx = self.begin_write().await?;
+        let video = lock::<D>(&mut tx, id)
+            .await?
+            .ok_or(TransitionError::NotFound)?;
+        let next = video
+            .apply(change, at)
+            .map_err(|current| TransitionError::NotAllowed { current })?;
+        store_changes::<D>(&mut tx, &next).await?;
+        tx.commit().await.fault("committing a status change")?;
+        Ok(next)
+    }
+
+    async fn unfinished(
+        &self,
+        changed_before: DateTime<Utc>,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(VideoId, VideoStatus)>> {
+        let query = sqlx::query::<D::Db>(
+            "SELECT id, status FROM videos WHERE status IN ('uploaded', 'processing') \
+             AND status_changed_at < $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3",
+        )
+        .arg(SqlTime(changed_before))
+        .arg(after.map(|id| id.as_uuid()))
+        .arg(i64::from(limit));
+        let doing = "reading the videos waiting for processing";
+        let mut conn = self.read().await?;
+        let rows = driver::fetch_all(query, &mut conn).await.fault(doing)?;
+        let rows = rows
+            .iter()
+            .map(read::<D::Db, (Uuid, String)>)
+            .collect::<sqlx::Result<_>>()
+            .fault(doing)?;
+        unfinished_from_rows(rows)
+    }
+
+    async fn claim_stuck(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        // Concurrent sweepers take disjoint rows (PostgreSQL: SKIP LOCKED, and none waits on a
+        // row a worker is changing; SQLite: one statement on the single writer).
+        let sql = format!(
+            "UPDATE videos SET claimed_at = $1 WHERE id IN (\
+                 SELECT id FROM videos WHERE status IN ('uploaded', 'processing') \
+                 AND status_changed_at < $2 AND (claimed_at IS NULL OR claimed_at < $2) \
+                 ORDER BY status_changed_at, id LIMIT $3{}) \
+             RETURNING id",
+            D::CLAIM_ROWS
+        );
+        let query = sqlx::query::<D::Db>(&sql)
+            .arg(SqlTime(at))
+            .arg(SqlTime(older_than))
+            .arg(i64::from(limit));
+        let mut conn = self.write().await?;
+        let rows = driver::fetch_all(query, &mut conn)
+            .await
+            .fault("claiming stuck videos")?;
+        rows.iter()
+            .map(|r| Ok(VideoId::from_uuid(read::<D::Db, (Uuid,)>(r)?.0)))
+            .collect::<sqlx::Result<_>>()
+            .fault("claiming stuck videos")
+    }
+
+    async fn set_visibility(
+        &self,
+        id: VideoId,
+        public: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Video, VisibilityError> {
+        let mut tx = self.begin_write().await?;
+        let video = lock::<D>(&mut tx, id)
+            .await?
+            .ok_or(VisibilityError::NotFound)?;
+        let next = video
+            .with_visibility(public, at)
+            .map_err(|_| VisibilityError::NotProcessed)?;
+        store_changes::<D>(&mut tx, &next).await?;
+        tx.commit().await.fault("committing a visibility change")?;
+        Ok(next)
+    }
+
+    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
+        let mut tx = self.begin_write().await?;
+        let video = lock::<D>(&mut tx, id)
+            .await?
+            .ok_or(DeleteVideoRecordError::NotFound)?;
+        video.check_deletable()?;
+        // The votes foreign key (RESTRICT) backs the counter check up.
+        let query = sqlx::query::<D::Db>("DELETE FROM videos WHERE id = $1").arg(id.as_uuid());
+        driver::execute(query, &mut tx)
+            .await
+            .fault("deleting a video")?;
+        tx.commit().await.fault("committing a deletion")?;
+        Ok(video)
+    }
+}

@@ -1,0 +1,134 @@
+//! [`VoteRepository`] on [`Store`]: a vote is one write transaction (the video's counter, the
+//! vote row, the player's counter, and on a first vote the rankings' totals); "one vote per
+//! user per video" is the votes table's primary key.
+
+use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
+use anb_domain::{Page, UserId, VideoId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::dialect::Dialect;
+use super::driver::{self, read, Arg as _};
+use super::fault::OrFault as _;
+use super::queries::{rankings_from_records, rankings_page, rankings_total};
+use super::records::{is_unique_violation, ranking_scopes, RankingRecord};
+use super::{SqlTime, Store};
+
+#[async_trait]
+impl<D: Dialect> VoteRepository for Store<D> {
+    async fn cast(
+        &self,
+        voter: UserId,
+        video: VideoId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, CastVoteError> {
+        let mut tx = self.begin_write().await?;
+        // Bumping the counter first locks the video row: concurrent votes for one video queue
+        // here, and the conditions are checked on the row as it is now.
+        let bump = sqlx::query::<D::Db>(
+            "UPDATE videos SET votes = votes + 1 WHERE id = $1 AND owner_id <> $2 \
+             AND status = 'processed' AND is_public RETURNING votes, owner_id",
+        )
+        .arg(video.as_uuid())
+        .arg(voter.as_uuid());
+        let bumped = driver::fetch_optional(bump, &mut tx)
+            .await
+            .fault("counting a vote")?;
+        let Some(bumped) = bumped else {
+            let owner = sqlx::query::<D::Db>("SELECT owner_id FROM videos WHERE id = $1")
+                .arg(video.as_uuid());
+            let row = driver::fetch_optional(owner, &mut tx)
+                .await
+                .fault("classifying a refused vote")?;
+            return Err(match row {
+                None => CastVoteError::NotFound,
+                Some(r) if read::<D::Db, (Uuid,)>(&r).fault("owner")?.0 == voter.as_uuid() => {
+                    CastVoteError::SelfVote
+                }
+                Some(_) => CastVoteError::NotVotable,
+            });
+        };
+        let (total, owner) = read::<D::Db, (i64, Uuid)>(&bumped).fault("counting a vote")?;
+        let insert = sqlx::query::<D::Db>(
+            "INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)",
+        )
+        .arg(voter.as_uuid())
+        .arg(video.as_uuid())
+        .arg(SqlTime(at));
+        match driver::execute(insert, &mut tx).await {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
+            Err(e) => return Err(super::fault(e, "recording a vote").into()),
+        }
+        let credit = sqlx::query::<D::Db>(
+            "UPDATE users SET votes_received = votes_received + 1, \
+             last_vote_at = CASE WHEN last_vote_at IS NULL OR last_vote_at < $2 THEN $2 \
+                                 ELSE last_vote_at END \
+             WHERE id = $1 RETURNING votes_received, city_key, country_key",
+        )
+        .arg(owner)
+        .arg(SqlTime(at));
+        let player = driver::fetch_one(credit, &mut tx)
+            .await
+            .fault("counting a player's vote")?;
+        let (votes, city, country) =
+            read::<D::Db, (i64, String, String)>(&player).fault("counting a player's vote")?;
+        if votes == 1 {
+            // A first vote: the player enters the rankings of every scope they belong to.
+            let mut ranked = sqlx::query::<D::Db>(
+                "INSERT INTO ranked_players (scope, players) VALUES ($1, 1), ($2, 1), ($3, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET players = ranked_players.players + 1",
+            );
+            for scope in ranking_scopes(&city, &country) {
+                ranked = ranked.arg(scope);
+            }
+            driver::execute(ranked, &mut tx)
+                .await
+                .fault("counting a newly ranked player")?;
+        }
+        tx.commit().await.fault("committing a vote")?;
+        Ok(total as u64)
+    }
+
+    async fn has_voted(&self, voter: UserId, video: VideoId) -> anyhow::Result<bool> {
+        let query = sqlx::query::<D::Db>(
+            "SELECT EXISTS (SELECT 1 FROM votes WHERE user_id = $1 AND video_id = $2)",
+        )
+        .arg(voter.as_uuid())
+        .arg(video.as_uuid());
+        let mut conn = self.read().await?;
+        let row = driver::fetch_one(query, &mut conn)
+            .await
+            .fault("looking up a vote")?;
+        Ok(read::<D::Db, (bool,)>(&row).fault("looking up a vote")?.0)
+    }
+
+    async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
+        let query = sqlx::query::<D::Db>("SELECT count(*) FROM votes WHERE video_id = $1")
+            .arg(video.as_uuid());
+        let mut conn = self.read().await?;
+        let row = driver::fetch_one(query, &mut conn)
+            .await
+            .fault("counting votes")?;
+        Ok(read::<D::Db, (i64,)>(&row).fault("counting votes")?.0 as u64)
+    }
+
+    async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
+        let (page, count) = (rankings_page(query), rankings_total(query));
+        let mut conn = self.read().await?;
+        let found = driver::fetch_all(page.build::<D>(), &mut conn)
+            .await
+            .fault("reading the rankings")?;
+        let row = driver::fetch_one(count.build::<D>(), &mut conn)
+            .await
+            .fault("counting ranked players")?;
+        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting ranked players")?;
+        let records = found
+            .iter()
+            .map(read::<D::Db, RankingRecord>)
+            .collect::<sqlx::Result<Vec<_>>>()
+            .fault("reading the rankings")?;
+        rankings_from_records(records, total, query)
+    }
+}
