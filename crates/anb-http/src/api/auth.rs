@@ -1,6 +1,5 @@
 //! Sign up, log in, profile.
 
-use anb_domain::{LoginError, ProfileError, SignupError, SignupForm};
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -10,9 +9,7 @@ use super::models::{
 };
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{
-    body, ApiError, ErrorCode, ErrorJson, JsonBody, LimitedJsonBody, Protected, Refused,
-};
+use crate::error::{body, ErrorCode, ErrorJson, JsonBody, LimitedJsonBody, Protected, Refused};
 use crate::security::Caller;
 use crate::state::AppState;
 
@@ -60,6 +57,10 @@ pub enum MeResponse {
     Ok(Json<ProfileResponse>),
 }
 
+crate::refusals!(SignupResponse { BadRequest => BadRequest });
+crate::refusals!(LoginResponse { Unauthorized => InvalidCredentials });
+crate::refusals!(MeResponse {});
+
 answering_405! {
     /// Accounts and tokens.
     pub struct AuthApi(AuthOperations);
@@ -79,22 +80,14 @@ impl AuthOperations {
         form: Json<SignupRequest>,
     ) -> Result<SignupResponse, Refused<LimitedJsonBody>> {
         state.limits.signup(**client)?;
-        let form = form.0;
-        let bad = |code, detail: String| Ok(SignupResponse::BadRequest(body(code, detail)));
-        let complete = (|| {
-            Ok::<_, String>(SignupForm {
-                first_name: form.first_name.into_string("first_name")?,
-                last_name: form.last_name.into_string("last_name")?,
-                email: form.email.into_string("email")?,
-                password1: form.password1.into_string("password1")?,
-                password2: form.password2.into_string("password2")?,
-                city: form.city.into_string("city")?,
-                country: form.country.into_string("country")?,
-            })
-        })();
-        let form = match complete {
+        let form = match form.0.try_into_domain() {
             Ok(form) => form,
-            Err(detail) => return bad(ErrorCode::ValidationError, detail),
+            Err(detail) => {
+                return Ok(SignupResponse::BadRequest(body(
+                    ErrorCode::ValidationError,
+                    detail,
+                )))
+            }
         };
         let created = state.showcase.signup(form).await;
         match created {
@@ -102,17 +95,7 @@ impl AuthOperations {
                 message: "Usuario creado exitosamente.".into(),
                 user_id: user.id.as_uuid(),
             }))),
-            Err(SignupError::EmailTaken) => bad(
-                ErrorCode::EmailTaken,
-                "A user with this email already exists.".into(),
-            ),
-            Err(SignupError::PasswordMismatch) => bad(
-                ErrorCode::PasswordMismatch,
-                "The passwords do not match.".into(),
-            ),
-            Err(SignupError::WeakPassword(e)) => bad(ErrorCode::WeakPassword, e.to_string()),
-            Err(SignupError::Invalid(e)) => bad(ErrorCode::ValidationError, e.to_string()),
-            Err(SignupError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => SignupResponse::refused(e),
         }
     }
 
@@ -124,12 +107,9 @@ impl AuthOperations {
         client: Data<&ClientAddress>,
         form: Json<LoginRequest>,
     ) -> Result<LoginResponse, Refused<JsonBody>> {
-        let (email, password) = match (
-            form.0.email.into_string("email"),
-            form.0.password.into_string("password"),
-        ) {
-            (Ok(email), Ok(password)) => (email, password),
-            (Err(detail), _) | (_, Err(detail)) => {
+        let (email, password) = match form.0.try_into_domain() {
+            Ok(credentials) => credentials,
+            Err(detail) => {
                 return Ok(LoginResponse::BadRequest(body(
                     ErrorCode::ValidationError,
                     detail,
@@ -151,11 +131,7 @@ impl AuthOperations {
                 token_type: TokenType::Bearer,
                 expires_in: token.expires_in,
             }))),
-            Err(LoginError::InvalidCredentials) => Ok(LoginResponse::InvalidCredentials(body(
-                ErrorCode::InvalidCredentials,
-                "Invalid email or password.",
-            ))),
-            Err(LoginError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => LoginResponse::refused(e),
         }
     }
 
@@ -168,13 +144,7 @@ impl AuthOperations {
     ) -> Result<MeResponse, Refused<Protected>> {
         match state.showcase.profile(caller.0).await {
             Ok(user) => Ok(MeResponse::Ok(Json(user.into()))),
-            Err(ProfileError::NotFound) => Err(ApiError::new(
-                poem::http::StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthorized,
-                "Not authenticated.",
-            )
-            .into()),
-            Err(ProfileError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => MeResponse::refused(e),
         }
     }
 }

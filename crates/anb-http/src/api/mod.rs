@@ -9,6 +9,7 @@ pub mod auth;
 pub mod models;
 pub mod ops;
 pub mod public;
+pub mod refusals;
 pub mod strict_text;
 pub mod videos;
 

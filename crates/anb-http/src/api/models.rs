@@ -48,6 +48,37 @@ pub struct LoginRequest {
     pub password: Text<AnyText>,
 }
 
+impl SignupRequest {
+    /// The form the domain's sign-up takes.
+    ///
+    /// # Errors
+    /// The detail of the first field missing or not text (`"<field>: field required"`).
+    pub fn try_into_domain(self) -> Result<anb_domain::SignupForm, String> {
+        Ok(anb_domain::SignupForm {
+            first_name: self.first_name.into_string("first_name")?,
+            last_name: self.last_name.into_string("last_name")?,
+            email: self.email.into_string("email")?,
+            password1: self.password1.into_string("password1")?,
+            password2: self.password2.into_string("password2")?,
+            city: self.city.into_string("city")?,
+            country: self.country.into_string("country")?,
+        })
+    }
+}
+
+impl LoginRequest {
+    /// The email and the password the domain's login takes.
+    ///
+    /// # Errors
+    /// As [`SignupRequest::try_into_domain`].
+    pub fn try_into_domain(self) -> Result<(String, String), String> {
+        Ok((
+            self.email.into_string("email")?,
+            self.password.into_string("password")?,
+        ))
+    }
+}
+
 /// Always `Bearer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enum)]
 pub enum TokenType {

@@ -1,6 +1,6 @@
 //! The public gallery, votes, rankings and streaming.
 
-use anb_domain::{CastVoteError, MediaKind, PublicSort, PublicVideoQuery, RankingQuery, VideoId};
+use anb_domain::{MediaKind, PublicSort, PublicVideoQuery, RankingQuery, VideoId};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -59,6 +59,8 @@ pub enum VoteResponse {
     #[oai(status = 404)]
     NotFound(ErrorJson),
 }
+
+crate::refusals!(VoteResponse { BadRequest => BadRequest, NotFound => NotFound });
 
 /// `GET /api/public/rankings` responses.
 #[derive(ApiResponse)]
@@ -176,28 +178,13 @@ impl PublicOperations {
     ) -> Result<VoteResponse, Refused<ProtectedLimited>> {
         let id = VideoId::from(video_id.0);
         state.limits.vote(**client, caller.0)?;
-        let bad = |code, detail: &str| Ok(VoteResponse::BadRequest(body(code, detail)));
         match state.showcase.cast_vote(caller.0, id).await {
             Ok(total_votes) => Ok(VoteResponse::Ok(Json(VoteAccepted {
                 message: "Voto registrado exitosamente.".into(),
                 video_id: id.as_uuid(),
                 total_votes,
             }))),
-            Err(CastVoteError::AlreadyVoted) => {
-                bad(ErrorCode::AlreadyVoted, "Ya has votado por este video.")
-            }
-            Err(CastVoteError::SelfVote) => {
-                bad(ErrorCode::SelfVote, "No puedes votar por tu propio video.")
-            }
-            Err(CastVoteError::NotVotable) => bad(
-                ErrorCode::NotVotable,
-                "Este video no está abierto a votación (no procesado o no público).",
-            ),
-            Err(CastVoteError::NotFound) => Ok(VoteResponse::NotFound(body(
-                ErrorCode::NotFound,
-                "Video not found.",
-            ))),
-            Err(CastVoteError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => VoteResponse::refused(e),
         }
     }
 

@@ -1,8 +1,6 @@
 //! A player's own videos.
 
-use anb_domain::{
-    DeleteVideoError, MediaKind, PublishError, UploadVideoError, VideoAccessError, VideoId,
-};
+use anb_domain::{MediaKind, VideoId};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -95,16 +93,10 @@ pub enum DeleteResponse {
     NotFound(ErrorJson),
 }
 
-fn not_found() -> ErrorJson {
-    body(ErrorCode::NotFound, "Video not found.")
-}
-
-fn forbidden() -> ErrorJson {
-    body(
-        ErrorCode::Forbidden,
-        "This video belongs to another player.",
-    )
-}
+crate::refusals!(UploadResponse { BadRequest => BadRequest });
+crate::refusals!(DetailResponse { Forbidden => Forbidden, NotFound => NotFound });
+crate::refusals!(VideoResponse { BadRequest => BadRequest, Forbidden => Forbidden, NotFound => NotFound });
+crate::refusals!(DeleteResponse { BadRequest => BadRequest, Forbidden => Forbidden, NotFound => NotFound });
 
 answering_405! {
     /// The caller's videos.
@@ -127,7 +119,6 @@ impl VideosOperations {
         form: VideoUploadForm,
     ) -> Result<UploadResponse, Refused<UploadLimits>> {
         state.limits.upload(**client, caller.0)?;
-        let bad = |code, detail: String| Ok(UploadResponse::BadRequest(body(code, detail)));
         match form.submit(&state.showcase, caller.0).await {
             Ok(receipt) => {
                 metrics::counter!("anb_uploads_total", "outcome" => "accepted").increment(1);
@@ -141,28 +132,11 @@ impl VideosOperations {
             Err(problem) => {
                 metrics::counter!("anb_uploads_total", "outcome" => "refused").increment(1);
                 match problem {
-                    FormProblem::Invalid(detail) => bad(ErrorCode::ValidationError, detail),
-                    FormProblem::Refused(UploadVideoError::Invalid(e)) => {
-                        bad(ErrorCode::ValidationError, e.to_string())
-                    }
-                    FormProblem::Refused(UploadVideoError::FileTooLarge { limit_bytes }) => bad(
-                        ErrorCode::FileTooLarge,
-                        format!(
-                            "The file is larger than the limit of {} MB.",
-                            limit_bytes / (1024 * 1024)
-                        ),
-                    ),
-                    FormProblem::Refused(UploadVideoError::InvalidFile(reason)) => bad(
-                        ErrorCode::InvalidFile,
-                        format!("The file cannot be accepted: {reason}."),
-                    ),
-                    FormProblem::Refused(UploadVideoError::Interrupted(_)) => bad(
-                        ErrorCode::UploadInterrupted,
-                        "The upload was interrupted before the file was complete.".into(),
-                    ),
-                    FormProblem::Refused(UploadVideoError::Unexpected(e)) => {
-                        Err(ApiError::unexpected(&e).into())
-                    }
+                    FormProblem::Invalid(detail) => Ok(UploadResponse::BadRequest(body(
+                        ErrorCode::ValidationError,
+                        detail,
+                    ))),
+                    FormProblem::Refused(e) => UploadResponse::refused(e),
                 }
             }
         }
@@ -221,9 +195,7 @@ impl VideosOperations {
         let id = VideoId::from(video_id.0);
         match state.showcase.own_video(caller.0, id).await {
             Ok(video) => Ok(DetailResponse::Ok(Json(Box::new(video.into())))),
-            Err(VideoAccessError::NotFound) => Ok(DetailResponse::NotFound(not_found())),
-            Err(VideoAccessError::Forbidden) => Ok(DetailResponse::Forbidden(forbidden())),
-            Err(VideoAccessError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => DetailResponse::refused(e),
         }
     }
 
@@ -242,17 +214,7 @@ impl VideosOperations {
                 message: "El video ha sido eliminado exitosamente.".into(),
                 video_id: video.id.as_uuid(),
             }))),
-            Err(DeleteVideoError::HasVotes) => Ok(DeleteResponse::BadRequest(body(
-                ErrorCode::VideoHasVotes,
-                "The video has votes and cannot be deleted.",
-            ))),
-            Err(DeleteVideoError::Published) => Ok(DeleteResponse::BadRequest(body(
-                ErrorCode::VideoPublished,
-                "The video is published for voting; unpublish it first.",
-            ))),
-            Err(DeleteVideoError::NotFound) => Ok(DeleteResponse::NotFound(not_found())),
-            Err(DeleteVideoError::Forbidden) => Ok(DeleteResponse::Forbidden(forbidden())),
-            Err(DeleteVideoError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+            Err(e) => DeleteResponse::refused(e),
         }
     }
 
@@ -380,13 +342,7 @@ async fn set_public(
     let id = VideoId::from(id);
     match state.showcase.set_public(caller.0, id, public).await {
         Ok(video) => Ok(VideoResponse::Ok(Json(Box::new(video.into())))),
-        Err(PublishError::NotProcessed) => Ok(VideoResponse::BadRequest(body(
-            ErrorCode::NotProcessed,
-            "El video aún no ha sido procesado.",
-        ))),
-        Err(PublishError::NotFound) => Ok(VideoResponse::NotFound(not_found())),
-        Err(PublishError::Forbidden) => Ok(VideoResponse::Forbidden(forbidden())),
-        Err(PublishError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
+        Err(e) => VideoResponse::refused(e),
     }
 }
 
