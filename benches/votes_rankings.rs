@@ -201,7 +201,7 @@ fn votes_rankings(c: &mut Criterion) {
         &seed,
     );
     rt.block_on(async {
-        postgres.pool().close().await;
+        postgres.pools().close().await;
         sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&admin)
             .await

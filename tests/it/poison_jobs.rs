@@ -74,10 +74,15 @@ async fn a_job_whose_worker_is_killed_at_every_attempt_ends_failed_after_the_cei
     for attempt in 1..=2 {
         let mut worker = WorkerProcess::start(anb.workdir(), &env);
         let pid = worker.pid();
-        // It has the job once its directory exists (made after the video is `processing`).
+        // It has the job once its directory is made and claimed (its lock file names the
+        // worker; made after the video is `processing`). A directory killed before it is
+        // claimed is left for ten minutes, as one a worker may be about to claim.
         worker
             .wait_until(Duration::from_secs(60), "taking the job", || {
-                job_dir_of(scratch.path(), pid).is_some()
+                job_dir_of(scratch.path(), pid).is_some_and(|dir| {
+                    std::fs::read_to_string(scratch.path().join(dir).join(".owner.lock"))
+                        .is_ok_and(|owner| owner.trim() == pid.to_string())
+                })
             })
             .await;
         let status = detail(&api, &ana, &video_id).await["status"].clone();

@@ -191,7 +191,12 @@ mod postgres {
                 }
             }
         };
-        let recount = async { anb_adapters::postgres::recount_votes(&pool).await.unwrap() };
+        let recount = async {
+            anb_adapters::postgres::PostgresStore::new(pool.clone())
+                .recount_votes()
+                .await
+                .unwrap()
+        };
         super::recount_restores_the_counters(repos, corrupt, recount).await;
     }
 }
@@ -244,7 +249,12 @@ mod sqlite {
                 }
             }
         };
-        let recount = async { anb_adapters::sqlite::recount_votes(&db).await.unwrap() };
+        let recount = async {
+            anb_adapters::sqlite::SqliteStore::new(db.clone())
+                .recount_votes()
+                .await
+                .unwrap()
+        };
         super::recount_restores_the_counters(repos, corrupt, recount).await;
     }
 

@@ -61,6 +61,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// index serving it is used (PostgreSQL's on `lower(email)`, SQLite's `COLLATE NOCASE`).
     const EMAIL_EQUALS: &'static str;
 
+    /// Run first in a recount's write transaction: holds off every other writer of the vote
+    /// tables, plain reads going on. None where the write transaction already does (SQLite).
+    const HOLD_OFF_VOTES: Option<&'static str>;
+
     /// The database's clock, as `due_at` and the other times are stored.
     const NOW: &'static str;
 
@@ -92,6 +96,11 @@ impl Dialect for Pg {
     const LOCK_ROW: &'static str = " FOR UPDATE";
     const CLAIM_ROWS: &'static str = " FOR UPDATE SKIP LOCKED";
     const EMAIL_EQUALS: &'static str = "lower(u.email) = lower($1)";
+    // EXCLUSIVE: plain reads go on, every writer waits, including `SELECT … FOR UPDATE`, whose
+    // ROW SHARE a weaker mode would let in (and then deadlock on the row the recount updates).
+    // In the order every transaction takes them (video, vote, player, totals).
+    const HOLD_OFF_VOTES: Option<&'static str> =
+        Some("LOCK TABLE videos, votes, users, ranked_players IN EXCLUSIVE MODE");
     const NOW: &'static str = "now()";
     const RESTORE_TURN: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(hashtextextended('anb.jobs.restore:' || $1, 0))");
@@ -124,6 +133,8 @@ impl Dialect for Lite {
     const CLAIM_ROWS: &'static str = "";
     // The column's NOCASE collation makes the comparison case-insensitive, through its index.
     const EMAIL_EQUALS: &'static str = "u.email = $1";
+    // BEGIN IMMEDIATE holds off every other writer.
+    const HOLD_OFF_VOTES: Option<&'static str> = None;
     // Microseconds since the epoch (julianday has millisecond precision).
     const NOW: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
     // BEGIN IMMEDIATE already makes every write transaction wait for the last.

@@ -38,8 +38,8 @@ pub struct Queue<D: Dialect> {
 }
 
 impl<D: Dialect> Queue<D> {
-    /// The queue called `queue` on `pools`.
-    pub fn on(pools: D::Pools, queue: impl Into<String>) -> Self {
+    /// The queue called `queue` on `pools` (as [`Store::new`](super::Store::new)'s).
+    pub fn new(pools: D::Pools, queue: impl Into<String>) -> Self {
         Self {
             pools,
             queue: queue.into(),

@@ -4,6 +4,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::Transaction;
 
 use super::dialect::Dialect;
+use super::driver;
 use super::fault::OrFault as _;
 
 /// Users, videos and votes in a SQL database: [`PostgresStore`](crate::postgres::PostgresStore)
@@ -16,8 +17,9 @@ pub struct Store<D: Dialect> {
 }
 
 impl<D: Dialect> Store<D> {
-    /// The store on `pools`.
-    pub fn on(pools: D::Pools) -> Self {
+    /// The store on `pools` (PostgreSQL: a `PgPool`; SQLite: a
+    /// [`SqliteDatabase`](crate::sqlite::SqliteDatabase)).
+    pub fn new(pools: D::Pools) -> Self {
         Self { pools }
     }
 
@@ -40,6 +42,28 @@ impl<D: Dialect> Store<D> {
             .acquire()
             .await
             .fault("taking a connection")
+    }
+
+    /// Recomputes every vote counter (videos, players, the rankings' totals) from the vote
+    /// rows, in one write transaction that holds off concurrent votes
+    /// ([`Dialect::HOLD_OFF_VOTES`]): the repair after counters were changed by hand or votes
+    /// were imported in bulk.
+    ///
+    /// # Errors
+    /// Database faults (nothing is changed then).
+    pub async fn recount_votes(&self) -> anyhow::Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(hold) = D::HOLD_OFF_VOTES {
+            driver::execute(sqlx::query::<D::Db>(hold), &mut tx)
+                .await
+                .fault("locking the vote tables")?;
+        }
+        for statement in super::RECOUNT_VOTES {
+            driver::execute(sqlx::query::<D::Db>(statement), &mut tx)
+                .await
+                .fault("recounting votes")?;
+        }
+        tx.commit().await.fault("committing the recount")
     }
 
     /// A write transaction ([`Dialect::BEGIN_WRITE`]).

@@ -51,29 +51,10 @@ impl SqliteDatabase {
 /// ([`Lite`]).
 pub type SqliteStore = Store<Lite>;
 
-impl Store<Lite> {
-    /// The store on an open database.
-    pub fn new(db: SqliteDatabase) -> Self {
-        Self::on(db)
-    }
-
-    /// The database underneath.
-    pub fn database(&self) -> &SqliteDatabase {
-        self.pools()
-    }
-}
-
 /// The durable job queue in SQLite's `jobs` table (`db://` on the embedded default): the one SQL
 /// queue ([`Queue`]) on SQLite's dialect. Each operation is one statement on the single writer;
 /// jobs survive restarts.
 pub type SqliteQueue = Queue<Lite>;
-
-impl Queue<Lite> {
-    /// The queue called `queue` in `db`.
-    pub fn new(db: SqliteDatabase, queue: impl Into<String>) -> Self {
-        Self::on(db, queue)
-    }
-}
 
 /// Opens (creating if missing, with its directory) the database at `url`
 /// (`sqlite://data/anb.db`, `sqlite:///abs/path.db`) with up to `max_readers` reading
@@ -112,23 +93,6 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
     Ok(SqliteDatabase { read, write, file })
 }
 
-/// Recomputes every vote counter (videos, players, the rankings' totals) from the vote rows, in
-/// one transaction that holds off concurrent votes: the repair after counters were changed by
-/// hand or votes were imported in bulk.
-///
-/// # Errors
-/// Database faults (nothing is changed then).
-pub async fn recount_votes(db: &SqliteDatabase) -> anyhow::Result<()> {
-    let mut tx = begin_write(db).await?;
-    for statement in crate::sql::RECOUNT_VOTES {
-        sqlx::query(statement)
-            .execute(&mut *tx)
-            .await
-            .fault("recounting votes")?;
-    }
-    tx.commit().await.fault("committing the recount")
-}
-
 /// Applies the schema migrations under `migrations/sqlite` (idempotent).
 ///
 /// # Errors
@@ -162,14 +126,4 @@ async fn migration_turn(file: &std::path::Path) -> anyhow::Result<std::fs::File>
         .await
         .context("waiting for the migrations' lock")?
         .context("locking the migrations")
-}
-
-/// Starts a write transaction on the writer, holding SQLite's write lock.
-async fn begin_write(
-    db: &SqliteDatabase,
-) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    db.writer()
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .fault("starting a write transaction")
 }

@@ -154,7 +154,9 @@ pub async fn seed_postgres(pool: &sqlx::PgPool, seed: &Seed) -> anyhow::Result<(
     }
     tx.commit().await?;
     // The counters come from the vote rows, as the repair tool computes them.
-    crate::postgres::recount_votes(pool).await?;
+    crate::postgres::PostgresStore::new(pool.clone())
+        .recount_votes()
+        .await?;
     sqlx::query("VACUUM ANALYZE").execute(pool).await?;
     Ok(())
 }
@@ -222,7 +224,9 @@ pub async fn seed_sqlite(db: &crate::sqlite::SqliteDatabase, seed: &Seed) -> any
         q.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    crate::sqlite::recount_votes(db).await?;
+    crate::sqlite::SqliteStore::new(db.clone())
+        .recount_votes()
+        .await?;
     sqlx::query("ANALYZE").execute(db.writer()).await?;
     Ok(())
 }
