@@ -287,6 +287,21 @@ impl<M> From<ApiError> for Refused<M> {
     }
 }
 
+/// A read that failed: a fault ([`ApiError::unexpected`]: 503 when a backend cannot serve).
+impl<M> From<anb_domain::QueryError> for Refused<M> {
+    fn from(error: anb_domain::QueryError) -> Self {
+        ApiError::unexpected(&error.0).into()
+    }
+}
+
+/// A cached page whose load failed (shared by the requests that waited for it): as
+/// [`ApiError::unexpected`].
+impl<M> From<std::sync::Arc<anyhow::Error>> for Refused<M> {
+    fn from(error: std::sync::Arc<anyhow::Error>) -> Self {
+        ApiError::unexpected(&error).into()
+    }
+}
+
 impl<M> From<Refused<M>> for poem::Error {
     fn from(refused: Refused<M>) -> Self {
         refused.0

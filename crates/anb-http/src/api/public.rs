@@ -11,7 +11,7 @@ use super::models::{PublicVideoItem, RankingRow, VoteAccepted};
 use super::strict_text::{Filter, FilterRule};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{body, ApiError, ErrorCode, ErrorJson, NeedsBackend, ProtectedLimited, Refused};
+use crate::error::{body, ErrorCode, ErrorJson, NeedsBackend, ProtectedLimited, Refused};
 use crate::page_cache::Page;
 use crate::paging;
 use crate::range_download::{
@@ -147,8 +147,7 @@ impl PublicOperations {
                     total: page.total,
                 })
             })
-            .await
-            .map_err(|e| ApiError::unexpected(&e))?;
+            .await?;
         let mut filters = Vec::new();
         if let Some(city) = city {
             filters.push(("city", city));
@@ -239,8 +238,7 @@ impl PublicOperations {
                     total: page.total,
                 })
             })
-            .await
-            .map_err(|e| ApiError::unexpected(&e))?;
+            .await?;
         let mut filters = Vec::new();
         if let Some(city) = city_raw {
             filters.push(("city", city));

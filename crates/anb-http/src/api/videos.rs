@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::models::{UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
-use crate::error::{body, ApiError, ErrorCode, ErrorJson, Protected, Refused, UploadLimits};
+use crate::error::{body, ErrorCode, ErrorJson, Protected, Refused, UploadLimits};
 use crate::paging;
 use crate::range_download::{requested_range, MediaReply, ThumbnailResponse, VideoFileResponse};
 use crate::security::Caller;
@@ -170,11 +170,7 @@ impl VideosOperations {
                 )))
             }
         };
-        let page = state
-            .showcase
-            .list_own_videos(caller.0, request)
-            .await
-            .map_err(|e| ApiError::unexpected(&e.0))?;
+        let page = state.showcase.list_own_videos(caller.0, request).await?;
         let link = paging::links("/api/videos", &[], page.request, page.total);
         let total = page.total;
         Ok(ListOwnResponse::Ok(
