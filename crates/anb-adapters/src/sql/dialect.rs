@@ -8,7 +8,7 @@ use sqlx::{Database, Pool};
 use uuid::Uuid;
 
 use super::driver::{Binds, Reads, Runs};
-use super::records::{RankingRecord, UserRecord, VideoRecord};
+use super::records::{GalleryRecord, RankingRecord, UserRecord, VideoRecord};
 use super::SqlTime;
 
 /// A SQL database the generic store ([`Store`](super::Store)) runs on.
@@ -29,6 +29,7 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<VideoRecord>
         + Reads<UserRecord>
         + Reads<RankingRecord>
+        + Reads<GalleryRecord>
         + Reads<(i64,)>
         + Reads<(bool,)>
         + Reads<(Uuid,)>

@@ -9,9 +9,7 @@ use anb_domain::{City, Country, Page, PublicSort, PublicVideo, UserId};
 
 use super::dialect::Dialect;
 use super::driver::{Arg as _, Q};
-use super::records::{
-    total_scope, RankingRecord, UserRecord, VideoRecord, USER_COLUMNS, VIDEO_COLUMNS,
-};
+use super::records::{total_scope, GalleryRecord, RankingRecord, USER_COLUMNS, VIDEO_COLUMNS};
 
 /// A query argument of the shared read queries.
 enum Param {
@@ -196,13 +194,13 @@ pub(crate) fn public_total(query: &PublicVideoQuery) -> SqlBuilder {
 
 /// Turns decoded gallery rows into the page.
 pub(crate) fn public_from_records(
-    records: Vec<(VideoRecord, UserRecord)>,
+    records: Vec<GalleryRecord>,
     total: i64,
     query: &PublicVideoQuery,
 ) -> anyhow::Result<Page<PublicVideo>> {
     let items = records
         .into_iter()
-        .map(|(video, owner)| {
+        .map(|GalleryRecord { video, owner }| {
             Ok(PublicVideo {
                 video: video.into_video()?,
                 player: PlayerSummary::from(&owner.into_user()?),

@@ -74,6 +74,15 @@ pub struct VideoRecord {
     pub votes: i64,
 }
 
+/// A row of the gallery: a video and its owner ([`VIDEO_COLUMNS`], [`USER_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub struct GalleryRecord {
+    #[sqlx(flatten)]
+    pub video: VideoRecord,
+    #[sqlx(flatten)]
+    pub owner: UserRecord,
+}
+
 /// A row of the rankings (the columns [`rankings_page`](super::queries) reads).
 #[derive(sqlx::FromRow)]
 pub struct RankingRecord {

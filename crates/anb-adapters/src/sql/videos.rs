@@ -18,8 +18,7 @@ use super::driver::{self, read, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{public_from_records, public_page, public_total};
 use super::records::{
-    encode_status, encode_tags, search_text, unfinished_from_rows, UserRecord, VideoRecord,
-    VIDEO_COLUMNS,
+    encode_status, encode_tags, search_text, unfinished_from_rows, VideoRecord, VIDEO_COLUMNS,
 };
 use super::{SqlTime, Store};
 
@@ -131,23 +130,15 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .arg(owner.as_uuid())
             .arg(page.limit() as i64)
             .arg(page.offset() as i64);
-        let mut conn = self.read().await?;
-        let found = driver::fetch_all(query, &mut conn)
-            .await
-            .fault("listing a player's videos")?;
         let count = sqlx::query::<D::Db>("SELECT count(*) FROM videos WHERE owner_id = $1")
             .arg(owner.as_uuid());
-        let row = driver::fetch_one(count, &mut conn)
-            .await
-            .fault("counting a player's videos")?;
-        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting a player's videos")?;
+        let mut conn = self.read().await?;
+        let found: Vec<VideoRecord> =
+            Self::all(&mut conn, query, "listing a player's videos").await?;
+        let total: i64 = Self::value(&mut conn, count, "counting a player's videos").await?;
         let items = found
-            .iter()
-            .map(|r| {
-                read::<D::Db, VideoRecord>(r)
-                    .fault("reading a video")?
-                    .into_video()
-            })
+            .into_iter()
+            .map(VideoRecord::into_video)
             .collect::<anyhow::Result<_>>()?;
         Ok(Page {
             items,
@@ -159,23 +150,8 @@ impl<D: Dialect> VideoRepository for Store<D> {
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
         let (page, count) = (public_page(query), public_total(query));
         let mut conn = self.read().await?;
-        let found = driver::fetch_all(page.build::<D>(), &mut conn)
-            .await
-            .fault("listing public videos")?;
-        let row = driver::fetch_one(count.build::<D>(), &mut conn)
-            .await
-            .fault("counting public videos")?;
-        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting public videos")?;
-        let records = found
-            .iter()
-            .map(|r| {
-                Ok((
-                    read::<D::Db, VideoRecord>(r)?,
-                    read::<D::Db, UserRecord>(r)?,
-                ))
-            })
-            .collect::<sqlx::Result<_>>()
-            .fault("reading the gallery")?;
+        let records = Self::all(&mut conn, page.build::<D>(), "listing public videos").await?;
+        let total = Self::value(&mut conn, count.build::<D>(), "counting public videos").await?;
         public_from_records(records, total, query)
     }
 

@@ -12,7 +12,7 @@ use super::dialect::Dialect;
 use super::driver::{self, read, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{rankings_from_records, rankings_page, rankings_total};
-use super::records::{is_unique_violation, ranking_scopes, RankingRecord};
+use super::records::{is_unique_violation, ranking_scopes};
 use super::{SqlTime, Store};
 
 #[async_trait]
@@ -98,37 +98,22 @@ impl<D: Dialect> VoteRepository for Store<D> {
         .arg(voter.as_uuid())
         .arg(video.as_uuid());
         let mut conn = self.read().await?;
-        let row = driver::fetch_one(query, &mut conn)
-            .await
-            .fault("looking up a vote")?;
-        Ok(read::<D::Db, (bool,)>(&row).fault("looking up a vote")?.0)
+        Self::value(&mut conn, query, "looking up a vote").await
     }
 
     async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
         let query = sqlx::query::<D::Db>("SELECT count(*) FROM votes WHERE video_id = $1")
             .arg(video.as_uuid());
         let mut conn = self.read().await?;
-        let row = driver::fetch_one(query, &mut conn)
-            .await
-            .fault("counting votes")?;
-        Ok(read::<D::Db, (i64,)>(&row).fault("counting votes")?.0 as u64)
+        let votes: i64 = Self::value(&mut conn, query, "counting votes").await?;
+        Ok(votes as u64)
     }
 
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
         let (page, count) = (rankings_page(query), rankings_total(query));
         let mut conn = self.read().await?;
-        let found = driver::fetch_all(page.build::<D>(), &mut conn)
-            .await
-            .fault("reading the rankings")?;
-        let row = driver::fetch_one(count.build::<D>(), &mut conn)
-            .await
-            .fault("counting ranked players")?;
-        let (total,) = read::<D::Db, (i64,)>(&row).fault("counting ranked players")?;
-        let records = found
-            .iter()
-            .map(read::<D::Db, RankingRecord>)
-            .collect::<sqlx::Result<Vec<_>>>()
-            .fault("reading the rankings")?;
+        let records = Self::all(&mut conn, page.build::<D>(), "reading the rankings").await?;
+        let total = Self::value(&mut conn, count.build::<D>(), "counting ranked players").await?;
         rankings_from_records(records, total, query)
     }
 }
