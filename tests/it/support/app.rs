@@ -3,7 +3,6 @@
 //! on stdout, and killed when dropped. Its log (stderr) goes to `anb.log` in that directory and
 //! is printed when a test panics while the process is alive.
 
-use std::ffi::OsString;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -57,23 +56,10 @@ impl Launch {
             .expect("a temporary working directory");
         let log_path = dir.path().join("anb.log");
         let log = std::fs::File::create(&log_path).expect("the log file");
-        // ANB_TEST_BINARY runs the suite against another build (an older one, to see a test
-        // fail without the fix it checks).
-        let binary =
-            std::env::var_os("ANB_TEST_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_anb").into());
-        let mut command = Command::new(binary);
-        command.args(self.command);
-        // Only what this launch sets: nothing inherited may pick other backends or credentials.
-        for (key, _) in std::env::vars_os() {
-            if inherited_setting(&key) {
-                command.env_remove(key);
-            }
-        }
+        let mut command = anb_command(dir.path());
         command
-            .current_dir(dir.path())
+            .args(self.command)
             .env("ANB_HTTP_ADDR", "127.0.0.1:0")
-            .env("ANB_WORKER_CONCURRENCY", "1")
-            .env("RUST_LOG", "info")
             .envs(self.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -119,10 +105,25 @@ impl Launch {
     }
 }
 
-/// Whether an inherited variable would configure the child behind the test's back.
-fn inherited_setting(key: &OsString) -> bool {
-    let key = key.to_string_lossy();
-    key.starts_with("ANB_") || key.starts_with("AWS_") || key == "RUST_LOG"
+/// The `anb` binary to run in `dir`, with one job at a time and `RUST_LOG=info`, and nothing
+/// `ANB_*`, `AWS_*` or `RUST_LOG` inherited from the test (nothing may pick other backends or
+/// credentials behind its back). `ANB_TEST_BINARY` runs another build instead (an older one,
+/// to see a test fail without the fix it checks).
+pub fn anb_command(dir: &Path) -> Command {
+    let binary =
+        std::env::var_os("ANB_TEST_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_anb").into());
+    let mut command = Command::new(binary);
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if name.starts_with("ANB_") || name.starts_with("AWS_") || name == "RUST_LOG" {
+            command.env_remove(&key);
+        }
+    }
+    command
+        .current_dir(dir)
+        .env("ANB_WORKER_CONCURRENCY", "1")
+        .env("RUST_LOG", "info");
+    command
 }
 
 /// Every file below `dir` (none when it does not exist).

@@ -2,7 +2,6 @@
 //! README's test command installs them). `ANB_CHROMIUM` and `ANB_CHROMEDRIVER` point elsewhere.
 //! There is no fallback: without them the test fails and says what to install.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,13 +50,6 @@ fn program(env: &str, default: &str) -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 impl Browser {
     /// Starts chromedriver and a fresh headless Chromium profile; screenshots go to `shots`.
     /// Needs axe-core's `axe.min.js` at `ANB_AXE_CORE` (scripts/test fetches it).
@@ -70,7 +62,7 @@ impl Browser {
             );
         let chromium = program("ANB_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("ANB_CHROMEDRIVER", "/usr/bin/chromedriver");
-        let port = free_port();
+        let port = super::free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

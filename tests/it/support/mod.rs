@@ -11,3 +11,11 @@ pub mod pg_cluster;
 pub mod raw_http;
 pub mod redis_server;
 pub mod worker_process;
+
+/// A port of 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}

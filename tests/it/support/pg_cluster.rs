@@ -3,7 +3,6 @@
 //! refuses), on a free port of 127.0.0.1 with trust authentication: a server the test may stop
 //! and start again. Stopped (immediately) when dropped.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -58,10 +57,7 @@ impl PgCluster {
                 "chown",
             );
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = super::free_port();
         let mut cluster = Self {
             bin: bin_dir(),
             dir,

@@ -4,7 +4,7 @@
 //! when dropped.
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,10 +24,7 @@ impl RedisServer {
     /// # Panics
     /// When it cannot be started or does not answer in time.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = super::free_port();
         let mut server = Self {
             port,
             dir: tempfile::tempdir().expect("a directory for Redis"),

@@ -5,7 +5,7 @@
 //! while it runs. Killed (SIGKILL) when dropped.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `anb worker`.
@@ -20,22 +20,9 @@ impl WorkerProcess {
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
         let log_path = dir.join(format!("worker-{}.log", uuid::Uuid::new_v4().simple()));
         let log = std::fs::File::create(&log_path).expect("the worker's log file");
-        // As the launcher: ANB_TEST_BINARY runs another build (to see a test fail without
-        // the fix it checks).
-        let binary =
-            std::env::var_os("ANB_TEST_BINARY").unwrap_or_else(|| env!("CARGO_BIN_EXE_anb").into());
-        let mut command = Command::new(binary);
-        command.arg("worker");
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("ANB_") || name.starts_with("AWS_") || name == "RUST_LOG" {
-                command.env_remove(&key);
-            }
-        }
+        let mut command = super::app::anb_command(dir);
         command
-            .current_dir(dir)
-            .env("ANB_WORKER_CONCURRENCY", "1")
-            .env("RUST_LOG", "info")
+            .arg("worker")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -5,9 +5,9 @@
 //! so [`Dialect::Db`](super::Dialect::Db) lists them once and every generic function has them.
 //!
 //! - [`Arg::arg`] binds a value ([`Binds`]);
-//! - [`execute`], [`fetch_all`], [`fetch_optional`] and [`fetch_one`] run a query on a
-//!   connection ([`Runs`]);
-//! - [`read`] decodes a row into a [`sqlx::FromRow`] record ([`Reads`]).
+//! - [`execute`] runs a statement on a connection ([`Runs`]); [`fetch_all`],
+//!   [`fetch_optional`] and [`fetch_one`] run a query and decode its rows into
+//!   [`sqlx::FromRow`] records or tuples of columns ([`Reads`]).
 
 use async_trait::async_trait;
 use sqlx::query::Query;
@@ -66,11 +66,6 @@ where
     fn read_row(row: &DB::Row) -> sqlx::Result<T> {
         T::from_row(row)
     }
-}
-
-/// `row` as a `T` (a record, or a tuple of columns).
-pub(crate) fn read<DB: Reads<T>, T>(row: &DB::Row) -> sqlx::Result<T> {
-    DB::read_row(row)
 }
 
 /// How many rows a statement changed: the one thing a query's result says that sqlx has no
@@ -144,28 +139,35 @@ pub(crate) async fn execute<DB: Runs>(
     DB::run_execute(q, conn).await
 }
 
-/// Runs `q` on `conn`; every row.
-pub(crate) async fn fetch_all<DB: Runs>(
+/// Runs `q` on `conn`; every row, as `R` (a record, or a tuple of columns).
+pub(crate) async fn fetch_all<DB: Runs + Reads<R>, R>(
     q: Q<'_, DB>,
     conn: &mut DB::Connection,
-) -> sqlx::Result<Vec<DB::Row>> {
-    DB::run_fetch_all(q, conn).await
+) -> sqlx::Result<Vec<R>> {
+    DB::run_fetch_all(q, conn)
+        .await?
+        .iter()
+        .map(DB::read_row)
+        .collect()
 }
 
-/// Runs `q` on `conn`; the first row, if any.
-pub(crate) async fn fetch_optional<DB: Runs>(
+/// Runs `q` on `conn`; the first row as `R`, if any.
+pub(crate) async fn fetch_optional<DB: Runs + Reads<R>, R>(
     q: Q<'_, DB>,
     conn: &mut DB::Connection,
-) -> sqlx::Result<Option<DB::Row>> {
-    DB::run_fetch_optional(q, conn).await
-}
-
-/// Runs `q` on `conn`; the first row (an error when there is none).
-pub(crate) async fn fetch_one<DB: Runs>(
-    q: Q<'_, DB>,
-    conn: &mut DB::Connection,
-) -> sqlx::Result<DB::Row> {
+) -> sqlx::Result<Option<R>> {
     DB::run_fetch_optional(q, conn)
+        .await?
+        .map(|row| DB::read_row(&row))
+        .transpose()
+}
+
+/// Runs `q` on `conn`; the first row as `R` (an error when there is none).
+pub(crate) async fn fetch_one<DB: Runs + Reads<R>, R>(
+    q: Q<'_, DB>,
+    conn: &mut DB::Connection,
+) -> sqlx::Result<R> {
+    fetch_optional(q, conn)
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }

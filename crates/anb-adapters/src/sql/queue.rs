@@ -15,10 +15,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::dialect::Dialect;
-use super::driver::{self, read, Arg as _};
+use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::records::{distinct_payloads, in_given_order, lease_outcome};
-use super::SqlTime;
+use super::{SqlTime, Store};
 
 /// The longest delay or lease the queue stores (1000 years, as the Redis queue), so that every
 /// due time stays within both databases' range.
@@ -33,7 +33,7 @@ fn millis(d: Duration) -> i64 {
 /// [`PostgresQueue`](crate::postgres::PostgresQueue) and [`SqliteQueue`](crate::sqlite::SqliteQueue).
 #[derive(Clone, Debug)]
 pub struct Queue<D: Dialect> {
-    pools: D::Pools,
+    store: Store<D>,
     queue: String,
 }
 
@@ -41,16 +41,9 @@ impl<D: Dialect> Queue<D> {
     /// The queue called `queue` on `pools` (as [`Store::new`](super::Store::new)'s).
     pub fn new(pools: D::Pools, queue: impl Into<String>) -> Self {
         Self {
-            pools,
+            store: Store::new(pools),
             queue: queue.into(),
         }
-    }
-
-    async fn write(&self) -> Result<sqlx::pool::PoolConnection<D::Db>, QueueError> {
-        Ok(D::writer(&self.pools)
-            .acquire()
-            .await
-            .fault("taking a connection")?)
     }
 
     /// Runs a write guarded by the lease (`$1` job, `$2` queue, `$3` token, then `extra`'s).
@@ -71,7 +64,7 @@ impl<D: Dialect> Queue<D> {
             Some(ExtraArg::Millis(ms)) => query.arg(ms),
             Some(ExtraArg::Text(text)) => query.arg(text),
         };
-        let mut conn = self.write().await?;
+        let mut conn = self.store.write().await?;
         lease_outcome(driver::execute(query, &mut conn).await, doing)
     }
 }
@@ -97,7 +90,7 @@ impl<D: Dialect> JobQueue for Queue<D> {
             .arg(self.queue.clone())
             .arg(payload.to_json())
             .arg(millis(delay));
-        let mut conn = self.write().await?;
+        let mut conn = self.store.write().await?;
         driver::execute(query, &mut conn)
             .await
             .fault("enqueueing a job")?;
@@ -134,10 +127,7 @@ impl<D: Dialect> JobQueue for Queue<D> {
         for payload in json {
             query = query.arg(JobId::new().as_uuid()).arg(payload);
         }
-        let mut tx = D::writer(&self.pools)
-            .begin_with(D::BEGIN_WRITE)
-            .await
-            .fault("starting a restore")?;
+        let mut tx = self.store.begin_write().await?;
         if let Some(turn) = D::RESTORE_TURN {
             // Restores of one queue take turns, so each sees what the one before it added.
             let wait = sqlx::query::<D::Db>(turn).arg(self.queue.clone());
@@ -145,13 +135,10 @@ impl<D: Dialect> JobQueue for Queue<D> {
                 .await
                 .fault("waiting for other restores")?;
         }
-        let added = driver::fetch_all(query, &mut tx)
+        let added: Vec<(String,)> = driver::fetch_all(query, &mut tx)
             .await
-            .fault("enqueueing the missing jobs")?
-            .iter()
-            .map(|r| read::<D::Db, (String,)>(r).map(|(payload,)| payload))
-            .collect::<sqlx::Result<Vec<_>>>()
-            .fault("reading the jobs added")?;
+            .fault("enqueueing the missing jobs")?;
+        let added: Vec<String> = added.into_iter().map(|(payload,)| payload).collect();
         tx.commit().await.fault("committing a restore")?;
         Ok(in_given_order(payloads, &added))
     }
@@ -172,13 +159,13 @@ impl<D: Dialect> JobQueue for Queue<D> {
             .arg(self.queue.clone())
             .arg(token.as_uuid())
             .arg(millis(lease_for));
-        let mut conn = self.write().await?;
-        let row = driver::fetch_optional(query, &mut conn)
-            .await
-            .fault("leasing a job")?;
-        let Some(row) = row else { return Ok(None) };
-        let (id, payload, attempts, until) =
-            read::<D::Db, (Uuid, String, i64, SqlTime)>(&row).fault("reading a leased job")?;
+        let leased: Option<(Uuid, String, i64, SqlTime)> =
+            driver::fetch_optional(query, &mut *self.store.write().await?)
+                .await
+                .fault("leasing a job")?;
+        let Some((id, payload, attempts, until)) = leased else {
+            return Ok(None);
+        };
         Ok(Some(LeasedJob {
             id: JobId::from_uuid(id),
             payload: JobPayload::from_json(&payload).context("decoding a job payload")?,
@@ -205,12 +192,11 @@ impl<D: Dialect> JobQueue for Queue<D> {
             .arg(self.queue.clone())
             .arg(lease.as_uuid())
             .arg(millis(extend_by));
-        let mut conn = self.write().await?;
-        let row = driver::fetch_optional(query, &mut conn)
-            .await
-            .fault("extending a lease")?;
-        let row = row.ok_or(QueueError::LeaseLost)?;
-        let (until,) = read::<D::Db, (SqlTime,)>(&row).fault("reading a lease's expiry")?;
+        let extended: Option<(SqlTime,)> =
+            driver::fetch_optional(query, &mut *self.store.write().await?)
+                .await
+                .fault("extending a lease")?;
+        let (until,) = extended.ok_or(QueueError::LeaseLost)?;
         Ok(until.into())
     }
 
@@ -255,15 +241,10 @@ impl<D: Dialect> JobQueue for Queue<D> {
              FROM jobs WHERE queue = $1"
         );
         let query = sqlx::query::<D::Db>(&sql).arg(self.queue.clone());
-        let mut conn = D::reader(&self.pools)
-            .acquire()
-            .await
-            .fault("taking a connection")?;
-        let row = driver::fetch_one(query, &mut conn)
-            .await
-            .fault("measuring the queue")?;
-        let (ready, scheduled, leased, failed) =
-            read::<D::Db, (i64, i64, i64, i64)>(&row).fault("measuring the queue")?;
+        let (ready, scheduled, leased, failed): (i64, i64, i64, i64) =
+            driver::fetch_one(query, &mut *self.store.read().await?)
+                .await
+                .fault("measuring the queue")?;
         let n = |count: i64| u64::try_from(count).unwrap_or_default();
         Ok(QueueDepth {
             ready: n(ready),

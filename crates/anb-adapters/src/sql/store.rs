@@ -4,7 +4,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::Transaction;
 
 use super::dialect::Dialect;
-use super::driver::{self, read, Reads, Q};
+use super::driver;
 use super::fault::OrFault as _;
 
 /// Users, videos and votes in a SQL database: [`PostgresStore`](crate::postgres::PostgresStore)
@@ -64,37 +64,6 @@ impl<D: Dialect> Store<D> {
                 .fault("recounting votes")?;
         }
         tx.commit().await.fault("committing the recount")
-    }
-
-    /// Every row `query` answers on `conn`, as `R` records.
-    pub(crate) async fn all<R>(
-        conn: &mut PoolConnection<D::Db>,
-        query: Q<'_, D::Db>,
-        doing: &'static str,
-    ) -> anyhow::Result<Vec<R>>
-    where
-        D::Db: Reads<R>,
-    {
-        driver::fetch_all(query, conn)
-            .await
-            .fault(doing)?
-            .iter()
-            .map(read::<D::Db, R>)
-            .collect::<sqlx::Result<_>>()
-            .fault(doing)
-    }
-
-    /// The one value `query` answers on `conn` (a count, an `EXISTS`).
-    pub(crate) async fn value<T>(
-        conn: &mut PoolConnection<D::Db>,
-        query: Q<'_, D::Db>,
-        doing: &'static str,
-    ) -> anyhow::Result<T>
-    where
-        D::Db: Reads<(T,)>,
-    {
-        let row = driver::fetch_one(query, conn).await.fault(doing)?;
-        Ok(read::<D::Db, (T,)>(&row).fault(doing)?.0)
     }
 
     /// A write transaction ([`Dialect::BEGIN_WRITE`]).

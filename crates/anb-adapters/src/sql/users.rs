@@ -6,7 +6,7 @@ use anb_domain::{Email, UserId};
 use async_trait::async_trait;
 
 use super::dialect::Dialect;
-use super::driver::{self, read, Arg as _};
+use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::records::{is_unique_violation, UserRecord, USER_COLUMNS};
 use super::{SqlTime, Store};
@@ -64,11 +64,9 @@ impl<D: Dialect> Store<D> {
         query: driver::Q<'_, D::Db>,
         doing: &'static str,
     ) -> anyhow::Result<Option<User>> {
-        let mut conn = self.read().await?;
-        let row = driver::fetch_optional(query, &mut conn)
+        let record: Option<UserRecord> = driver::fetch_optional(query, &mut *self.read().await?)
             .await
             .fault(doing)?;
-        row.map(|r| read::<D::Db, UserRecord>(&r).fault(doing)?.into_user())
-            .transpose()
+        record.map(UserRecord::into_user).transpose()
     }
 }

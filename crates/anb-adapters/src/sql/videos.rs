@@ -10,11 +10,11 @@ use anb_domain::{
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Transaction;
+use sqlx::{Database, Transaction};
 use uuid::Uuid;
 
 use super::dialect::Dialect;
-use super::driver::{self, read, Arg as _};
+use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{public_from_records, public_page, public_total};
 use super::records::{
@@ -22,25 +22,19 @@ use super::records::{
 };
 use super::{SqlTime, Store};
 
-/// Reads a video inside a write transaction, locking its row until the transaction ends.
-async fn lock<D: Dialect>(
-    tx: &mut Transaction<'static, D::Db>,
+/// The video with `id`, read on `conn` with `lock` after the `SELECT` (inside a write
+/// transaction, [`Dialect::LOCK_ROW`] locks the row until the transaction ends).
+async fn select_video<D: Dialect>(
+    conn: &mut <D::Db as Database>::Connection,
     id: VideoId,
+    lock: &str,
 ) -> anyhow::Result<Option<Video>> {
-    let sql = format!(
-        "SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1{}",
-        D::LOCK_ROW
-    );
+    let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1{lock}");
     let query = sqlx::query::<D::Db>(&sql).arg(id.as_uuid());
-    let row = driver::fetch_optional(query, &mut **tx)
+    let record: Option<VideoRecord> = driver::fetch_optional(query, conn)
         .await
-        .fault("locking a video")?;
-    row.map(|r| {
-        read::<D::Db, VideoRecord>(&r)
-            .fault("reading a video")?
-            .into_video()
-    })
-    .transpose()
+        .fault("reading a video")?;
+    record.map(VideoRecord::into_video).transpose()
 }
 
 /// Writes the fields a status or visibility change may alter (never the vote counter).
@@ -108,17 +102,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
     }
 
     async fn get(&self, id: VideoId) -> anyhow::Result<Option<Video>> {
-        let sql = format!("SELECT {VIDEO_COLUMNS} FROM videos v WHERE v.id = $1");
-        let mut conn = self.read().await?;
-        let row = driver::fetch_optional(sqlx::query::<D::Db>(&sql).arg(id.as_uuid()), &mut conn)
-            .await
-            .fault("reading a video")?;
-        row.map(|r| {
-            read::<D::Db, VideoRecord>(&r)
-                .fault("reading a video")?
-                .into_video()
-        })
-        .transpose()
+        select_video::<D>(&mut *self.read().await?, id, "").await
     }
 
     async fn list_by_owner(&self, owner: UserId, page: PageRequest) -> anyhow::Result<Page<Video>> {
@@ -133,9 +117,12 @@ impl<D: Dialect> VideoRepository for Store<D> {
         let count = sqlx::query::<D::Db>("SELECT count(*) FROM videos WHERE owner_id = $1")
             .arg(owner.as_uuid());
         let mut conn = self.read().await?;
-        let found: Vec<VideoRecord> =
-            Self::all(&mut conn, query, "listing a player's videos").await?;
-        let total: i64 = Self::value(&mut conn, count, "counting a player's videos").await?;
+        let found: Vec<VideoRecord> = driver::fetch_all(query, &mut conn)
+            .await
+            .fault("listing a player's videos")?;
+        let (total,): (i64,) = driver::fetch_one(count, &mut conn)
+            .await
+            .fault("counting a player's videos")?;
         let items = found
             .into_iter()
             .map(VideoRecord::into_video)
@@ -150,8 +137,12 @@ impl<D: Dialect> VideoRepository for Store<D> {
     async fn list_public(&self, query: &PublicVideoQuery) -> anyhow::Result<Page<PublicVideo>> {
         let (page, count) = (public_page(query), public_total(query));
         let mut conn = self.read().await?;
-        let records = Self::all(&mut conn, page.build::<D>(), "listing public videos").await?;
-        let total = Self::value(&mut conn, count.build::<D>(), "counting public videos").await?;
+        let records = driver::fetch_all(page.build::<D>(), &mut conn)
+            .await
+            .fault("listing public videos")?;
+        let (total,) = driver::fetch_one(count.build::<D>(), &mut conn)
+            .await
+            .fault("counting public videos")?;
         public_from_records(records, total, query)
     }
 
@@ -162,7 +153,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError> {
         let mut tx = self.begin_write().await?;
-        let video = lock::<D>(&mut tx, id)
+        let video = select_video::<D>(&mut tx, id, D::LOCK_ROW)
             .await?
             .ok_or(TransitionError::NotFound)?;
         let next = video
@@ -186,14 +177,9 @@ impl<D: Dialect> VideoRepository for Store<D> {
         .arg(SqlTime(changed_before))
         .arg(after.map(|id| id.as_uuid()))
         .arg(i64::from(limit));
-        let doing = "reading the videos waiting for processing";
-        let mut conn = self.read().await?;
-        let rows = driver::fetch_all(query, &mut conn).await.fault(doing)?;
-        let rows = rows
-            .iter()
-            .map(read::<D::Db, (Uuid, String)>)
-            .collect::<sqlx::Result<_>>()
-            .fault(doing)?;
+        let rows = driver::fetch_all(query, &mut *self.read().await?)
+            .await
+            .fault("reading the videos waiting for processing")?;
         unfinished_from_rows(rows)
     }
 
@@ -217,14 +203,13 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .arg(SqlTime(at))
             .arg(SqlTime(older_than))
             .arg(i64::from(limit));
-        let mut conn = self.write().await?;
-        let rows = driver::fetch_all(query, &mut conn)
+        let claimed: Vec<(Uuid,)> = driver::fetch_all(query, &mut *self.write().await?)
             .await
             .fault("claiming stuck videos")?;
-        rows.iter()
-            .map(|r| Ok(VideoId::from_uuid(read::<D::Db, (Uuid,)>(r)?.0)))
-            .collect::<sqlx::Result<_>>()
-            .fault("claiming stuck videos")
+        Ok(claimed
+            .into_iter()
+            .map(|(id,)| VideoId::from_uuid(id))
+            .collect())
     }
 
     async fn set_visibility(
@@ -234,7 +219,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
         at: DateTime<Utc>,
     ) -> Result<Video, VisibilityError> {
         let mut tx = self.begin_write().await?;
-        let video = lock::<D>(&mut tx, id)
+        let video = select_video::<D>(&mut tx, id, D::LOCK_ROW)
             .await?
             .ok_or(VisibilityError::NotFound)?;
         let next = video
@@ -247,7 +232,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
 
     async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
         let mut tx = self.begin_write().await?;
-        let video = lock::<D>(&mut tx, id)
+        let video = select_video::<D>(&mut tx, id, D::LOCK_ROW)
             .await?
             .ok_or(DeleteVideoRecordError::NotFound)?;
         video.check_deletable()?;

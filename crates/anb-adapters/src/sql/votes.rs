@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::dialect::Dialect;
-use super::driver::{self, read, Arg as _};
+use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{rankings_from_records, rankings_page, rankings_total};
 use super::records::{is_unique_violation, ranking_scopes};
@@ -32,24 +32,21 @@ impl<D: Dialect> VoteRepository for Store<D> {
         )
         .arg(video.as_uuid())
         .arg(voter.as_uuid());
-        let bumped = driver::fetch_optional(bump, &mut tx)
+        let bumped: Option<(i64, Uuid)> = driver::fetch_optional(bump, &mut tx)
             .await
             .fault("counting a vote")?;
-        let Some(bumped) = bumped else {
+        let Some((total, owner)) = bumped else {
             let owner = sqlx::query::<D::Db>("SELECT owner_id FROM videos WHERE id = $1")
                 .arg(video.as_uuid());
-            let row = driver::fetch_optional(owner, &mut tx)
+            let found: Option<(Uuid,)> = driver::fetch_optional(owner, &mut tx)
                 .await
                 .fault("classifying a refused vote")?;
-            return Err(match row {
+            return Err(match found {
                 None => CastVoteError::NotFound,
-                Some(r) if read::<D::Db, (Uuid,)>(&r).fault("owner")?.0 == voter.as_uuid() => {
-                    CastVoteError::SelfVote
-                }
+                Some((owner,)) if owner == voter.as_uuid() => CastVoteError::SelfVote,
                 Some(_) => CastVoteError::NotVotable,
             });
         };
-        let (total, owner) = read::<D::Db, (i64, Uuid)>(&bumped).fault("counting a vote")?;
         let insert = sqlx::query::<D::Db>(
             "INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)",
         )
@@ -69,11 +66,9 @@ impl<D: Dialect> VoteRepository for Store<D> {
         )
         .arg(owner)
         .arg(SqlTime(at));
-        let player = driver::fetch_one(credit, &mut tx)
+        let (votes, city, country): (i64, String, String) = driver::fetch_one(credit, &mut tx)
             .await
             .fault("counting a player's vote")?;
-        let (votes, city, country) =
-            read::<D::Db, (i64, String, String)>(&player).fault("counting a player's vote")?;
         if votes == 1 {
             // A first vote: the player enters the rankings of every scope they belong to.
             let mut ranked = sqlx::query::<D::Db>(
@@ -97,23 +92,30 @@ impl<D: Dialect> VoteRepository for Store<D> {
         )
         .arg(voter.as_uuid())
         .arg(video.as_uuid());
-        let mut conn = self.read().await?;
-        Self::value(&mut conn, query, "looking up a vote").await
+        let (voted,) = driver::fetch_one(query, &mut *self.read().await?)
+            .await
+            .fault("looking up a vote")?;
+        Ok(voted)
     }
 
     async fn count_for_video(&self, video: VideoId) -> anyhow::Result<u64> {
         let query = sqlx::query::<D::Db>("SELECT count(*) FROM votes WHERE video_id = $1")
             .arg(video.as_uuid());
-        let mut conn = self.read().await?;
-        let votes: i64 = Self::value(&mut conn, query, "counting votes").await?;
+        let (votes,): (i64,) = driver::fetch_one(query, &mut *self.read().await?)
+            .await
+            .fault("counting votes")?;
         Ok(votes as u64)
     }
 
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>> {
         let (page, count) = (rankings_page(query), rankings_total(query));
         let mut conn = self.read().await?;
-        let records = Self::all(&mut conn, page.build::<D>(), "reading the rankings").await?;
-        let total = Self::value(&mut conn, count.build::<D>(), "counting ranked players").await?;
+        let records = driver::fetch_all(page.build::<D>(), &mut conn)
+            .await
+            .fault("reading the rankings")?;
+        let (total,) = driver::fetch_one(count.build::<D>(), &mut conn)
+            .await
+            .fault("counting ranked players")?;
         rankings_from_records(records, total, query)
     }
 }
