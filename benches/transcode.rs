@@ -1,4 +1,5 @@
-//! The transcode path: the showcase profile (and its pieces) on a generated 1080p clip.
+//! The transcode path: the showcase profile (its MP4 alone, and every output) on a generated
+//! 1080p clip.
 //!
 //! Run: `cargo bench --bench transcode`. The input (8 s of 1920x1080 30 fps H.264 + AAC,
 //! moving test pattern with noise) is generated once with the ffmpeg CLI into
@@ -10,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anb::adapters::ffmpeg::{probe_file, transcode_file, Control, ProcessingAssets};
-use anb::domain::media::{Profile, TranscodeOutputs};
+use anb::domain::media::{OutputSet, Profile, TranscodeOutputs};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const SECONDS: u32 = 8;
@@ -45,9 +46,10 @@ fn transcode(c: &mut Criterion) {
     let input = input();
     let assets = ProcessingAssets::embedded().expect("assets");
     let out = tempfile::tempdir().expect("a temporary directory");
-    let outputs = TranscodeOutputs {
-        video: out.path().join("processed.mp4"),
-        thumbnail: out.path().join("thumbnail.jpg"),
+    let outputs = TranscodeOutputs::in_dir(out.path());
+    let mp4_only = Profile {
+        outputs: OutputSet::mp4_only(),
+        ..Profile::showcase()
     };
 
     let mut group = c.benchmark_group("transcode");
@@ -55,21 +57,23 @@ fn transcode(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(30))
         .throughput(Throughput::Elements(u64::from(SECONDS)));
-    group.bench_function(
-        format!("showcase 1080p30 {SECONDS}s (x264 veryfast)"),
-        |b| {
-            b.iter(|| {
-                transcode_file(
-                    &input,
-                    &outputs,
-                    &Profile::showcase(),
-                    &assets,
-                    Control::new(),
-                )
-                .expect("transcode")
-            });
-        },
-    );
+    for (name, profile) in [
+        ("MP4 + thumbnail", &mp4_only),
+        (
+            "every output (MP4, HLS ladder, thumbnail, storyboard)",
+            &Profile::showcase(),
+        ),
+    ] {
+        group.bench_function(
+            format!("showcase 1080p30 {SECONDS}s, {name} (x264 veryfast)"),
+            |b| {
+                b.iter(|| {
+                    transcode_file(&input, &outputs, profile, &assets, Control::new())
+                        .expect("transcode")
+                });
+            },
+        );
+    }
     group.finish();
 
     c.bench_function("probe 1080p clip (upload check)", |b| {

@@ -1,4 +1,5 @@
-//! `anb transcode`: the processing pipeline on one file, with progress.
+//! `anb transcode`: the processing pipeline on one file, every output of the profile (or the
+//! ones chosen), with progress.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -21,15 +22,17 @@ pub struct TranscodeArgs {
     /// x264 constant rate factor, overriding the profile's (0..=51).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
     crf: Option<u8>,
-    /// Where to write the thumbnail (default: the output's path with `.jpg`).
-    #[arg(long)]
-    thumbnail: Option<PathBuf>,
+    /// Which of the profile's outputs to write, comma-separated: `mp4`, `hls`, `thumbnail`,
+    /// `storyboard` (default: all the profile lists).
+    #[arg(long, value_delimiter = ',')]
+    outputs: Option<Vec<String>>,
     /// Open any container FFmpeg reads, not only MP4/MOV like the worker (trusted files only).
     #[arg(long)]
     any_container: bool,
     /// The clip to process.
     input: PathBuf,
-    /// The MP4 to write.
+    /// The directory to write into (created if missing): `video.mp4`, `thumbnail.jpg`,
+    /// `hls/master.m3u8` and its rungs, `storyboard.jpg` + `storyboard.vtt`.
     output: PathBuf,
 }
 
@@ -47,12 +50,16 @@ pub fn run(args: TranscodeArgs) -> anyhow::Result<()> {
     if let Some(crf) = args.crf {
         profile.video.crf = crf;
     }
-    let outputs = TranscodeOutputs {
-        thumbnail: args
-            .thumbnail
-            .unwrap_or_else(|| args.output.with_extension("jpg")),
-        video: args.output,
-    };
+    if let Some(names) = &args.outputs {
+        let names: Vec<&str> = names.iter().map(|n| n.trim()).collect();
+        profile.outputs = profile
+            .outputs
+            .select(&names)
+            .map_err(|reason| anyhow::anyhow!("--outputs: {reason}"))?;
+    }
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    let outputs = TranscodeOutputs::in_dir(&args.output);
     let assets = ProcessingAssets::embedded()?;
     let started = Instant::now();
     let mut control = Control::new().on_progress(progress_reporter());
@@ -62,18 +69,21 @@ pub fn run(args: TranscodeArgs) -> anyhow::Result<()> {
     let report = transcode_file(&args.input, &outputs, &profile, &assets, control)
         .with_context(|| format!("processing {}", args.input.display()))?;
     let wall = started.elapsed().as_secs_f64();
+    let rungs: Vec<String> = report.hls_rungs.iter().map(|r| r.name()).collect();
     eprintln!(
-        "wrote {} ({:.2} s, {}x{}, {}) and {} in {wall:.2} s ({:.1}x realtime)",
-        outputs.video.display(),
+        "wrote {} ({:.2} s, {}, HLS rungs: {}) in {wall:.2} s ({:.1}x realtime)",
+        outputs.dir.display(),
         report.duration_seconds,
-        report.width,
-        report.height,
         if report.has_audio {
             "with audio"
         } else {
             "no audio"
         },
-        outputs.thumbnail.display(),
+        if rungs.is_empty() {
+            "none".to_owned()
+        } else {
+            rungs.join(", ")
+        },
         report.duration_seconds / wall.max(1e-9),
     );
     Ok(())

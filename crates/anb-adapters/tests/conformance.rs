@@ -58,6 +58,8 @@ where
         let media = ProcessedMedia {
             processed: BlobKey::processed(id),
             thumbnail: BlobKey::thumbnail(id),
+            stream: None,
+            storyboard: None,
             duration_seconds: 1.0,
         };
         repos

@@ -23,10 +23,7 @@ fn quick(mut profile: Profile) -> Profile {
 }
 
 fn outputs(dir: &Path) -> TranscodeOutputs {
-    TranscodeOutputs {
-        video: dir.join("out/processed.mp4"),
-        thumbnail: dir.join("out/thumbnail.jpg"),
-    }
+    TranscodeOutputs::in_dir(dir.join("out"))
 }
 
 fn run(input: &Path, dir: &Path, profile: &Profile) -> Result<TranscodeReport, TranscodeError> {
@@ -40,7 +37,7 @@ fn run_with(
     control: Control,
 ) -> Result<TranscodeReport, TranscodeError> {
     let outputs = outputs(dir);
-    std::fs::create_dir_all(outputs.video.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(&outputs.dir).unwrap();
     let assets = ProcessingAssets::embedded().unwrap();
     transcode_file(input, &outputs, profile, &assets, control)
 }
@@ -50,7 +47,7 @@ fn run_with(
 /// stream's frame count.
 fn assert_web_ready(dir: &Path, max_seconds: f64, audio: bool) -> u64 {
     let outputs = outputs(dir);
-    let streams = ffprobe_streams(&outputs.video);
+    let streams = ffprobe_streams(&outputs.video());
     let video = stream(&streams, "video").expect("a video stream");
     assert_eq!(video["codec_name"], "h264");
     assert_eq!(
@@ -69,13 +66,13 @@ fn assert_web_ready(dir: &Path, max_seconds: f64, audio: bool) -> u64 {
         let length: f64 = sound["duration"].parse().unwrap();
         assert!(length <= max_seconds + 0.05, "audio {length} s");
     }
-    let boxes = top_level_boxes(&outputs.video);
+    let boxes = top_level_boxes(&outputs.video());
     let moov = boxes.iter().position(|b| b == "moov").expect("a moov box");
     let mdat = boxes.iter().position(|b| b == "mdat").expect("an mdat box");
     assert!(moov < mdat, "fast start: moov before mdat, got {boxes:?}");
-    let jpeg = std::fs::read(&outputs.thumbnail).expect("a thumbnail");
+    let jpeg = std::fs::read(outputs.thumbnail()).expect("a thumbnail");
     assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
-    let thumb = ffprobe_streams(&outputs.thumbnail);
+    let thumb = ffprobe_streams(&outputs.thumbnail());
     assert_eq!(
         (thumb[0]["width"].as_str(), thumb[0]["height"].as_str()),
         ("640", "360")
@@ -115,7 +112,7 @@ fn a_portrait_phone_clip_is_turned_upright_pillarboxed_and_stamped() {
 
     // Upright, a 640x360 picture shown as 360x640 fits 720 high and 405 wide: black bars left
     // and right, picture in the middle. Ignoring the rotation would fill the whole frame.
-    let frame = clips::luma_at(&outputs(dir.path()).video, 1.0);
+    let frame = clips::luma_at(&outputs(dir.path()).video(), 1.0);
     assert!(clips::column_mean(&frame, 100) < 20.0, "left bar is black");
     assert!(
         clips::column_mean(&frame, 1180) < 30.0,
@@ -255,7 +252,7 @@ fn a_variable_frame_rate_clip_comes_out_at_a_constant_rate() {
         .make(dir.path(), "vfr.mp4");
     run(&input, dir.path(), &quick(Profile::showcase())).unwrap();
     let frames = assert_web_ready(dir.path(), 20.0, true);
-    let streams = ffprobe_streams(&outputs(dir.path()).video);
+    let streams = ffprobe_streams(&outputs(dir.path()).video());
     let video = stream(&streams, "video").unwrap();
     assert_eq!(
         video["r_frame_rate"], video["avg_frame_rate"],
@@ -281,9 +278,9 @@ fn the_same_input_twice_gives_the_same_bytes() {
     let dir = workdir();
     let input = Clip::h264(2.0).make(dir.path(), "clip.mp4");
     run(&input, dir.path(), &quick(Profile::showcase())).unwrap();
-    let first = std::fs::read(outputs(dir.path()).video).unwrap();
+    let first = std::fs::read(outputs(dir.path()).video()).unwrap();
     run(&input, dir.path(), &quick(Profile::showcase())).unwrap();
-    let second = std::fs::read(outputs(dir.path()).video).unwrap();
+    let second = std::fs::read(outputs(dir.path()).video()).unwrap();
     assert!(first == second, "deterministic output");
 }
 
@@ -382,7 +379,7 @@ fn a_cancelled_or_overdue_run_stops_and_leaves_nothing_behind() {
     let dir = workdir();
     let input = Clip::h264(2.0).make(dir.path(), "clip.mp4");
     let outputs = outputs(dir.path());
-    std::fs::create_dir_all(outputs.video.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(&outputs.dir).unwrap();
     let assets = ProcessingAssets::embedded().unwrap();
     let profile = quick(Profile::showcase());
 
@@ -411,7 +408,7 @@ async fn dropping_a_transcode_in_progress_cancels_it_and_removes_its_partial_out
     let dir = workdir();
     let input = Clip::h264(20.0).make(dir.path(), "long.mp4");
     let outputs = outputs(dir.path());
-    std::fs::create_dir_all(outputs.video.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(&outputs.dir).unwrap();
     let transcoder = FfmpegTranscoder::new(FfmpegConfig::default());
     let profile = Profile::showcase();
     let run = transcoder.process(&input, &outputs, &profile);

@@ -62,6 +62,8 @@ fn fake_outputs(video: &Video) -> ProcessedMedia {
     ProcessedMedia {
         processed: BlobKey::processed(video.id),
         thumbnail: BlobKey::thumbnail(video.id),
+        stream: None,
+        storyboard: None,
         duration_seconds: 20.0,
     }
 }
@@ -123,6 +125,30 @@ impl World {
                 JobOutcome::Processed(_)
             ));
         }
+    }
+
+    /// Stores stand-in stream outputs (playlists, segments, storyboard) under the video's
+    /// streams prefix, as a run that makes them would.
+    async fn store_streams(&self, video: VideoId) -> Vec<BlobKey> {
+        use anb_domain::ports::BlobStore;
+        let streams = BlobKey::streams(video);
+        let mut keys = Vec::new();
+        for rest in [
+            "master.m3u8",
+            "720p/index.m3u8",
+            "720p/init.mp4",
+            "720p/seg-00001.m4s",
+            "storyboard.jpg",
+        ] {
+            let key = streams.join(rest).unwrap();
+            self.backend
+                .blobs
+                .put(&key, bytes_stream(rest.as_bytes()))
+                .await
+                .unwrap();
+            keys.push(key);
+        }
+        keys
     }
 
     async fn object_count(&self) -> usize {
@@ -531,17 +557,28 @@ async fn a_published_video_is_deleted_only_after_unpublishing_and_its_media_goes
     let w = world();
     let ana = w.player("Ana", "Bogotá").await;
     let video = w.published(&ana).await;
-    assert_eq!(w.object_count().await, 3);
+    let streams = w.store_streams(video.id).await;
+    // Another video's streams share the `streams/` folder and must stay.
+    let neighbour = w.store_streams(VideoId::new()).await;
+    assert_eq!(w.object_count().await, 3 + streams.len() + neighbour.len());
     assert!(matches!(
         w.showcase.delete_video(ana.id, video.id).await,
         Err(DeleteVideoError::Published)
     ));
+    assert_eq!(w.object_count().await, 3 + streams.len() + neighbour.len());
     w.showcase
         .set_public(ana.id, video.id, false)
         .await
         .unwrap();
     w.showcase.delete_video(ana.id, video.id).await.unwrap();
-    assert_eq!(w.object_count().await, 0);
+    assert_eq!(
+        w.object_count().await,
+        neighbour.len(),
+        "the original, the MP4, the thumbnail and every stream output are gone"
+    );
+    for key in &neighbour {
+        assert!(read_all(&*w.backend.blobs, key).await.is_ok(), "{key}");
+    }
     assert!(matches!(
         w.showcase.delete_video(ana.id, video.id).await,
         Err(DeleteVideoError::NotFound)
@@ -773,6 +810,46 @@ async fn transient_failures_back_off_exponentially_then_give_up() {
     assert!(reason.contains("after 3 attempts"), "{reason}");
     let failed = w.showcase.own_video(ana.id, video.id).await.unwrap();
     assert!(matches!(failed.status, VideoStatus::Failed { .. }));
+}
+
+#[tokio::test]
+async fn outputs_of_a_video_deleted_while_it_was_processed_are_discarded_streams_included() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let job = w
+        .showcase
+        .next_job(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let (world, owner) = (&w, ana.id);
+    let outcome = w
+        .showcase
+        .handle_job(&job, |video| async move {
+            let w = world;
+            // The player deletes the video while the worker still writes its outputs.
+            w.showcase.delete_video(owner, video.id).await.unwrap();
+            let out = fake_outputs(&video);
+            use anb_domain::ports::BlobStore;
+            for key in [&out.processed, &out.thumbnail] {
+                w.backend
+                    .blobs
+                    .put(key, bytes_stream(b"late output"))
+                    .await
+                    .unwrap();
+            }
+            w.store_streams(video.id).await;
+            Ok(out)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, JobOutcome::Skipped(_)), "{outcome:?}");
+    assert_eq!(w.object_count().await, 0, "no orphaned outputs");
+    assert!(matches!(
+        w.showcase.own_video(ana.id, video.id).await,
+        Err(VideoAccessError::NotFound)
+    ));
 }
 
 #[tokio::test]

@@ -1,10 +1,12 @@
 //! The I/O of one processing job: fetch the original to a temporary directory, check it
-//! against the media limits, transcode it, store the outputs. Failures are classified for the
+//! against the media limits, transcode it, store the outputs (MP4, thumbnail, storyboard, HLS
+//! ladder). Failures are classified for the
 //! retry policy: bad media (media outside the limits, and media too slow to process,
 //! included) and a missing original are bad input (no retry); everything else is transient.
 
 use std::path::Path;
 
+use anb_domain::media::{HLS_MASTER, STORYBOARD_CUES, STORYBOARD_SPRITE};
 use anb_domain::ports::{BlobError, BlobStore, TranscodeError};
 use anb_domain::{
     BlobKey, ByteStream, JobFailure, MediaInput, MediaLimits, Ports, ProcessedMedia, Profile,
@@ -17,6 +19,9 @@ use tokio_util::io::ReaderStream;
 use tracing::debug;
 
 use crate::scratch::JobDir;
+
+/// How many outputs are stored at the same time (an HLS ladder is dozens of small files).
+const UPLOADS_AT_ONCE: usize = 8;
 
 /// Bytes read from disk per chunk when storing an output.
 const READ_CHUNK: usize = 256 * 1024;
@@ -45,10 +50,7 @@ pub(crate) async fn process(
         .await
         .map_err(classify_transcode)?;
     limits.check(&info).map_err(JobFailure::BadInput)?;
-    let outputs = TranscodeOutputs {
-        video: dir.path().join("processed.mp4"),
-        thumbnail: dir.path().join("thumbnail.jpg"),
-    };
+    let outputs = TranscodeOutputs::in_dir(dir.path());
     let started = std::time::Instant::now();
     let report = ports
         .transcoder
@@ -58,14 +60,86 @@ pub(crate) async fn process(
     metrics::histogram!("anb_transcode_seconds", "profile" => profile.name.clone())
         .record(started.elapsed().as_secs_f64());
     debug!(duration = report.duration_seconds, "transcoded");
+    let streams = BlobKey::streams(video.id);
+    // A video processed again (a profile change) drops its earlier ladder: its segments differ.
+    ports
+        .blobs
+        .delete_prefix(&streams)
+        .await
+        .context("removing earlier streaming outputs")
+        .map_err(transient)?;
     let media = ProcessedMedia {
         processed: BlobKey::processed(video.id),
         thumbnail: BlobKey::thumbnail(video.id),
+        stream: (!report.hls_rungs.is_empty()).then(|| streams_key(&streams, "hls/master.m3u8")),
+        storyboard: report
+            .storyboard
+            .then(|| streams_key(&streams, STORYBOARD_CUES)),
         duration_seconds: report.duration_seconds,
     };
-    store(&*ports.blobs, &outputs.video, &media.processed).await?;
-    store(&*ports.blobs, &outputs.thumbnail, &media.thumbnail).await?;
+    store(&*ports.blobs, &outputs.video(), &media.processed).await?;
+    store(&*ports.blobs, &outputs.thumbnail(), &media.thumbnail).await?;
+    if media.storyboard.is_some() {
+        let sprite = streams_key(&streams, STORYBOARD_SPRITE);
+        store(&*ports.blobs, &outputs.storyboard_sprite(), &sprite).await?;
+        let cues = streams_key(&streams, STORYBOARD_CUES);
+        store(&*ports.blobs, &outputs.storyboard_cues(), &cues).await?;
+    }
+    if media.stream.is_some() {
+        store_ladder(&*ports.blobs, &outputs.hls(), &streams_key(&streams, "hls")).await?;
+    }
     Ok(media)
+}
+
+/// `prefix/rest`, for the fixed names the transcoder writes (always valid keys).
+fn streams_key(prefix: &BlobKey, rest: &str) -> BlobKey {
+    prefix
+        .join(rest)
+        .unwrap_or_else(|e| unreachable!("a fixed output name is a valid key: {e}"))
+}
+
+/// Stores the HLS directory under `prefix` (its rungs' playlists, init and media segments,
+/// a few at a time), the master playlist last, so a master in the store means a whole ladder.
+async fn store_ladder(
+    blobs: &dyn BlobStore,
+    dir: &Path,
+    prefix: &BlobKey,
+) -> Result<(), JobFailure> {
+    let mut files = Vec::new();
+    for rung in std::fs::read_dir(dir)
+        .context("listing the HLS output")
+        .map_err(transient)?
+    {
+        let rung = rung.context("listing the HLS output").map_err(transient)?;
+        if !rung.path().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(rung.path())
+            .context("listing a rung")
+            .map_err(transient)?
+        {
+            let file = file.context("listing a rung").map_err(transient)?;
+            let name = format!(
+                "{}/{}",
+                rung.file_name().to_string_lossy(),
+                file.file_name().to_string_lossy()
+            );
+            let key = prefix
+                .join(&name)
+                .with_context(|| format!("an HLS file named {name}"))
+                .map_err(transient)?;
+            files.push((file.path(), key));
+        }
+    }
+    futures::stream::iter(files.iter().map(Ok))
+        .try_for_each_concurrent(UPLOADS_AT_ONCE, |(path, key)| store(blobs, path, key))
+        .await?;
+    store(
+        blobs,
+        &dir.join(HLS_MASTER),
+        &streams_key(prefix, HLS_MASTER),
+    )
+    .await
 }
 
 fn transient(error: anyhow::Error) -> JobFailure {

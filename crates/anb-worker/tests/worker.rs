@@ -195,6 +195,71 @@ async fn assert_web_ready(rig: &Rig, video: &Video) {
         .await
         .unwrap();
     assert_eq!(&thumbnail[..2], &[0xFF, 0xD8], "a JPEG thumbnail");
+    assert_streams_stored(rig, video).await;
+}
+
+/// The ladder and the storyboard are in the store under the video's prefix: the master, each
+/// rung it lists with every segment that rung lists, the cues and the sprite they point at.
+async fn assert_streams_stored(rig: &Rig, video: &Video) {
+    let blobs = &*rig.ports().blobs;
+    let streams = BlobKey::streams(video.id);
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    let uris = |playlist: &str| -> Vec<String> {
+        playlist
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let master_key = streams.join("hls/master.m3u8").unwrap();
+    assert_eq!(video.stream, Some(master_key.clone()));
+    let master = text(read_all(blobs, &master_key).await.unwrap());
+    let rungs = uris(&master);
+    let source_height = rig
+        .ports()
+        .transcoder
+        .probe(MediaInput::Stream(
+            blobs.get(&video.original, None).await.unwrap().body,
+        ))
+        .await
+        .unwrap()
+        .video
+        .unwrap()
+        .height;
+    let expected: Vec<String> = [720, 480, 360]
+        .into_iter()
+        .filter(|h| *h <= source_height)
+        .map(|h| format!("{h}p/index.m3u8"))
+        .collect();
+    assert_eq!(
+        rungs, expected,
+        "the rungs the source fills, no enlargement"
+    );
+    for rung in rungs {
+        let playlist = text(
+            read_all(blobs, &streams.join(&format!("hls/{rung}")).unwrap())
+                .await
+                .unwrap(),
+        );
+        let dir = rung.trim_end_matches("index.m3u8");
+        let segments = uris(&playlist);
+        assert!(!segments.is_empty(), "{playlist}");
+        for file in segments.iter().map(String::as_str).chain(["init.mp4"]) {
+            let key = streams.join(&format!("hls/{dir}{file}")).unwrap();
+            assert!(blobs.head(&key).await.unwrap().size > 0, "{key}");
+        }
+    }
+    let cues_key = streams.join("storyboard.vtt").unwrap();
+    assert_eq!(video.storyboard, Some(cues_key.clone()));
+    let cues = text(read_all(blobs, &cues_key).await.unwrap());
+    assert!(
+        cues.starts_with("WEBVTT") && cues.contains("storyboard.jpg#xywh="),
+        "{cues}"
+    );
+    let sprite = read_all(blobs, &streams.join("storyboard.jpg").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(&sprite[..2], &[0xFF, 0xD8], "a JPEG sprite");
 }
 
 // ---- Tests that hold with any transcoder: the loop's own logic ----

@@ -262,6 +262,42 @@ impl BlobStore for ObjectStoreBlobs {
         }
     }
 
+    async fn delete_prefix(&self, prefix: &BlobKey) -> Result<u64, BlobError> {
+        let prefix = path(prefix);
+        let under = prefix.clone();
+        // `list` matches whole segments already; the filter keeps the object named exactly like
+        // the prefix out on every backend, whatever its listing does.
+        let locations = self
+            .store
+            .list(Some(&prefix))
+            .try_filter(move |meta| {
+                let below = meta
+                    .location
+                    .prefix_match(&under)
+                    .is_some_and(|mut rest| rest.next().is_some());
+                std::future::ready(below)
+            })
+            .map_ok(|meta| meta.location)
+            .boxed();
+        // One request per 1000 objects on S3 (DeleteObjects), one file at a time locally.
+        let mut deleted = self.store.delete_stream(locations);
+        let mut count = 0;
+        while let Some(result) = deleted.next().await {
+            match result {
+                Ok(_) => count += 1,
+                // Gone since it was listed (a concurrent delete): not ours to count.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => {
+                    return Err(BlobError::Unexpected(fault(
+                        e,
+                        "deleting the objects under a prefix",
+                    )))
+                }
+            }
+        }
+        Ok(count)
+    }
+
     async fn download_url(&self, key: &BlobKey, ttl: Duration) -> Result<DownloadUrl, BlobError> {
         match &self.signer {
             None => Ok(DownloadUrl::ServedByApi),

@@ -56,9 +56,11 @@ impl Default for FfmpegConfig {
 /// use anb_domain::ports::Transcoder as _;
 ///
 /// let transcoder = FfmpegTranscoder::default();
-/// let outputs = TranscodeOutputs { video: "out.mp4".into(), thumbnail: "out.jpg".into() };
+/// // Writes out/video.mp4, out/thumbnail.jpg, out/hls/master.m3u8 (and its rungs), and
+/// // out/storyboard.jpg + out/storyboard.vtt.
+/// let outputs = TranscodeOutputs::in_dir("out");
 /// let report = transcoder.process("clip.mov".as_ref(), &outputs, &Profile::showcase()).await?;
-/// println!("{:.1} s at {}x{}", report.duration_seconds, report.width, report.height);
+/// println!("{:.1} s, {} HLS rungs", report.duration_seconds, report.hls_rungs.len());
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, Default)]

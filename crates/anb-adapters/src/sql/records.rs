@@ -12,7 +12,7 @@ use super::SqlTime;
 /// Columns read for a [`VideoRecord`], in `SELECT` form.
 pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description, v.tags, \
      v.status, v.failure_reason, v.is_public, v.size_bytes, v.original_key, v.processed_key, \
-     v.thumbnail_key, v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
+     v.thumbnail_key, v.stream_key, v.storyboard_key, v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
      v.published_at, v.votes";
 
 /// Columns read for a [`UserRecord`], in `SELECT` form. The id is `user_id`, so a video and
@@ -66,6 +66,8 @@ pub struct VideoRecord {
     pub original_key: String,
     pub processed_key: Option<String>,
     pub thumbnail_key: Option<String>,
+    pub stream_key: Option<String>,
+    pub storyboard_key: Option<String>,
     pub duration_seconds: Option<f64>,
     pub uploaded_at: SqlTime,
     pub status_changed_at: SqlTime,
@@ -114,6 +116,8 @@ impl VideoRecord {
             original: key(self.original_key)?,
             processed: self.processed_key.map(key).transpose()?,
             thumbnail: self.thumbnail_key.map(key).transpose()?,
+            stream: self.stream_key.map(key).transpose()?,
+            storyboard: self.storyboard_key.map(key).transpose()?,
             duration_seconds: self.duration_seconds,
             uploaded_at: self.uploaded_at.into(),
             status_changed_at: self.status_changed_at.into(),

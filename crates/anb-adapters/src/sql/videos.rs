@@ -46,7 +46,7 @@ async fn store_changes<D: Dialect>(
     let query = sqlx::query::<D::Db>(
         "UPDATE videos SET status = $2, failure_reason = $3, is_public = $4, processed_key = $5, \
          thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9, \
-         status_changed_at = $10 WHERE id = $1",
+         status_changed_at = $10, stream_key = $11, storyboard_key = $12 WHERE id = $1",
     )
     .arg(video.id.as_uuid())
     .arg(status.to_owned())
@@ -57,7 +57,9 @@ async fn store_changes<D: Dialect>(
     .arg(video.duration_seconds)
     .arg(video.processed_at.map(SqlTime))
     .arg(video.published_at.map(SqlTime))
-    .arg(SqlTime(video.status_changed_at));
+    .arg(SqlTime(video.status_changed_at))
+    .arg(video.stream.as_ref().map(|k| k.as_str().to_owned()))
+    .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()));
     driver::execute(query, &mut **tx)
         .await
         .fault("updating a video")?;
@@ -71,9 +73,10 @@ impl<D: Dialect> VideoRepository for Store<D> {
         let query = sqlx::query::<D::Db>(
             "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
              failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
-             duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes) \
+             duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes, \
+             stream_key, storyboard_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19)",
+             $18, $19, $20, $21)",
         )
         .arg(video.id.as_uuid())
         .arg(video.owner_id.as_uuid())
@@ -93,7 +96,9 @@ impl<D: Dialect> VideoRepository for Store<D> {
         .arg(SqlTime(video.status_changed_at))
         .arg(video.processed_at.map(SqlTime))
         .arg(video.published_at.map(SqlTime))
-        .arg(i64::try_from(video.votes).context("votes")?);
+        .arg(i64::try_from(video.votes).context("votes")?)
+        .arg(video.stream.as_ref().map(|k| k.as_str().to_owned()))
+        .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()));
         let mut conn = self.write().await?;
         driver::execute(query, &mut conn)
             .await

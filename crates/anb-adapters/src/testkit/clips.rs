@@ -257,3 +257,43 @@ pub fn column_mean(frame: &(usize, usize, Vec<u8>), x: usize) -> f64 {
         .sum::<f64>()
         / *height as f64
 }
+
+/// The presentation times (seconds) of the key frames of the first video stream of `path`,
+/// read by the ffprobe CLI.
+pub fn keyframe_times(path: &Path) -> Vec<f64> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "frame=pts_time,key_frame",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe is installed with ffmpeg");
+    assert!(out.status.success(), "ffprobe {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split(',');
+            let key = fields.next()?.trim() == "1";
+            let time: f64 = fields.next()?.trim().parse().ok()?;
+            key.then_some(time)
+        })
+        .collect()
+}
+
+/// One HLS rung's init segment and media segments joined into one playable file at `into`
+/// (what a player's buffer holds).
+pub fn join_rung(rung_dir: &Path, segments: &[String], into: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(rung_dir.join("init.mp4")).expect("an init segment");
+    for segment in segments {
+        bytes.extend(std::fs::read(rung_dir.join(segment)).expect("a listed segment"));
+    }
+    std::fs::write(into, bytes).expect("writing the joined rung");
+    into.to_path_buf()
+}

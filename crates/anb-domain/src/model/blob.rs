@@ -87,6 +87,29 @@ impl BlobKey {
         Self(format!("thumbnails/{video}.jpg"))
     }
 
+    /// `streams/{video}`: the prefix under which a video's streaming outputs live: HLS playlists
+    /// and segments, storyboard (see [`BlobStore::delete_prefix`](crate::ports::BlobStore::delete_prefix)).
+    pub fn streams(video: VideoId) -> Self {
+        Self(format!("streams/{video}"))
+    }
+
+    /// This key, a `/`, and `rest`: a key under this one (`rest` may hold several segments).
+    ///
+    /// ```
+    /// use anb_domain::{BlobKey, VideoId};
+    /// let id = VideoId::new();
+    /// let playlist = BlobKey::streams(id).join("720p/index.m3u8").unwrap();
+    /// assert_eq!(playlist.as_str(), format!("streams/{id}/720p/index.m3u8"));
+    /// assert!(BlobKey::streams(id).join("../escape").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidBlobKey`] when the joined key is not valid (see [`BlobKey::new`]): `rest` empty,
+    /// starting or ending with `/`, with `.`/`..` segments or foreign characters, or too long.
+    pub fn join(&self, rest: &str) -> Result<Self, InvalidBlobKey> {
+        Self::new(format!("{}/{rest}", self.0))
+    }
+
     /// The key.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -166,9 +189,63 @@ mod tests {
             BlobKey::original(u, v),
             BlobKey::processed(v),
             BlobKey::thumbnail(v),
+            BlobKey::streams(v),
         ] {
             assert_eq!(BlobKey::new(key.as_str()).unwrap(), key);
         }
+    }
+
+    #[test]
+    fn a_video_streams_live_under_one_prefix_named_after_the_video() {
+        let v = VideoId::new();
+        assert_eq!(BlobKey::streams(v).as_str(), format!("streams/{v}"));
+        assert_ne!(BlobKey::streams(v), BlobKey::streams(VideoId::new()));
+    }
+
+    #[test]
+    fn joining_appends_a_slash_and_the_rest() {
+        let v = VideoId::new();
+        let streams = BlobKey::streams(v);
+        assert_eq!(
+            streams.join("storyboard.jpg").unwrap().as_str(),
+            format!("streams/{v}/storyboard.jpg")
+        );
+        assert_eq!(
+            streams.join("720p/seg-00001.m4s").unwrap().as_str(),
+            format!("streams/{v}/720p/seg-00001.m4s")
+        );
+        assert_eq!(
+            BlobKey::new("a")
+                .unwrap()
+                .join("b")
+                .unwrap()
+                .join("c")
+                .unwrap(),
+            BlobKey::new("a/b/c").unwrap()
+        );
+    }
+
+    #[test]
+    fn joining_refuses_what_would_not_be_a_valid_key() {
+        let streams = BlobKey::streams(VideoId::new());
+        for rest in [
+            "",
+            "/",
+            "/abs",
+            "trailing/",
+            "a//b",
+            ".",
+            "..",
+            "../escape",
+            "a/../b",
+            "sp ace",
+            "é",
+            "a\\b",
+        ] {
+            let refused = streams.join(rest).unwrap_err();
+            assert_eq!(refused.key, format!("{streams}/{rest}"), "{rest:?}");
+        }
+        assert!(streams.join(&"x".repeat(BlobKey::MAX_LEN)).is_err());
     }
 
     proptest! {

@@ -7,8 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::blob::ByteStream;
 
 mod limits;
+mod outputs;
 
 pub use limits::MediaLimits;
+pub use outputs::{
+    HlsLadder, OutputSet, Rung, Storyboard, TranscodeOutputs, HLS_MASTER, STORYBOARD_CUES,
+    STORYBOARD_SPRITE,
+};
 
 /// The container family a probe recognised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,11 +149,13 @@ pub struct Profile {
     pub bumper_seconds: Option<f64>,
     /// Where (seconds into the output) the thumbnail is taken.
     pub thumbnail_at_seconds: f64,
+    /// What the run makes.
+    pub outputs: OutputSet,
 }
 
 impl Profile {
     /// The design documents' profile: first 20 s, 1280x720, logo 120x60 top-right, x264 veryfast
-    /// CRF 23, audio kept.
+    /// CRF 23, audio kept; MP4, thumbnail, the standard HLS ladder and a storyboard.
     pub fn showcase() -> Self {
         Self {
             name: "showcase".into(),
@@ -167,10 +174,12 @@ impl Profile {
             audio: AudioPolicy::Keep,
             bumper_seconds: None,
             thumbnail_at_seconds: 1.0,
+            outputs: OutputSet::showcase(),
         }
     }
 
-    /// The course's stricter profile: at most 30 s, no audio, 2.5 s intro and outro bumpers.
+    /// The course's stricter profile: at most 30 s, no audio, 2.5 s intro and outro bumpers;
+    /// the same outputs.
     pub fn anb_course() -> Self {
         Self {
             name: "anb-course".into(),
@@ -191,15 +200,6 @@ impl Profile {
     }
 }
 
-/// Where a processing run writes its outputs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TranscodeOutputs {
-    /// The MP4 to write.
-    pub video: PathBuf,
-    /// The JPEG thumbnail to write.
-    pub thumbnail: PathBuf,
-}
-
 /// What a processing run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TranscodeReport {
@@ -211,4 +211,8 @@ pub struct TranscodeReport {
     pub height: u32,
     /// Whether the output has an audio track.
     pub has_audio: bool,
+    /// The HLS rungs written, largest first (none without a ladder).
+    pub hls_rungs: Vec<Rung>,
+    /// Whether the storyboard was written.
+    pub storyboard: bool,
 }

@@ -62,6 +62,10 @@ pub struct ProcessedMedia {
     pub processed: BlobKey,
     /// The JPEG thumbnail.
     pub thumbnail: BlobKey,
+    /// The HLS master playlist, when the profile makes a ladder.
+    pub stream: Option<BlobKey>,
+    /// The storyboard's WebVTT cues (the sprite beside them), when the profile makes one.
+    pub storyboard: Option<BlobKey>,
     /// Duration of the processed video, in seconds.
     pub duration_seconds: f64,
 }
@@ -132,6 +136,10 @@ pub struct Video {
     pub processed: Option<BlobKey>,
     /// Where the thumbnail is stored, once processed.
     pub thumbnail: Option<BlobKey>,
+    /// Where the HLS master playlist is stored, once processed with a ladder.
+    pub stream: Option<BlobKey>,
+    /// Where the storyboard's cues are stored, once processed with a storyboard.
+    pub storyboard: Option<BlobKey>,
     /// Processed duration in seconds.
     pub duration_seconds: Option<f64>,
     /// Upload time.
@@ -174,6 +182,8 @@ impl Video {
             original,
             processed: None,
             thumbnail: None,
+            stream: None,
+            storyboard: None,
             duration_seconds: None,
             uploaded_at,
             status_changed_at: uploaded_at,
@@ -222,6 +232,8 @@ impl Video {
                 next.status = VideoStatus::Processed;
                 next.processed = Some(media.processed.clone());
                 next.thumbnail = Some(media.thumbnail.clone());
+                next.stream.clone_from(&media.stream);
+                next.storyboard.clone_from(&media.storyboard);
                 next.duration_seconds = Some(media.duration_seconds);
                 next.processed_at = Some(at);
                 if next.is_public {
@@ -302,6 +314,8 @@ mod tests {
         ProcessedMedia {
             processed: BlobKey::new("processed/x.mp4").unwrap(),
             thumbnail: BlobKey::new("thumbnails/x.jpg").unwrap(),
+            stream: None,
+            storyboard: None,
             duration_seconds: 20.0,
         }
     }

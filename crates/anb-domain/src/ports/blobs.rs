@@ -56,6 +56,17 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Only backend faults.
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError>;
 
+    /// Deletes every object under `prefix`: each whose key is `prefix`, a `/`, and more. The
+    /// boundary is a whole segment: `streams/abc` covers `streams/abc/x` and
+    /// `streams/abc/x/y`, never `streams/abcd/x` nor an object named exactly `streams/abc`.
+    /// Returns how many objects were deleted; nothing under the prefix is `Ok(0)`, so a repeated
+    /// call succeeds with 0 (idempotent).
+    ///
+    /// # Errors
+    /// Only backend faults (some objects may then be deleted and others not; calling again
+    /// finishes the job).
+    async fn delete_prefix(&self, prefix: &BlobKey) -> Result<u64, BlobError>;
+
     /// How a client can download the object for the next `ttl`.
     ///
     /// # Errors

@@ -111,6 +111,8 @@ impl Default for ShowcaseConfig {
 ///     Ok(ProcessedMedia {
 ///         processed: anb_domain::BlobKey::processed(video.id),
 ///         thumbnail: anb_domain::BlobKey::thumbnail(video.id),
+///         stream: None,
+///         storyboard: None,
 ///         duration_seconds: 20.0,
 ///     })
 /// }).await?;

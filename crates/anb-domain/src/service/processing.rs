@@ -4,6 +4,7 @@ use std::time::Duration;
 use tracing::{info, instrument, warn};
 
 use super::Showcase;
+use crate::blob::BlobKey;
 use crate::job::{JobDecision, JobFailure, JobPayload, LeasedJob};
 use crate::ports::{QueueError, TransitionError};
 use crate::video::{ProcessedMedia, StatusChange, Video, VideoStatus};
@@ -111,6 +112,7 @@ impl Showcase {
                 // Deleted while we worked: our outputs belong to nobody.
                 self.discard_blob(&media.processed).await;
                 self.discard_blob(&media.thumbnail).await;
+                self.discard_blobs_under(&BlobKey::streams(video_id)).await;
                 self.settle_skip(job, "the video was deleted while processing")
                     .await
             }

@@ -274,4 +274,13 @@ impl Showcase {
             }
         }
     }
+
+    /// Deletes every object under `prefix` (a video's streams) whose owner record is gone; like
+    /// [`Showcase::discard_blob`], a failure leaves orphans, which is logged, never an error to
+    /// the caller.
+    pub(crate) async fn discard_blobs_under(&self, prefix: &BlobKey) {
+        if let Err(e) = self.ports.blobs.delete_prefix(prefix).await {
+            warn!(error = %e, prefix = %prefix, "could not delete orphaned objects under a prefix");
+        }
+    }
 }

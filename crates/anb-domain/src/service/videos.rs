@@ -1,6 +1,7 @@
 use tracing::instrument;
 
 use super::{QueryError, Showcase};
+use crate::blob::BlobKey;
 use crate::ids::{UserId, VideoId};
 use crate::ports::{DeleteVideoRecordError, PublicVideoQuery, VisibilityError};
 use crate::values::{Page, PageRequest};
@@ -151,6 +152,8 @@ impl Showcase {
         {
             self.discard_blob(key).await;
         }
+        self.discard_blobs_under(&BlobKey::streams(deleted.id))
+            .await;
         Ok(deleted)
     }
 

@@ -1,8 +1,10 @@
-//! The audio track: copied when it is AAC in an MP4/MOV, else decoded and encoded to AAC.
+//! The audio track: copied when it is AAC in an MP4/MOV, else decoded and encoded to AAC;
+//! either way its packets go to every muxer of the fan-out.
 
 use anb_domain::ports::TranscodeError;
 use ffmpeg_next::{self as ff, codec, encoder, filter, format, frame, Packet, Rational};
 
+use super::fanout::{audio_write_error, Fanout};
 use super::timing::{seconds, to_ts};
 use super::{bad, fault, Trim};
 
@@ -17,8 +19,7 @@ pub(crate) enum AudioTrack {
 pub(crate) struct CopiedAudio {
     input_index: usize,
     input_time_base: Rational,
-    output_index: usize,
-    output_time_base: Rational,
+    parameters: codec::Parameters,
     trim: Trim,
     done: bool,
 }
@@ -29,37 +30,27 @@ pub(crate) struct EncodedAudio {
     decoder: ff::decoder::Audio,
     graph: Option<filter::Graph>,
     encoder: encoder::Audio,
-    output_index: usize,
-    output_time_base: Rational,
     trim: Trim,
     done: bool,
 }
 
 impl AudioTrack {
-    /// Adds the output stream for `input` (an audio stream of `ictx`) to `octx`: a copy when
-    /// `copy` is allowed, else an AAC encoder.
+    /// The track for `input` (an audio stream): a copy when `copy` is allowed, else an AAC
+    /// encoder. Its packets go to every muxer of the fan-out.
     ///
     /// # Errors
-    /// `BadMedia` when an encoded track cannot be decoded; `Unexpected` when the output stream
-    /// cannot be created.
+    /// `BadMedia` when an encoded track cannot be decoded; `Unexpected` when the encoder
+    /// cannot be opened.
     pub(crate) fn new(
         input: &ff::format::stream::Stream<'_>,
         copy: bool,
-        octx: &mut format::context::Output,
         trim: Trim,
     ) -> Result<Self, TranscodeError> {
-        let output_index = octx.nb_streams() as usize;
         if copy {
-            let mut stream = octx
-                .add_stream(encoder::find(codec::Id::None))
-                .map_err(fault("adding the audio stream"))?;
-            stream.set_parameters(input.parameters());
-            stream.set_time_base(input.time_base());
             return Ok(Self::Copy(CopiedAudio {
                 input_index: input.index(),
                 input_time_base: input.time_base(),
-                output_index,
-                output_time_base: input.time_base(),
+                parameters: input.parameters(),
                 trim,
                 done: false,
             }));
@@ -94,24 +85,33 @@ impl AudioTrack {
         context.set_bit_rate(if mono { 64_000 } else { 128_000 });
         context.set_time_base(Rational::new(1, rate));
         let encoder = context
-            .open_with(super::encoder_options(octx, &[]))
+            .open_with(super::encoder_options(&[]))
             .map_err(fault("opening the AAC encoder"))?;
-        let mut stream = octx
-            .add_stream(aac)
-            .map_err(fault("adding the audio stream"))?;
-        stream.set_parameters(&encoder);
-        stream.set_time_base(Rational::new(1, rate));
         Ok(Self::Encode(Box::new(EncodedAudio {
             input_index: input.index(),
             input_time_base: input.time_base(),
             decoder,
             graph: None,
             encoder,
-            output_index,
-            output_time_base: Rational::new(1, rate),
             trim,
             done: false,
         })))
+    }
+
+    /// The output stream's parameters.
+    pub(crate) fn parameters(&self) -> codec::Parameters {
+        match self {
+            Self::Copy(a) => a.parameters.clone(),
+            Self::Encode(a) => codec::Parameters::from(&a.encoder),
+        }
+    }
+
+    /// The time base of the packets it writes.
+    pub(crate) fn time_base(&self) -> Rational {
+        match self {
+            Self::Copy(a) => a.input_time_base,
+            Self::Encode(a) => a.encoder.time_base(),
+        }
     }
 
     /// The input stream this track reads.
@@ -138,17 +138,6 @@ impl AudioTrack {
         }
     }
 
-    /// Reads the output stream's time base, which the muxer may change in `write_header`.
-    pub(crate) fn header_written(&mut self, octx: &format::context::Output) {
-        let (index, time_base) = match self {
-            Self::Copy(a) => (a.output_index, &mut a.output_time_base),
-            Self::Encode(a) => (a.output_index, &mut a.output_time_base),
-        };
-        if let Some(stream) = octx.stream(index) {
-            *time_base = stream.time_base();
-        }
-    }
-
     /// Handles one input packet of this track.
     ///
     /// # Errors
@@ -156,11 +145,11 @@ impl AudioTrack {
     pub(crate) fn packet(
         &mut self,
         packet: Packet,
-        octx: &mut format::context::Output,
+        out: &mut Fanout,
     ) -> Result<(), TranscodeError> {
         match self {
-            Self::Copy(a) => a.packet(packet, octx),
-            Self::Encode(a) => a.packet(&packet, octx),
+            Self::Copy(a) => a.packet(packet, out),
+            Self::Encode(a) => a.packet(&packet, out),
         }
     }
 
@@ -168,23 +157,16 @@ impl AudioTrack {
     ///
     /// # Errors
     /// `Unexpected` when the output cannot be written.
-    pub(crate) fn finish(
-        &mut self,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    pub(crate) fn finish(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         match self {
             Self::Copy(_) => Ok(()),
-            Self::Encode(a) => a.finish(octx),
+            Self::Encode(a) => a.finish(out),
         }
     }
 }
 
 impl CopiedAudio {
-    fn packet(
-        &mut self,
-        mut packet: Packet,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    fn packet(&mut self, mut packet: Packet, out: &mut Fanout) -> Result<(), TranscodeError> {
         let Some(ts) = packet.pts().or(packet.dts()) else {
             return Ok(());
         };
@@ -198,33 +180,21 @@ impl CopiedAudio {
         let shift = to_ts(self.trim.offset_seconds - self.trim.origin_seconds, tb);
         packet.set_pts(packet.pts().map(|pts| pts + shift));
         packet.set_dts(packet.dts().map(|dts| dts + shift));
-        packet.rescale_ts(tb, self.output_time_base);
-        packet.set_position(-1);
-        packet.set_stream(self.output_index);
-        packet.write_interleaved(octx).map_err(|e| match e {
-            // The muxer refuses copied packets whose timestamps go backwards: the input's.
-            ff::Error::Other { errno } if errno == ff::error::EINVAL => {
-                bad("the sound track's timing is broken")(e)
-            }
-            other => fault("writing audio")(other),
-        })
+        // The muxers refuse copied packets whose timestamps go backwards: the input's.
+        out.write_audio(&packet).map_err(audio_write_error)
     }
 }
 
 impl EncodedAudio {
-    fn packet(
-        &mut self,
-        packet: &Packet,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    fn packet(&mut self, packet: &Packet, out: &mut Fanout) -> Result<(), TranscodeError> {
         if self.decoder.send_packet(packet).is_err() {
             // A damaged audio packet costs a few milliseconds of sound, not the video.
             return Ok(());
         }
-        self.drain_decoder(octx)
+        self.drain_decoder(out)
     }
 
-    fn drain_decoder(&mut self, octx: &mut format::context::Output) -> Result<(), TranscodeError> {
+    fn drain_decoder(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         let mut decoded = frame::Audio::empty();
         while !self.done && self.decoder.receive_frame(&mut decoded).is_ok() {
             let Some(ts) = decoded.timestamp() else {
@@ -248,7 +218,7 @@ impl EncodedAudio {
                     .add(&decoded)
                     .map_err(bad("the sound could not be processed"))?;
             }
-            self.drain_graph(octx)?;
+            self.drain_graph(out)?;
         }
         Ok(())
     }
@@ -297,7 +267,7 @@ impl EncodedAudio {
         build().map_err(bad("the audio track has an unsupported format"))
     }
 
-    fn drain_graph(&mut self, octx: &mut format::context::Output) -> Result<(), TranscodeError> {
+    fn drain_graph(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         let Some(graph) = self.graph.as_mut() else {
             return Ok(());
         };
@@ -319,52 +289,33 @@ impl EncodedAudio {
             self.encoder
                 .send_frame(&filtered)
                 .map_err(fault("encoding audio"))?;
-            drain_encoder(
-                &mut self.encoder,
-                self.output_index,
-                self.output_time_base,
-                octx,
-            )?;
+            drain_encoder(&mut self.encoder, out)?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, octx: &mut format::context::Output) -> Result<(), TranscodeError> {
+    fn finish(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         if !self.done {
             let _ = self.decoder.send_eof();
-            self.drain_decoder(octx)?;
+            self.drain_decoder(out)?;
         }
         if let Some(graph) = self.graph.as_mut() {
             if let Some(mut source) = graph.get("in") {
                 let _ = source.source().flush();
             }
-            self.drain_graph(octx)?;
+            self.drain_graph(out)?;
         }
         self.encoder
             .send_eof()
             .map_err(fault("finishing the audio"))?;
-        drain_encoder(
-            &mut self.encoder,
-            self.output_index,
-            self.output_time_base,
-            octx,
-        )
+        drain_encoder(&mut self.encoder, out)
     }
 }
 
-fn drain_encoder(
-    encoder: &mut encoder::Audio,
-    output_index: usize,
-    output_time_base: Rational,
-    octx: &mut format::context::Output,
-) -> Result<(), TranscodeError> {
+fn drain_encoder(encoder: &mut encoder::Audio, out: &mut Fanout) -> Result<(), TranscodeError> {
     let mut packet = Packet::empty();
     while encoder.receive_packet(&mut packet).is_ok() {
-        packet.set_stream(output_index);
-        packet.rescale_ts(encoder.time_base(), output_time_base);
-        packet
-            .write_interleaved(octx)
-            .map_err(fault("writing audio"))?;
+        out.write_audio(&packet).map_err(fault("writing audio"))?;
     }
     Ok(())
 }

@@ -1,10 +1,15 @@
-//! One pass over the input: demux → decode → filter → encode → mux, with the thumbnail taken
+//! One pass over the input: demux → decode → filter once → the fan-out (scale per rung →
+//! encode → mux to the MP4 and the HLS rungs), with the thumbnail and the storyboard taken
 //! from the filtered frames on the way. Blocking; [`super::FfmpegTranscoder`] runs it on the
 //! blocking pool.
 
 mod audio;
 mod control;
+mod fanout;
 mod graph;
+mod hls;
+mod muxer;
+mod storyboard;
 mod thumbnail;
 mod timing;
 mod video;
@@ -19,10 +24,12 @@ use tempfile::TempPath;
 pub use control::{Control, Progress};
 
 use self::audio::AudioTrack;
+use self::fanout::Fanout;
 use self::graph::GraphPlan;
+use self::storyboard::StoryboardSampler;
 use self::thumbnail::{write_jpeg, ThumbnailPicker};
 use self::timing::{output_frame_rate, seconds};
-use self::video::{encode_bumper, VideoEncoder, VideoSource};
+use self::video::{encode_bumper, VideoSource};
 use super::assets::ProcessingAssets;
 use super::probe::rotation_of;
 
@@ -47,17 +54,12 @@ pub(crate) fn fault(what: &'static str) -> impl Fn(ff::Error) -> TranscodeError 
     move |e| TranscodeError::Unexpected(anyhow::anyhow!("{what}: {e}"))
 }
 
-/// Encoder options plus `+global_header` when the muxer wants the headers out of band
+/// Encoder options plus `+global_header`: MP4 and CMAF both want the headers out of band
 /// (setting the flag through the options ORs it into the codec's defaults; `set_flags` would
 /// replace them).
-pub(crate) fn encoder_options<'a>(
-    octx: &format::context::Output,
-    extra: &[(&str, &str)],
-) -> Dictionary<'a> {
+pub(crate) fn encoder_options<'a>(extra: &[(&str, &str)]) -> Dictionary<'a> {
     let mut options = Dictionary::new();
-    if octx.format().flags().contains(format::Flags::GLOBAL_HEADER) {
-        options.set("flags", "+global_header");
-    }
+    options.set("flags", "+global_header");
     for (key, value) in extra {
         options.set(key, value);
     }
@@ -120,6 +122,58 @@ impl Staged {
     }
 }
 
+/// A directory written under a temporary name beside its destination and moved there at the
+/// end (replacing an earlier one), so a failed run leaves nothing at the destination.
+struct StagedDir {
+    temp: tempfile::TempDir,
+    target: PathBuf,
+}
+
+impl StagedDir {
+    fn beside(target: &Path) -> Result<Self, TranscodeError> {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let temp = tempfile::Builder::new()
+            .prefix(".hls.")
+            .suffix(".partial")
+            .tempdir_in(dir)
+            .map_err(|e| {
+                TranscodeError::Unexpected(
+                    anyhow::Error::new(e)
+                        .context(format!("creating a directory in {}", dir.display())),
+                )
+            })?;
+        #[cfg(unix)]
+        std::fs::set_permissions(
+            temp.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .map_err(|e| TranscodeError::Unexpected(anyhow::Error::new(e)))?;
+        Ok(Self {
+            temp,
+            target: target.to_path_buf(),
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    fn commit(self) -> Result<(), TranscodeError> {
+        let moved = |e: std::io::Error| {
+            TranscodeError::Unexpected(
+                anyhow::Error::new(e)
+                    .context(format!("moving the output to {}", self.target.display())),
+            )
+        };
+        if self.target.exists() {
+            std::fs::remove_dir_all(&self.target).map_err(moved)?;
+        }
+        std::fs::rename(self.temp.path(), &self.target).map_err(moved)?;
+        let _kept = self.temp.keep();
+        Ok(())
+    }
+}
+
 /// Decodes the first picture of an image file (the logo).
 fn load_picture(path: &Path) -> Result<frame::Video, TranscodeError> {
     let broken = |e: ff::Error| {
@@ -155,8 +209,12 @@ fn load_picture(path: &Path) -> Result<frame::Video, TranscodeError> {
     Ok(picture)
 }
 
-/// Processes `input` with `profile` in one pass and writes `outputs` (an MP4 with fast start
-/// and a JPEG thumbnail at half the output size). Blocking.
+/// Processes `input` with `profile` in one pass and writes the outputs the profile lists
+/// under `outputs` ([`TranscodeOutputs`] names the files): the MP4 (fast start), the HLS
+/// ladder (the rungs the source fills, never an enlargement; CMAF segments cut at keyframes
+/// aligned across rungs; a master playlist), the JPEG thumbnail at half the output size, the
+/// storyboard. The input is decoded and filtered once; the MP4 and the rung of the same size
+/// share one encode. Blocking.
 ///
 /// The input is opened under `control`'s [`InputPolicy`](crate::ffmpeg::InputPolicy) (by
 /// default: MP4/MOV only, the local file only, bounded probing, an open deadline, bounded
@@ -176,6 +234,13 @@ pub fn transcode_file(
     assets: &ProcessingAssets,
     mut control: Control,
 ) -> Result<TranscodeReport, TranscodeError> {
+    let wanted = &profile.outputs;
+    if !wanted.makes_anything() {
+        return Err(TranscodeError::Unexpected(anyhow::anyhow!(
+            "the profile {} lists no output",
+            profile.name
+        )));
+    }
     let mut ictx = match super::input::open(input, control.input_policy(), control.interrupter()) {
         Ok(ictx) => ictx,
         Err(refused) => {
@@ -248,17 +313,47 @@ pub fn transcode_file(
         profile.max_duration_seconds
     };
     let bumper_seconds = profile.bumper_seconds.unwrap_or(0.0);
-    control.expect(input_seconds.min(profile.max_duration_seconds) + 2.0 * bumper_seconds);
+    let expected_seconds = input_seconds.min(profile.max_duration_seconds) + 2.0 * bumper_seconds;
+    control.expect(expected_seconds);
 
-    let staged_video = Staged::beside(&outputs.video)?;
-    let staged_thumbnail = Staged::beside(&outputs.thumbnail)?;
-    let mut octx = ff::format::output_as(&staged_video.path(), "mp4")
-        .map_err(fault("creating the output file"))?;
-    let mut encoder = VideoEncoder::open(profile, fps, &mut octx)?;
-    let mut audio = match audio_stream {
+    let staged_video = wanted
+        .mp4
+        .then(|| Staged::beside(&outputs.video()))
+        .transpose()?;
+    let staged_thumbnail = wanted
+        .thumbnail
+        .then(|| Staged::beside(&outputs.thumbnail()))
+        .transpose()?;
+    let staged_hls = wanted
+        .hls
+        .as_ref()
+        .map(|_| StagedDir::beside(&outputs.hls()))
+        .transpose()?;
+    let (display_width, display_height) = source.display_size();
+    let rungs = wanted
+        .hls
+        .as_ref()
+        .map(|ladder| ladder.rungs_for(display_width, display_height))
+        .unwrap_or_default();
+    let ladder = wanted
+        .hls
+        .as_ref()
+        .zip(staged_hls.as_ref())
+        .map(|(ladder, dir)| (ladder, rungs.as_slice(), dir.path()));
+    let storyboard = wanted
+        .storyboard
+        .map(|board| StoryboardSampler::new(board, expected_seconds));
+    let mut out = Fanout::open(
+        profile,
+        fps,
+        staged_video.as_ref().map(Staged::path),
+        ladder,
+        storyboard,
+    )?;
+    let mut audio = match audio_stream.filter(|_| out.wants_audio()) {
         Some(stream) => {
             let copy = iso_bmff && stream.parameters().id() == ff::codec::Id::AAC;
-            match AudioTrack::new(&stream, copy, &mut octx, trim) {
+            match AudioTrack::new(&stream, copy, trim) {
                 Ok(track) => Some(track),
                 Err(TranscodeError::BadMedia(reason)) => {
                     tracing::warn!(%reason, "dropping an unreadable audio track");
@@ -269,36 +364,16 @@ pub fn transcode_file(
         }
         None => None,
     };
-
-    let mut header_options = Dictionary::new();
-    header_options.set("movflags", "+faststart");
-    let unused = octx
-        .write_header_with(header_options)
-        .map_err(fault("writing the MP4 header"))?;
-    if unused.get("movflags").is_some() {
-        return Err(TranscodeError::Unexpected(anyhow::anyhow!(
-            "the MP4 muxer ignored movflags=+faststart"
-        )));
+    if let Some(track) = &audio {
+        out.add_audio(&track.parameters(), track.time_base())?;
     }
-    drop(unused);
-    encoder.header_written(&octx);
-    if let Some(track) = audio.as_mut() {
-        track.header_written(&octx);
-    }
+    out.write_headers()?;
 
     if bumper_seconds > 0.0 {
-        encode_bumper(
-            &assets.intro,
-            &plan,
-            bumper_seconds,
-            &mut encoder,
-            &mut octx,
-        )?;
-        let intro_seconds =
-            encoder.frames() as f64 * timing::positive(encoder.time_base()).unwrap_or(0.0);
-        source.start_at(encoder.frames() as i64);
+        encode_bumper(&assets.intro, &plan, bumper_seconds, &mut out)?;
+        source.start_at(out.frames() as i64);
         if let Some(track) = audio.as_mut() {
-            track.set_offset(intro_seconds);
+            track.set_offset(out.seconds());
         }
     }
 
@@ -312,19 +387,17 @@ pub fn transcode_file(
                 let index = packet.stream();
                 if index == source.input_index() {
                     if !source.is_done() {
-                        source.packet(&packet, &mut encoder, &mut octx)?;
+                        source.packet(&packet, &mut out)?;
                     }
                 } else if let Some(track) = audio.as_mut().filter(|t| t.input_index() == index) {
                     if !track.is_done() {
-                        track.packet(packet, &mut octx)?;
+                        track.packet(packet, &mut out)?;
                     }
                 }
                 if source.is_done() && audio.as_ref().is_none_or(AudioTrack::is_done) {
                     break;
                 }
-                control.report(
-                    encoder.frames() as f64 * timing::positive(encoder.time_base()).unwrap_or(0.0),
-                );
+                control.report(out.seconds());
             }
             Err(ff::Error::Eof) => break,
             // A damaged packet: the demuxer resyncs past it.
@@ -335,50 +408,74 @@ pub fn transcode_file(
         }
     }
     control.check()?;
-    source.finish(&mut encoder, &mut octx)?;
+    source.finish(&mut out)?;
     if source.decoded() == 0 {
         return Err(TranscodeError::BadMedia(
             "no picture could be decoded from the video stream".into(),
         ));
     }
     if let Some(track) = audio.as_mut() {
-        track.finish(&mut octx)?;
+        track.finish(&mut out)?;
     }
     if bumper_seconds > 0.0 {
-        encode_bumper(
-            &assets.outro,
-            &plan,
-            bumper_seconds,
-            &mut encoder,
-            &mut octx,
-        )?;
+        encode_bumper(&assets.outro, &plan, bumper_seconds, &mut out)?;
     }
-    encoder.finish(&mut octx)?;
-    octx.write_trailer()
-        .map_err(fault("finishing the MP4 (fast start)"))?;
+    let duration_seconds = out.seconds();
+    let storyboard = out.finish()?;
 
     let picture = source.thumbnail.picked().ok_or_else(|| {
         TranscodeError::BadMedia("no picture could be decoded from the video stream".into())
     })?;
-    write_jpeg(
-        picture,
-        profile.width / 2 / 2 * 2,
-        profile.height / 2 / 2 * 2,
-        staged_thumbnail.path(),
-    )?;
-    let duration_seconds =
-        encoder.frames() as f64 * timing::positive(encoder.time_base()).unwrap_or(0.0);
+    if let Some(staged) = &staged_thumbnail {
+        write_jpeg(
+            picture,
+            profile.width / 2 / 2 * 2,
+            profile.height / 2 / 2 * 2,
+            staged.path(),
+        )?;
+    }
+    let staged_board = match &storyboard {
+        Some(board) => {
+            let sprite = Staged::beside(&outputs.storyboard_sprite())?;
+            let cues = Staged::beside(&outputs.storyboard_cues())?;
+            board.write(duration_seconds, sprite.path(), cues.path())?;
+            Some((sprite, cues))
+        }
+        None => None,
+    };
+    if let Some(dir) = &staged_hls {
+        hls::write_master(dir.path(), &rungs, timing::positive(fps).unwrap_or(30.0))?;
+    }
     let has_audio = audio.is_some();
     let stamped = source.stamps_logo();
-    drop(octx);
-    staged_video.commit()?;
-    staged_thumbnail.commit()?;
+    for staged in [staged_video, staged_thumbnail].into_iter().flatten() {
+        staged.commit()?;
+    }
+    if let Some((sprite, cues)) = staged_board {
+        sprite.commit()?;
+        cues.commit()?;
+    }
+    let hls_rungs = match staged_hls {
+        Some(dir) => {
+            dir.commit()?;
+            rungs
+        }
+        None => Vec::new(),
+    };
     control.report(duration_seconds);
-    tracing::debug!(duration_seconds, has_audio, stamped, "transcoded");
+    tracing::debug!(
+        duration_seconds,
+        has_audio,
+        stamped,
+        rungs = hls_rungs.len(),
+        "transcoded"
+    );
     Ok(TranscodeReport {
         duration_seconds,
         width: profile.width,
         height: profile.height,
         has_audio,
+        hls_rungs,
+        storyboard: storyboard.is_some(),
     })
 }

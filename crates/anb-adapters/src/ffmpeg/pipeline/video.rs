@@ -1,38 +1,47 @@
-//! The video track: decode → filter graph → H.264 encoder → muxer, plus the bumpers.
+//! The video track: decode → filter graph → the fan-out to the encoders, plus the bumpers;
+//! and the H.264 encoder.
 
 use std::path::Path;
 
-use anb_domain::media::{MediaLimits, Profile};
+use anb_domain::media::MediaLimits;
 use anb_domain::ports::TranscodeError;
-use ffmpeg_next::{self as ff, codec, encoder, format, frame, picture, Packet, Rational};
+use ffmpeg_next::{self as ff, codec, encoder, format, frame, Packet, Rational};
 
+use super::fanout::Fanout;
 use super::graph::{GraphPlan, VideoGraph};
 use super::thumbnail::ThumbnailPicker;
 use super::timing::{seconds, to_ts};
 use super::{bad, fault, Trim};
 use crate::ffmpeg::InputPolicy;
 
-/// The H.264 encoder and the output stream it feeds. Every frame it is given gets the next
-/// timestamp of a constant-rate timeline (`1/fps`), so the bumpers and the clip line up.
+/// How an H.264 encoder is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EncoderSettings {
+    /// Picture size.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+    /// x264 preset.
+    pub preset: String,
+    /// Constant rate factor.
+    pub crf: u8,
+    /// For streaming: a keyframe every this many frames exactly (no scene-cut keyframes, so
+    /// every rung cuts at the same frames) and a bitrate cap in kbit/s.
+    pub streaming: Option<(u32, u32)>,
+}
+
+/// An H.264 encoder (libx264). Frames come in at the fan-out's timeline (`1/fps`); packets
+/// come out in the same time base.
 pub(crate) struct VideoEncoder {
     encoder: encoder::Video,
-    time_base: Rational,
-    output_index: usize,
-    output_time_base: Rational,
-    next_pts: i64,
-    frames: u64,
 }
 
 impl VideoEncoder {
-    /// Opens libx264 with the profile's preset and CRF and adds its stream to `octx`.
+    /// Opens libx264 with `settings`, its headers out of band (what MP4 and CMAF want).
     ///
     /// The context is created with the codec so libx264's own defaults (automatic threads,
-    /// closed GOPs) apply; the global-header flag is added through the options, which OR it in.
-    pub(crate) fn open(
-        profile: &Profile,
-        fps: Rational,
-        octx: &mut format::context::Output,
-    ) -> Result<Self, TranscodeError> {
+    /// closed GOPs) apply.
+    pub(crate) fn open(settings: &EncoderSettings, fps: Rational) -> Result<Self, TranscodeError> {
         let codec = encoder::find_by_name("libx264")
             .or_else(|| encoder::find(codec::Id::H264))
             .ok_or_else(|| TranscodeError::Unexpected(anyhow::anyhow!("no H.264 encoder")))?;
@@ -40,105 +49,75 @@ impl VideoEncoder {
             .encoder()
             .video()
             .map_err(fault("creating the H.264 encoder"))?;
-        let time_base = fps.invert();
-        context.set_width(profile.width);
-        context.set_height(profile.height);
+        context.set_width(settings.width);
+        context.set_height(settings.height);
         context.set_format(format::Pixel::YUV420P);
         context.set_aspect_ratio(Rational::new(1, 1));
-        context.set_time_base(time_base);
+        context.set_time_base(fps.invert());
         context.set_frame_rate(Some(fps));
-        let crf = profile.video.crf.to_string();
-        let options = [
-            ("preset", profile.video.preset.as_str()),
-            ("crf", crf.as_str()),
+        let crf = settings.crf.to_string();
+        let mut options = vec![
+            ("preset".to_owned(), settings.preset.clone()),
+            ("crf".to_owned(), crf),
         ];
+        if let Some((gop, max_kbps)) = settings.streaming {
+            options.push((
+                "x264-params".to_owned(),
+                format!("keyint={gop}:min-keyint={gop}:scenecut=0"),
+            ));
+            options.push(("maxrate".to_owned(), format!("{max_kbps}k")));
+            options.push(("bufsize".to_owned(), format!("{}k", max_kbps * 2)));
+        }
+        let pairs: Vec<(&str, &str)> = options
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let encoder = context
-            .open_with(super::encoder_options(octx, &options))
+            .open_with(super::encoder_options(&pairs))
             .map_err(|e| {
                 TranscodeError::Unexpected(anyhow::anyhow!(
-                    "opening libx264 with preset {} and crf {}: {e}",
-                    profile.video.preset,
-                    profile.video.crf
+                    "opening libx264 at {}x{} with preset {} and crf {}: {e}",
+                    settings.width,
+                    settings.height,
+                    settings.preset,
+                    settings.crf
                 ))
             })?;
-        let output_index = octx.nb_streams() as usize;
-        let mut stream = octx
-            .add_stream(codec)
-            .map_err(fault("adding the video stream"))?;
-        stream.set_parameters(&encoder);
-        stream.set_time_base(time_base);
-        stream.set_avg_frame_rate(fps);
-        Ok(Self {
-            encoder,
-            time_base,
-            output_index,
-            output_time_base: time_base,
-            next_pts: 0,
-            frames: 0,
-        })
+        Ok(Self { encoder })
     }
 
-    /// Reads the stream's time base after `write_header` (the MP4 muxer picks its own).
-    pub(crate) fn header_written(&mut self, octx: &format::context::Output) {
-        if let Some(stream) = octx.stream(self.output_index) {
-            self.output_time_base = stream.time_base();
-        }
+    /// The stream parameters a muxer needs (codec, size, headers).
+    pub(crate) fn parameters(&self) -> codec::Parameters {
+        codec::Parameters::from(&self.encoder)
     }
 
-    /// The encoder's time base (`1/fps`).
-    pub(crate) fn time_base(&self) -> Rational {
-        self.time_base
+    /// Picture width.
+    pub(crate) fn width(&self) -> u32 {
+        self.encoder.width()
     }
 
-    /// Frames encoded so far.
-    pub(crate) fn frames(&self) -> u64 {
-        self.frames
+    /// Picture height.
+    pub(crate) fn height(&self) -> u32 {
+        self.encoder.height()
     }
 
-    /// Moves the timeline forward to `pts` when it is ahead (a clip whose picture starts after
-    /// its sound keeps that gap).
-    pub(crate) fn skip_to(&mut self, pts: i64) {
-        self.next_pts = self.next_pts.max(pts);
-    }
-
-    /// Encodes `frame` at the next timestamp and writes what the encoder returns.
-    pub(crate) fn encode(
-        &mut self,
-        frame: &mut frame::Video,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
-        // The source's picture types must not steer x264's decisions.
-        frame.set_kind(picture::Type::None);
-        frame.set_pts(Some(self.next_pts));
-        self.next_pts += 1;
-        self.frames += 1;
+    /// Encodes `frame` (timestamped by the caller).
+    pub(crate) fn send(&mut self, frame: &frame::Video) -> Result<(), TranscodeError> {
         self.encoder
             .send_frame(frame)
-            .map_err(fault("encoding video"))?;
-        self.drain(octx)
+            .map_err(fault("encoding video"))
     }
 
-    /// Flushes the encoder.
-    pub(crate) fn finish(
-        &mut self,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    /// Tells the encoder the input ended.
+    pub(crate) fn send_eof(&mut self) -> Result<(), TranscodeError> {
         self.encoder
             .send_eof()
-            .map_err(fault("finishing the video"))?;
-        self.drain(octx)
+            .map_err(fault("finishing the video"))
     }
 
-    fn drain(&mut self, octx: &mut format::context::Output) -> Result<(), TranscodeError> {
-        let mut packet = Packet::empty();
-        while self.encoder.receive_packet(&mut packet).is_ok() {
-            packet.set_stream(self.output_index);
-            packet.rescale_ts(self.time_base, self.output_time_base);
-            packet
-                .write_interleaved(octx)
-                .map_err(fault("writing video"))?;
-        }
-        Ok(())
+    /// The next packet the encoder has ready, if any.
+    pub(crate) fn receive(&mut self, packet: &mut Packet) -> bool {
+        self.encoder.receive_packet(packet).is_ok()
     }
 }
 
@@ -220,6 +199,21 @@ impl VideoSource {
         self.decoded
     }
 
+    /// The picture's size as shown: pixel aspect and rotation applied (from the stream's
+    /// header, before any frame is decoded).
+    pub(crate) fn display_size(&self) -> (u32, u32) {
+        let (width, height) = (self.decoder.width(), self.decoder.height());
+        let width = match super::timing::positive(self.decoder.aspect_ratio()) {
+            Some(sar) if (sar - 1.0).abs() > 1e-3 => (f64::from(width) * sar).round() as u32,
+            _ => width,
+        };
+        if matches!(self.plan.rotation, 90 | 270) {
+            (height, width)
+        } else {
+            (width, height)
+        }
+    }
+
     /// Whether the logo made it into the graph.
     pub(crate) fn stamps_logo(&self) -> bool {
         self.graph.as_ref().is_some_and(VideoGraph::has_logo)
@@ -235,24 +229,19 @@ impl VideoSource {
     pub(crate) fn packet(
         &mut self,
         packet: &Packet,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
+        out: &mut Fanout,
     ) -> Result<(), TranscodeError> {
         if self.decoder.send_packet(packet).is_err() {
             return Ok(());
         }
-        self.drain_decoder(encoder, octx)
+        self.drain_decoder(out)
     }
 
     /// At the end of the input (or of the trim): flushes the decoder, then the graph.
-    pub(crate) fn finish(
-        &mut self,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    pub(crate) fn finish(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         if !self.done {
             let _ = self.decoder.send_eof();
-            self.drain_decoder(encoder, octx)?;
+            self.drain_decoder(out)?;
         }
         self.done = true;
         if let Some(graph) = self.graph.as_mut() {
@@ -260,14 +249,10 @@ impl VideoSource {
                 .finish(self.end_pts)
                 .map_err(bad("the video's pictures could not be processed"))?;
         }
-        self.drain_graph(encoder, octx)
+        self.drain_graph(out)
     }
 
-    fn drain_decoder(
-        &mut self,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    fn drain_decoder(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         let mut decoded = frame::Video::empty();
         while !self.done && self.decoder.receive_frame(&mut decoded).is_ok() {
             // Decoder output is in display order: the first frame at or past the limit ends
@@ -306,16 +291,12 @@ impl VideoSource {
                     .push(&decoded)
                     .map_err(bad("the video's pictures could not be processed"))?;
             }
-            self.drain_graph(encoder, octx)?;
+            self.drain_graph(out)?;
         }
         Ok(())
     }
 
-    fn drain_graph(
-        &mut self,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
-    ) -> Result<(), TranscodeError> {
+    fn drain_graph(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         let Some(graph) = self.graph.as_mut() else {
             return Ok(());
         };
@@ -331,13 +312,13 @@ impl VideoSource {
                 let at = filtered.pts().map_or(0, |pts| {
                     to_ts(
                         seconds(pts, graph_time_base) - self.trim.origin_seconds,
-                        encoder.time_base(),
+                        out.time_base(),
                     )
                 });
-                encoder.skip_to(self.clip_start + at.max(0));
+                out.skip_to(self.clip_start + at.max(0));
             }
             self.thumbnail.offer(&filtered);
-            encoder.encode(&mut filtered, octx)?;
+            out.encode(&mut filtered)?;
         }
         Ok(())
     }
@@ -366,8 +347,7 @@ pub(crate) fn encode_bumper(
     path: &Path,
     plan: &GraphPlan,
     max_seconds: f64,
-    encoder: &mut VideoEncoder,
-    octx: &mut format::context::Output,
+    out: &mut Fanout,
 ) -> Result<(), TranscodeError> {
     let broken = |e: BumperError| match e {
         BumperError::Output(e) => e,
@@ -386,7 +366,7 @@ pub(crate) fn encode_bumper(
     let mut decoder = codec::context::Context::from_parameters(stream.parameters())
         .and_then(|c| c.decoder().video())
         .map_err(|e| broken(e.into()))?;
-    let limit = to_ts(max_seconds, encoder.time_base());
+    let limit = to_ts(max_seconds, out.time_base());
     let plan = GraphPlan {
         logo: None,
         rotation: 0,
@@ -405,9 +385,7 @@ pub(crate) fn encode_bumper(
         match packet.read(&mut input) {
             Ok(()) if packet.stream() == index => {
                 decoder.send_packet(&packet).map_err(|e| broken(e.into()))?;
-                bumper
-                    .decoded(&mut decoder, encoder, octx)
-                    .map_err(broken)?;
+                bumper.decoded(&mut decoder, out).map_err(broken)?;
             }
             Ok(()) => {}
             Err(ff::Error::Eof) => break,
@@ -415,13 +393,11 @@ pub(crate) fn encode_bumper(
         }
     }
     decoder.send_eof().map_err(|e| broken(e.into()))?;
-    bumper
-        .decoded(&mut decoder, encoder, octx)
-        .map_err(broken)?;
+    bumper.decoded(&mut decoder, out).map_err(broken)?;
     if let Some(graph) = bumper.graph.as_mut() {
         graph.finish(bumper.end_pts).map_err(|e| broken(e.into()))?;
     }
-    bumper.emit(encoder, octx).map_err(broken)
+    bumper.emit(out).map_err(broken)
 }
 
 /// The state of one bumper's decode.
@@ -450,8 +426,7 @@ impl Bumper {
     fn decoded(
         &mut self,
         decoder: &mut ff::decoder::Video,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
+        out: &mut Fanout,
     ) -> Result<(), BumperError> {
         let mut decoded = frame::Video::empty();
         while decoder.receive_frame(&mut decoded).is_ok() {
@@ -464,25 +439,19 @@ impl Bumper {
             if let Some(graph) = self.graph.as_mut() {
                 graph.push(&decoded)?;
             }
-            self.emit(encoder, octx)?;
+            self.emit(out)?;
         }
         Ok(())
     }
 
-    fn emit(
-        &mut self,
-        encoder: &mut VideoEncoder,
-        octx: &mut format::context::Output,
-    ) -> Result<(), BumperError> {
+    fn emit(&mut self, out: &mut Fanout) -> Result<(), BumperError> {
         let Some(graph) = self.graph.as_mut() else {
             return Ok(());
         };
         let mut filtered = frame::Video::empty();
         while graph.pull(&mut filtered)? {
             if self.emitted < self.limit {
-                encoder
-                    .encode(&mut filtered, octx)
-                    .map_err(BumperError::Output)?;
+                out.encode(&mut filtered).map_err(BumperError::Output)?;
                 self.emitted += 1;
             }
         }

@@ -124,6 +124,115 @@ pub async fn deleting_is_idempotent(b: Arc<dyn BlobStore>) {
     b.delete(&key("never")).await.unwrap();
 }
 
+/// Stores a small object under each of `keys`.
+async fn put_all(b: &dyn BlobStore, keys: &[BlobKey]) {
+    for k in keys {
+        b.put(k, stream_of(k.as_str().as_bytes(), 16))
+            .await
+            .unwrap();
+    }
+}
+
+/// Whether an object is stored under `k`.
+async fn exists(b: &dyn BlobStore, k: &BlobKey) -> bool {
+    match b.head(k).await {
+        Ok(_) => true,
+        Err(BlobError::NotFound) => false,
+        Err(e) => panic!("{k}: {e:?}"),
+    }
+}
+
+/// A video's stream outputs, as [`BlobKey::streams`] lays them out, under `prefix`.
+fn ladder(prefix: &BlobKey) -> Vec<BlobKey> {
+    let mut keys = vec![
+        prefix.join("master.m3u8").unwrap(),
+        prefix.join("storyboard.jpg").unwrap(),
+    ];
+    for rung in ["360p", "720p"] {
+        keys.push(prefix.join(&format!("{rung}/index.m3u8")).unwrap());
+        keys.push(prefix.join(&format!("{rung}/init.mp4")).unwrap());
+        for segment in 1..=4 {
+            keys.push(
+                prefix
+                    .join(&format!("{rung}/seg-{segment:05}.m4s"))
+                    .unwrap(),
+            );
+        }
+    }
+    keys
+}
+
+/// `delete_prefix` deletes every object under the prefix, however deep, and says how many.
+pub async fn deleting_a_prefix_removes_everything_under_it_and_counts_it(b: Arc<dyn BlobStore>) {
+    let prefix = key("streams").join("abc").unwrap();
+    let keys = ladder(&prefix);
+    put_all(&*b, &keys).await;
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), keys.len() as u64);
+    for k in &keys {
+        assert!(!exists(&*b, k).await, "{k} survived");
+    }
+}
+
+/// The prefix ends at a segment boundary: `…/abc` spares `…/abcd/…`, `…/abc-old` and `…/ab/…`.
+pub async fn deleting_a_prefix_spares_keys_that_merely_start_with_the_same_characters(
+    b: Arc<dyn BlobStore>,
+) {
+    let root = key("streams");
+    let prefix = root.join("abc").unwrap();
+    let doomed = prefix.join("720p/seg-00001.m4s").unwrap();
+    let spared = [
+        root.join("abcd/720p/seg-00001.m4s").unwrap(),
+        root.join("abcd/master.m3u8").unwrap(),
+        root.join("abc-old").unwrap(),
+        root.join("abc.m3u8").unwrap(),
+        root.join("ab/c").unwrap(),
+    ];
+    put_all(&*b, std::slice::from_ref(&doomed)).await;
+    put_all(&*b, &spared).await;
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), 1);
+    assert!(!exists(&*b, &doomed).await);
+    for k in &spared {
+        assert!(exists(&*b, k).await, "{k} was deleted");
+    }
+}
+
+/// An object named exactly like the prefix is not under it. (A file system cannot hold both a
+/// file `…/abc` and files under `…/abc/`, so this prefix has nothing else under it.)
+pub async fn deleting_a_prefix_spares_the_object_named_exactly_like_it(b: Arc<dyn BlobStore>) {
+    let root = key("streams");
+    let prefix = root.join("abc").unwrap();
+    let sibling = root.join("abcd/x").unwrap();
+    put_all(&*b, &[prefix.clone(), sibling.clone()]).await;
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), 0);
+    assert!(exists(&*b, &prefix).await);
+    assert!(exists(&*b, &sibling).await);
+}
+
+/// A prefix with nothing under it (never used) deletes nothing and succeeds.
+pub async fn deleting_a_prefix_with_nothing_under_it_deletes_nothing(b: Arc<dyn BlobStore>) {
+    let root = key("streams");
+    let neighbour = root.join("other/master.m3u8").unwrap();
+    put_all(&*b, std::slice::from_ref(&neighbour)).await;
+    assert_eq!(
+        b.delete_prefix(&root.join("abc").unwrap()).await.unwrap(),
+        0
+    );
+    assert_eq!(b.delete_prefix(&key("never")).await.unwrap(), 0);
+    assert!(exists(&*b, &neighbour).await);
+}
+
+/// Deleting a prefix again finds nothing left and succeeds with 0 (idempotent).
+pub async fn deleting_a_prefix_again_deletes_nothing(b: Arc<dyn BlobStore>) {
+    let prefix = key("streams").join("abc").unwrap();
+    let keys = ladder(&prefix);
+    put_all(&*b, &keys).await;
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), keys.len() as u64);
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), 0);
+    // Storing under it afterwards works, and only the new object is there to delete.
+    put_all(&*b, &keys[..1]).await;
+    assert_eq!(b.delete_prefix(&prefix).await.unwrap(), 1);
+}
+
 /// A stream that fails midway (a client that went away) is `Source`, and leaves no object.
 pub async fn a_put_whose_stream_fails_leaves_nothing_behind(b: Arc<dyn BlobStore>) {
     let k = key("broken");

@@ -80,6 +80,8 @@ fn media(id: VideoId) -> ProcessedMedia {
     ProcessedMedia {
         processed: BlobKey::processed(id),
         thumbnail: BlobKey::thumbnail(id),
+        stream: Some(BlobKey::streams(id).join("hls/master.m3u8").unwrap()),
+        storyboard: Some(BlobKey::streams(id).join("storyboard.vtt").unwrap()),
         duration_seconds: 19.96,
     }
 }
@@ -313,7 +315,8 @@ pub async fn status_changes_on_a_missing_video_are_not_found(r: Repositories) {
     ));
 }
 
-/// Completing a public video stamps `published_at`; a private one is processed but unpublished.
+/// Completing a public video stamps `published_at` and stores every output's key; a private
+/// one is processed but unpublished.
 pub async fn completing_a_public_video_publishes_it_and_a_private_one_stays_hidden(
     r: Repositories,
 ) {
@@ -326,6 +329,10 @@ pub async fn completing_a_public_video_publishes_it_and_a_private_one_stays_hidd
     assert_eq!(public.duration_seconds, Some(19.96));
     assert_eq!(public.processed, Some(BlobKey::processed(public.id)));
     assert_eq!(public.thumbnail, Some(BlobKey::thumbnail(public.id)));
+    let stored = r.videos.get(public.id).await.unwrap().unwrap();
+    assert_eq!(stored.stream, media(public.id).stream);
+    assert_eq!(stored.storyboard, media(public.id).storyboard);
+    assert!(stored.stream.is_some() && stored.storyboard.is_some());
     let private = processed_at(&r, owner.id, "Private", false, at).await;
     assert!(!private.is_published());
     assert_eq!(private.published_at, None);

@@ -69,6 +69,8 @@ async fn finished_videos(r: &Repositories, owner: UserId, at: DateTime<Utc>) {
         StatusChange::Complete(ProcessedMedia {
             processed: BlobKey::processed(id),
             thumbnail: BlobKey::thumbnail(id),
+            stream: None,
+            storyboard: None,
             duration_seconds: 1.0,
         }),
     ];
