@@ -245,6 +245,9 @@ async fn course_flow(anb: &Anb) -> FlowOutcome {
     assert_eq!(vote["video_id"], video_id.as_str());
     assert_eq!(vote["total_votes"], 1);
 
+    // Adaptive streaming and playback links.
+    crate::streaming::check_streaming(&api, &ana, &ben, &video_id).await;
+
     // Rankings of Bogotá: Ana first with one vote; rows with exactly the four keys.
     let (rows, _) = api
         .get("/api/public/rankings?city=Bogotá")
@@ -1255,4 +1258,52 @@ async fn the_web_app_is_served_at_the_root_and_its_files_are_cached_by_content_h
     api.get(&format!("/assets/{hash}/../Cargo.toml"))
         .await
         .expect_error(404, "not_found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processing progress.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_percent_and_eta_grow_while_a_video_is_processed() {
+    let anb = start(Launch::all()).await;
+    let api = Api::new(anb.base_url());
+    let ana = api.player("Ana", "Ruiz", "Pasto").await;
+    let clip = clip_bytes(&Clip::h264(20.0).size("1280x720"), "long.mp4");
+    let video_id = api.upload_clip(&ana, &clip, "Largo").await;
+    let path = format!("/api/videos/{video_id}");
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let detail = api.get_as(&ana, &path).await.expect_json(200);
+        match detail["status"].as_str().unwrap() {
+            "processed" => {
+                assert_eq!(
+                    detail["progress"],
+                    Value::Null,
+                    "no progress once processed"
+                );
+                break;
+            }
+            "processing" if !detail["progress"].is_null() => {
+                let percent = detail["progress"]["percent"].as_f64().unwrap();
+                assert!((0.0..=100.0).contains(&percent), "{detail}");
+                seen.push((percent, detail["progress"]["eta_seconds"].as_f64()));
+            }
+            "uploaded" | "processing" => {}
+            other => panic!("{other}: {detail}"),
+        }
+        assert!(Instant::now() < deadline, "not processed in time");
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    assert!(
+        seen.windows(2).all(|w| w[1].0 >= w[0].0),
+        "percent never goes back: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(percent, eta)| *percent > 0.0 && *percent < 100.0 && eta.is_some()),
+        "a percent between 0 and 100 with an ETA was seen: {seen:?}"
+    );
+    let (items, _) = api.get_as(&ana, "/api/videos").await.expect_page();
+    assert_eq!(items[0]["progress"], Value::Null);
 }

@@ -14,4 +14,5 @@ mod page_cache;
 mod poison_jobs;
 mod queue_outage;
 mod schemathesis;
+mod streaming;
 mod web_ui;

@@ -50,6 +50,28 @@ const RAISED_LIMITS: &[&str] = &[
 /// fail any `validation_error` among those answers.)
 const RULE_REFUSALS: &[&str] = &["signup", "upload_video", "vote", "delete_video"];
 
+/// The operations that serve a file by range: a schema-valid `Range` past the end of the file
+/// is 416 (RFC 9110), not a rejected request.
+const RANGED_FILES: &[&str] = &[
+    "download_original",
+    "download_processed",
+    "download_thumbnail",
+    "stream_video",
+    "public_thumbnail",
+    "public_hls_master",
+    "public_hls_rung_playlist",
+    "public_hls_segment",
+    "public_storyboard_cues",
+    "public_storyboard_sprite",
+    "signed_hls_master",
+    "signed_hls_rung_playlist",
+    "signed_hls_segment",
+    "signed_video",
+    "signed_thumbnail",
+    "signed_storyboard_cues",
+    "signed_storyboard_sprite",
+];
+
 /// Starts `launch` without stalling the test's runtime.
 async fn start(launch: Launch) -> Anb {
     tokio::task::block_in_place(move || launch.start())
@@ -66,11 +88,13 @@ fn config(base_url: &str, owner_token: &str, voter_token: &str, video_id: &str) 
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/schemathesis_hooks.py");
     let owner = toml_string(&format!("Bearer {owner_token}"));
     let voter = toml_string(&format!("Bearer {voter_token}"));
-    let rule_operations = RULE_REFUSALS
-        .iter()
-        .map(|id| toml_string(id))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = |ids: &[&str]| {
+        ids.iter()
+            .map(|id| toml_string(id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (rule_operations, ranged_operations) = (list(RULE_REFUSALS), list(RANGED_FILES));
     format!(
         r#"hooks = {hooks}
 base-url = {base}
@@ -95,6 +119,10 @@ headers = {{ Authorization = {voter} }}
 [[operations]]
 include-operation-id = [{rule_operations}]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "429", "503"]
+
+[[operations]]
+include-operation-id = [{ranged_operations}]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "416", "429", "503"]
 "#,
         hooks = toml_string(hooks.to_str().expect("a UTF-8 path")),
         base = toml_string(base_url),

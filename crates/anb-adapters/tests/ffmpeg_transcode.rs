@@ -411,7 +411,7 @@ async fn dropping_a_transcode_in_progress_cancels_it_and_removes_its_partial_out
     std::fs::create_dir_all(&outputs.dir).unwrap();
     let transcoder = FfmpegTranscoder::new(FfmpegConfig::default());
     let profile = Profile::showcase();
-    let run = transcoder.process(&input, &outputs, &profile);
+    let run = transcoder.process(&input, &outputs, &profile, Arc::new(|_| {}));
     let abandoned = tokio::time::timeout(Duration::from_millis(500), run).await;
     assert!(abandoned.is_err(), "still running after 500 ms");
     // The blocking run notices at its next packet and removes its partial file.
@@ -422,4 +422,35 @@ async fn dropping_a_transcode_in_progress_cancels_it_and_removes_its_partial_out
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("left behind: {:?}", leftovers(dir.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transcoder_reports_progress_growing_to_the_whole_output() {
+    let dir = workdir();
+    let input = Clip::h264(4.0).make(dir.path(), "clip.mp4");
+    let outputs = outputs(dir.path());
+    std::fs::create_dir_all(&outputs.dir).unwrap();
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let reports = Arc::clone(&reports);
+        Arc::new(move |p: anb_domain::media::TranscodeProgress| reports.lock().unwrap().push(p))
+    };
+    let report = FfmpegTranscoder::new(FfmpegConfig::default())
+        .process(&input, &outputs, &quick(Profile::showcase()), sink)
+        .await
+        .unwrap();
+    let reports = reports.lock().unwrap().clone();
+    assert!(
+        reports.len() >= 3,
+        "about every half second of output: {reports:?}"
+    );
+    assert!(
+        reports
+            .windows(2)
+            .all(|w| w[1].output_seconds >= w[0].output_seconds),
+        "{reports:?}"
+    );
+    let last = reports.last().unwrap();
+    assert!((last.output_seconds - report.duration_seconds).abs() < 1e-6);
+    assert!((last.expected_seconds - 4.0).abs() < 0.1, "{last:?}");
 }

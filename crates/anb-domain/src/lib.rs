@@ -25,14 +25,15 @@ pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
 pub use ids::{JobId, LeaseToken, UserId, VideoId};
 pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
 pub use media::{
-    Container, MediaInfo, MediaInput, MediaLimits, Profile, TranscodeOutputs, TranscodeReport,
+    Container, MediaInfo, MediaInput, MediaLimits, Profile, ProgressSink, TranscodeOutputs,
+    TranscodeProgress, TranscodeReport,
 };
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
-    MediaKind, Ports, ProfileError, PublishError, QueryError, ReceivedFile, RestoreReport,
-    Showcase, ShowcaseConfig, SignupError, SignupForm, UploadForm, UploadReceipt, UploadVideoError,
-    VideoAccessError,
+    MediaKind, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
+    ReceivedFile, RestoreReport, Showcase, ShowcaseConfig, SignupError, SignupForm, StreamDownload,
+    StreamFile, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

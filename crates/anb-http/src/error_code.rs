@@ -21,6 +21,10 @@ pub enum ErrorCode {
     Unauthorized,
     /// 403: the video belongs to another player.
     Forbidden,
+    /// 403: a playback link past its expiry; ask `GET /api/videos/{video_id}/playback` again.
+    SignatureExpired,
+    /// 403: a playback link that was altered or is not a playback link.
+    SignatureInvalid,
     /// 404: no such resource (a malformed id included).
     NotFound,
     /// 405: the path does not serve this method (`Allow` names those it does).

@@ -52,13 +52,14 @@ pub use state::{AppState, HttpConfig};
 
 use api::auth::AuthApi;
 use api::ops::OpsApi;
+use api::playback::PlaybackApi;
 use api::public::PublicApi;
 use api::videos::VideosApi;
 
 /// The operations, as a poem-openapi service (also the source of the spec).
-pub fn api_service() -> OpenApiService<(AuthApi, VideosApi, PublicApi, OpsApi), ()> {
+pub fn api_service() -> OpenApiService<(AuthApi, VideosApi, PublicApi, PlaybackApi, OpsApi), ()> {
     OpenApiService::new(
-        (AuthApi, VideosApi, PublicApi, OpsApi),
+        (AuthApi, VideosApi, PublicApi, PlaybackApi, OpsApi),
         "ANB Showcase",
         env!("CARGO_PKG_VERSION"),
     )

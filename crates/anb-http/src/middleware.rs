@@ -38,7 +38,8 @@ pub async fn security_headers<E: Endpoint>(next: E, request: Request) -> poem::R
 
 /// Compresses text responses (JSON, the web app's HTML, CSS, JavaScript and SVG) with brotli,
 /// else gzip, when the client accepts it. Media is never compressed (it is compressed already,
-/// and ranges address its bytes).
+/// and ranges address its bytes): nor is any file served by range (`Accept-Ranges`: HLS
+/// playlists, storyboard cues), whose `Content-Length` and ranges are the file's.
 pub async fn compress_text<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
     let accepts = request
         .headers()
@@ -68,8 +69,9 @@ pub async fn compress_text<E: Endpoint>(next: E, request: Request) -> poem::Resu
             .iter()
             .any(|kind| ct.starts_with(kind))
         });
+    let ranged = response.headers().contains_key(header::ACCEPT_RANGES);
     match algo {
-        Some(algo) if is_text => Ok(Compress::new(response, algo).into_response()),
+        Some(algo) if is_text && !ranged => Ok(Compress::new(response, algo).into_response()),
         _ => Ok(response),
     }
 }

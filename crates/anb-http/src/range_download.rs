@@ -1,6 +1,8 @@
 //! Media downloads with HTTP Range: the request's `Range` header in, 200/206/416 out.
 
-use anb_domain::{ByteRange, MediaDownload, MediaError};
+use std::time::Duration;
+
+use anb_domain::{ByteRange, MediaDownload, MediaError, StreamDownload};
 use futures::TryStreamExt as _;
 use poem::Body;
 
@@ -30,6 +32,8 @@ pub enum MediaReply {
         body: Body,
         /// Its size.
         length: u64,
+        /// `Cache-Control`, when caches may keep it.
+        cache_control: Option<String>,
     },
     /// A byte range.
     Partial {
@@ -39,6 +43,8 @@ pub enum MediaReply {
         content_range: String,
         /// The range's length.
         length: u64,
+        /// `Cache-Control`, when caches may keep it.
+        cache_control: Option<String>,
     },
     /// The range is outside the file (`Content-Range: bytes */size`).
     Unsatisfiable {
@@ -67,9 +73,14 @@ impl MediaReply {
                             object.meta.size
                         ),
                         length,
+                        cache_control: None,
                     }
                 } else {
-                    Self::Whole { body, length }
+                    Self::Whole {
+                        body,
+                        length,
+                        cache_control: None,
+                    }
                 }
             }
             Err(MediaError::InvalidRange { size }) => Self::Unsatisfiable {
@@ -78,11 +89,59 @@ impl MediaReply {
             Err(refusal) => Self::Refused(refusal),
         }
     }
+
+    /// The reply for a streaming file, with the `Cache-Control` its freshness allows.
+    pub fn from_stream(opened: Result<StreamDownload, MediaError>, ranged: bool) -> Self {
+        match opened {
+            Ok(stream) => {
+                let header = cache_control(stream.fresh_for);
+                match Self::from_result(Ok(stream.download), ranged) {
+                    Self::Whole { body, length, .. } => Self::Whole {
+                        body,
+                        length,
+                        cache_control: Some(header),
+                    },
+                    Self::Partial {
+                        body,
+                        content_range,
+                        length,
+                        ..
+                    } => Self::Partial {
+                        body,
+                        content_range,
+                        length,
+                        cache_control: Some(header),
+                    },
+                    other => other,
+                }
+            }
+            Err(refusal) => Self::from_result(Err(refusal), ranged),
+        }
+    }
+}
+
+/// `public, max-age=N` (with `immutable` for a day or more), or `no-store` for nothing.
+fn cache_control(fresh_for: Duration) -> String {
+    match fresh_for.as_secs() {
+        0 => "no-store".to_owned(),
+        secs if secs >= 86_400 => format!("public, max-age={secs}, immutable"),
+        secs => format!("public, max-age={secs}"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn freshness_becomes_cache_control() {
+        assert_eq!(cache_control(Duration::ZERO), "no-store");
+        assert_eq!(cache_control(Duration::from_secs(60)), "public, max-age=60");
+        assert_eq!(
+            cache_control(Duration::from_secs(365 * 86_400)),
+            "public, max-age=31536000, immutable"
+        );
+    }
 
     #[test]
     fn a_single_range_is_understood_and_anything_else_means_the_whole_file() {
@@ -126,6 +185,9 @@ macro_rules! media_response {
                 /// `bytes`: ranges are supported.
                 #[oai(header = "Accept-Ranges")]
                 String,
+                /// How long caches may keep it (streaming files).
+                #[oai(header = "Cache-Control")]
+                Option<String>,
             ),
             /// The requested byte range.
             #[oai(status = 206, content_type = $content_type)]
@@ -140,6 +202,9 @@ macro_rules! media_response {
                 /// `bytes`: ranges are supported.
                 #[oai(header = "Accept-Ranges")]
                 String,
+                /// How long caches may keep it (streaming files).
+                #[oai(header = "Cache-Control")]
+                Option<String>,
             ),
             $($extra)*
             /// `not_found`: no such video (or not a video id), or no such file.
@@ -165,17 +230,21 @@ macro_rules! media_response {
                 use $crate::range_download::MediaReply;
                 use anb_domain::MediaError;
                 Ok(match reply {
-                    MediaReply::Whole { body: bytes, length } => Self::Whole(
+                    MediaReply::Whole { body: bytes, length, cache_control } => Self::Whole(
                         poem_openapi::payload::Binary(bytes),
                         length,
                         "bytes".into(),
+                        cache_control,
                     ),
-                    MediaReply::Partial { body: bytes, content_range, length } => Self::Partial(
-                        poem_openapi::payload::Binary(bytes),
-                        content_range,
-                        length,
-                        "bytes".into(),
-                    ),
+                    MediaReply::Partial { body: bytes, content_range, length, cache_control } => {
+                        Self::Partial(
+                            poem_openapi::payload::Binary(bytes),
+                            content_range,
+                            length,
+                            "bytes".into(),
+                            cache_control,
+                        )
+                    }
                     MediaReply::Unsatisfiable { content_range } => Self::RangeNotSatisfiable(
                         body($crate::error::ErrorCode::RangeNotSatisfiable, "The requested range is outside the file."),
                         content_range,
@@ -238,6 +307,31 @@ macro_rules! public_media_response {
     };
 }
 
+/// Files behind a playback link: refused with 403 when the link expired or was altered.
+macro_rules! signed_media_response {
+    ($(#[$doc:meta])* $name:ident, $content_type:literal) => {
+        media_response!(
+            $(#[$doc])* $name, $content_type,
+            extra: [
+                /// `signature_expired` or `signature_invalid`: ask for a new playback link.
+                #[oai(status = 403)]
+                Forbidden($crate::error::ErrorJson),
+            ],
+            refused: |refusal| match refusal {
+                MediaError::SignatureExpired => Self::Forbidden(body(
+                    $crate::error::ErrorCode::SignatureExpired,
+                    "The playback link has expired.",
+                )),
+                MediaError::SignatureInvalid => Self::Forbidden(body(
+                    $crate::error::ErrorCode::SignatureInvalid,
+                    "The playback link is not valid.",
+                )),
+                _ => Self::NotFound(body($crate::error::ErrorCode::NotFound, "Video not found.")),
+            }
+        );
+    };
+}
+
 own_media_response!(
     /// A player's own video file (MP4), whole or by range.
     VideoFileResponse,
@@ -256,5 +350,36 @@ public_media_response!(
 public_media_response!(
     /// A published video's thumbnail (JPEG), whole or by range.
     PublicThumbnailResponse,
+    "image/jpeg"
+);
+public_media_response!(
+    /// A published video's HLS playlist (master or rung), whole or by range.
+    PublicPlaylistResponse,
+    "application/vnd.apple.mpegurl"
+);
+public_media_response!(
+    /// A published video's storyboard cues (WebVTT), whole or by range.
+    PublicCuesResponse,
+    "text/vtt"
+);
+signed_media_response!(
+    /// An HLS playlist behind a playback link, whole or by range.
+    SignedPlaylistResponse,
+    "application/vnd.apple.mpegurl"
+);
+signed_media_response!(
+    /// An MP4 (the video, or an HLS init or media segment) behind a playback link, whole or
+    /// by range.
+    SignedMp4Response,
+    "video/mp4"
+);
+signed_media_response!(
+    /// Storyboard cues (WebVTT) behind a playback link, whole or by range.
+    SignedCuesResponse,
+    "text/vtt"
+);
+signed_media_response!(
+    /// A JPEG (thumbnail, storyboard sprite) behind a playback link, whole or by range.
+    SignedJpegResponse,
     "image/jpeg"
 );

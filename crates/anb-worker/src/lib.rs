@@ -2,12 +2,15 @@
 //!
 //! The ANB Showcase processing worker: the job loop over the `JobQueue` port. It leases
 //! `ProcessVideo` jobs, fetches each original from the blob store to a temporary directory,
-//! transcodes it with the configured profile, stores `processed/{id}.mp4` and
-//! `thumbnails/{id}.jpg`, and lets [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
+//! transcodes it with the configured profile (every output from one decode), stores
+//! `processed/{id}.mp4`, `thumbnails/{id}.jpg` and the HLS ladder and storyboard under
+//! `streams/{id}/`, and lets [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
 //! record the outcome and settle the job (ack, retry with backoff, or give up).
 //!
 //! - **Heartbeats** extend a job's lease while it is processed; if another worker takes the
 //!   job over (the lease expired), the work is dropped, transcode included, without settling.
+//! - **Progress**: percent done and an ETA are written to the video every second while it is
+//!   transcoded.
 //! - **Failures** are classified: bad media (outside the media limits, or over the time limit)
 //!   or a missing original give up at once with a reason for the player; anything else
 //!   (storage, queue, a panic) is retried with backoff. A job whose workers died on it
@@ -32,6 +35,7 @@
 mod config;
 mod job;
 mod processing;
+mod progress;
 mod run_summary;
 mod scratch;
 mod worker;

@@ -18,6 +18,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio_util::io::ReaderStream;
 use tracing::debug;
 
+use crate::progress::ProgressReporter;
 use crate::scratch::JobDir;
 
 /// How many outputs are stored at the same time (an HLS ladder is dozens of small files).
@@ -52,9 +53,12 @@ pub(crate) async fn process(
     limits.check(&info).map_err(JobFailure::BadInput)?;
     let outputs = TranscodeOutputs::in_dir(dir.path());
     let started = std::time::Instant::now();
-    let report = ports
+    let progress = ProgressReporter::start();
+    let transcode = ports
         .transcoder
-        .process(&original, &outputs, profile)
+        .process(&original, &outputs, profile, progress.sink());
+    let report = progress
+        .while_running(&*ports.videos, video.id, transcode)
         .await
         .map_err(classify_transcode)?;
     metrics::histogram!("anb_transcode_seconds", "profile" => profile.name.clone())
@@ -71,7 +75,7 @@ pub(crate) async fn process(
     let media = ProcessedMedia {
         processed: BlobKey::processed(video.id),
         thumbnail: BlobKey::thumbnail(video.id),
-        stream: (!report.hls_rungs.is_empty()).then(|| streams_key(&streams, "hls/master.m3u8")),
+        stream: (!report.hls_rungs.is_empty()).then(|| BlobKey::stream_master(video.id)),
         storyboard: report
             .storyboard
             .then(|| streams_key(&streams, STORYBOARD_CUES)),
@@ -85,8 +89,8 @@ pub(crate) async fn process(
         let cues = streams_key(&streams, STORYBOARD_CUES);
         store(&*ports.blobs, &outputs.storyboard_cues(), &cues).await?;
     }
-    if media.stream.is_some() {
-        store_ladder(&*ports.blobs, &outputs.hls(), &streams_key(&streams, "hls")).await?;
+    if let Some(master) = &media.stream {
+        store_ladder(&*ports.blobs, &outputs.hls(), &streams, master).await?;
     }
     Ok(media)
 }
@@ -98,13 +102,19 @@ fn streams_key(prefix: &BlobKey, rest: &str) -> BlobKey {
         .unwrap_or_else(|e| unreachable!("a fixed output name is a valid key: {e}"))
 }
 
-/// Stores the HLS directory under `prefix` (its rungs' playlists, init and media segments,
-/// a few at a time), the master playlist last, so a master in the store means a whole ladder.
+/// Stores the HLS directory: its rungs' playlists, init and media segments (a few at a time)
+/// under `streams/hls/{generation}/`, a name new to this run, so every URL of a rung always
+/// serves the same bytes and caches may keep them for good; then the master playlist, its
+/// rung URIs moved under the generation, at `master`: last, so a master in the store means a
+/// whole ladder, and a player that loads it after a new run gets the new rungs.
 async fn store_ladder(
     blobs: &dyn BlobStore,
     dir: &Path,
-    prefix: &BlobKey,
+    streams: &BlobKey,
+    master: &BlobKey,
 ) -> Result<(), JobFailure> {
+    let generation = generation();
+    let prefix = streams_key(streams, &format!("hls/{generation}"));
     let mut files = Vec::new();
     for rung in std::fs::read_dir(dir)
         .context("listing the HLS output")
@@ -134,12 +144,42 @@ async fn store_ladder(
     futures::stream::iter(files.iter().map(Ok))
         .try_for_each_concurrent(UPLOADS_AT_ONCE, |(path, key)| store(blobs, path, key))
         .await?;
-    store(
-        blobs,
-        &dir.join(HLS_MASTER),
-        &streams_key(prefix, HLS_MASTER),
-    )
-    .await
+    let text = std::fs::read_to_string(dir.join(HLS_MASTER))
+        .context("reading the master playlist")
+        .map_err(transient)?;
+    let body: ByteStream = Box::pin(futures::stream::once(futures::future::ready(Ok(
+        bytes::Bytes::from(under_generation(&text, &generation)),
+    ))));
+    blobs
+        .put(master, body)
+        .await
+        .with_context(|| format!("storing {master}"))
+        .map_err(transient)?;
+    Ok(())
+}
+
+/// A name for this processing run's rungs: the time in nanoseconds, in hex.
+fn generation() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}")
+}
+
+/// The master playlist with every URI line moved under `generation/`.
+fn under_generation(master: &str, generation: &str) -> String {
+    master
+        .lines()
+        .map(|line| {
+            if line.is_empty() || line.starts_with('#') {
+                line.to_owned()
+            } else {
+                format!("{generation}/{line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 fn transient(error: anyhow::Error) -> JobFailure {
@@ -204,6 +244,15 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_master_playlist_points_into_the_runs_generation() {
+        let master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n";
+        assert_eq!(
+            under_generation(master, "1a2b"),
+            "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n1a2b/720p/index.m3u8\n"
+        );
+    }
 
     #[test]
     fn bad_or_overlong_media_and_a_missing_original_are_bad_input_and_the_rest_is_transient() {

@@ -14,7 +14,9 @@ use anb_adapters::ffmpeg::{FfmpegConfig, FfmpegTranscoder};
 use anb_adapters::memory::MemoryBackend;
 use anb_adapters::sqlite::{SqliteQueue, SqliteStore};
 use anb_adapters::testkit::{pseudo_random_bytes, services::sqlite_database, unique, ManualClock};
-use anb_domain::media::{MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
+use anb_domain::media::{
+    MediaInfo, MediaInput, Profile, ProgressSink, TranscodeOutputs, TranscodeReport,
+};
 use anb_domain::ports::{TranscodeError, Transcoder};
 use anb_domain::*;
 use anb_worker::{RunSummary, Worker, WorkerConfig};
@@ -211,7 +213,7 @@ async fn assert_streams_stored(rig: &Rig, video: &Video) {
             .map(str::to_owned)
             .collect()
     };
-    let master_key = streams.join("hls/master.m3u8").unwrap();
+    let master_key = BlobKey::stream_master(video.id);
     assert_eq!(video.stream, Some(master_key.clone()));
     let master = text(read_all(blobs, &master_key).await.unwrap());
     let rungs = uris(&master);
@@ -231,9 +233,19 @@ async fn assert_streams_stored(rig: &Rig, video: &Video) {
         .filter(|h| *h <= source_height)
         .map(|h| format!("{h}p/index.m3u8"))
         .collect();
+    let (generations, names): (Vec<&str>, Vec<&str>) = rungs
+        .iter()
+        .map(|uri| uri.split_once('/').expect("a generation/rung URI"))
+        .unzip();
     assert_eq!(
-        rungs, expected,
+        names, expected,
         "the rungs the source fills, no enlargement"
+    );
+    assert!(
+        generations
+            .iter()
+            .all(|g| *g == generations[0] && !g.is_empty()),
+        "one run's generation: {rungs:?}"
     );
     for rung in rungs {
         let playlist = text(
@@ -476,6 +488,7 @@ impl Transcoder for PanickingTranscoder {
         _: &Path,
         _: &TranscodeOutputs,
         _: &Profile,
+        _: ProgressSink,
     ) -> Result<TranscodeReport, TranscodeError> {
         panic!("a bug in the transcoder")
     }

@@ -119,6 +119,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
             ..RetryPolicy::default()
         },
         media_limits: settings.media_limits.clone(),
+        playback_ttl: std::time::Duration::from_secs(settings.playback_ttl_seconds),
     };
     Ok(Composed {
         showcase: Showcase::new(ports.clone(), config),

@@ -61,6 +61,7 @@ const KEYS: &[&str] = &[
     "max_upload_mb",
     "worker_concurrency",
     "worker_lease_seconds",
+    "playback_ttl_seconds",
     "log_format",
     "cors_origins",
     "cache_url",
@@ -168,6 +169,9 @@ pub struct Settings {
     /// Seconds a worker's lease on a job lasts between heartbeats (`ANB_WORKER_LEASE_SECONDS`,
     /// default 60).
     pub worker_lease_seconds: u64,
+    /// How long signed playback links last, in seconds (`ANB_PLAYBACK_TTL_SECONDS`, default
+    /// 14400: 4 hours).
+    pub playback_ttl_seconds: u64,
     /// Log format (`ANB_LOG_FORMAT`: `text` or `json`).
     pub log_format: LogFormat,
     /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
@@ -205,6 +209,7 @@ struct Raw {
     max_upload_mb: u64,
     worker_concurrency: Option<usize>,
     worker_lease_seconds: u64,
+    playback_ttl_seconds: u64,
     log_format: LogFormat,
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
@@ -255,6 +260,7 @@ impl Default for Raw {
             max_upload_mb: 100,
             worker_concurrency: None,
             worker_lease_seconds: 60,
+            playback_ttl_seconds: 4 * 3600,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             cache_url: None,
@@ -451,6 +457,7 @@ impl Settings {
             max_upload_mb: raw.max_upload_mb,
             worker_concurrency: raw.worker_concurrency,
             worker_lease_seconds: raw.worker_lease_seconds,
+            playback_ttl_seconds: raw.playback_ttl_seconds,
             log_format: raw.log_format,
             cors_origins: raw.cors_origins,
             cache_url: raw
@@ -484,6 +491,10 @@ impl Settings {
         ensure!(
             self.worker_lease_seconds > 0,
             "worker_lease_seconds must be at least 1"
+        );
+        ensure!(
+            self.playback_ttl_seconds > 0,
+            "playback_ttl_seconds must be at least 1"
         );
         ensure!(
             self.worker_concurrency != Some(0),

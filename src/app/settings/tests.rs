@@ -136,6 +136,7 @@ fn unknown_profiles_backends_and_zero_limits_are_refused() {
         "max_upload_mb",
         "worker_lease_seconds",
         "worker_concurrency",
+        "playback_ttl_seconds",
     ] {
         let figment = Figment::new().merge((key, 0));
         assert!(Settings::from_figment(&figment).is_err(), "{key} = 0");

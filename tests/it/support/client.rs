@@ -216,6 +216,17 @@ impl Api {
         self.send(self.request(Method::GET, path)).await
     }
 
+    /// `GET` an absolute URL (a presigned S3 link) or a path of the service, without
+    /// credentials.
+    pub async fn fetch(&self, url_or_path: &str) -> Reply {
+        let url = if url_or_path.starts_with("http://") || url_or_path.starts_with("https://") {
+            url_or_path.to_owned()
+        } else {
+            self.url(url_or_path)
+        };
+        self.send(self.http.get(url)).await
+    }
+
     /// `GET path` as `player`.
     pub async fn get_as(&self, player: &Player, path: &str) -> Reply {
         self.send(self.as_player(player, Method::GET, path)).await

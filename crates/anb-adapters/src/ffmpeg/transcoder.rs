@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anb_domain::media::{MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
+use anb_domain::media::{
+    MediaInfo, MediaInput, Profile, ProgressSink, TranscodeOutputs, TranscodeReport,
+};
 use anb_domain::ports::{TranscodeError, Transcoder};
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -59,7 +61,12 @@ impl Default for FfmpegConfig {
 /// // Writes out/video.mp4, out/thumbnail.jpg, out/hls/master.m3u8 (and its rungs), and
 /// // out/storyboard.jpg + out/storyboard.vtt.
 /// let outputs = TranscodeOutputs::in_dir("out");
-/// let report = transcoder.process("clip.mov".as_ref(), &outputs, &Profile::showcase()).await?;
+/// let progress = std::sync::Arc::new(|p: anb_domain::media::TranscodeProgress| {
+///     eprintln!("{:.0}/{:.0} s", p.output_seconds, p.expected_seconds)
+/// });
+/// let report = transcoder
+///     .process("clip.mov".as_ref(), &outputs, &Profile::showcase(), progress)
+///     .await?;
 /// println!("{:.1} s, {} HLS rungs", report.duration_seconds, report.hls_rungs.len());
 /// # Ok(()) }
 /// ```
@@ -95,6 +102,7 @@ impl Transcoder for FfmpegTranscoder {
         input: &Path,
         outputs: &TranscodeOutputs,
         profile: &Profile,
+        progress: ProgressSink,
     ) -> Result<TranscodeReport, TranscodeError> {
         let assets = match &self.config.assets {
             Some(assets) => assets.clone(),
@@ -105,7 +113,8 @@ impl Transcoder for FfmpegTranscoder {
         let control = Control::new()
             .with_cancel_flag(cancel)
             .with_timeout(self.config.timeout)
-            .with_input_policy(self.config.input.clone());
+            .with_input_policy(self.config.input.clone())
+            .on_progress(move |p| progress(p));
         let (input, outputs, profile) = (input.to_path_buf(), outputs.clone(), profile.clone());
         let span = tracing::info_span!("transcode", profile = %profile.name);
         let run = tokio::task::spawn_blocking(move || {

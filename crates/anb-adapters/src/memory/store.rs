@@ -7,6 +7,7 @@ use anb_domain::ports::{
     VoteRepository,
 };
 use anb_domain::user::{NewUser, PlayerSummary, User};
+use anb_domain::video::ProcessingProgress;
 use anb_domain::{
     Email, Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
     VideoStatus,
@@ -153,6 +154,21 @@ impl VideoRepository for MemoryStore {
             .map_err(|current| TransitionError::NotAllowed { current })?;
         *video = next.clone();
         Ok(next)
+    }
+
+    async fn record_progress(
+        &self,
+        id: VideoId,
+        progress: ProcessingProgress,
+    ) -> anyhow::Result<bool> {
+        let mut state = self.state.lock();
+        Ok(match state.videos.get_mut(&id) {
+            Some(video) if video.status == VideoStatus::Processing => {
+                video.progress = Some(progress);
+                true
+            }
+            _ => false,
+        })
     }
 
     async fn unfinished(

@@ -1,4 +1,5 @@
 use anb_domain::user::User;
+use anb_domain::video::ProcessingProgress;
 use anb_domain::{
     BlobKey, City, Country, Description, Email, PasswordHash, PersonName, Tags, UserId, Video,
     VideoId, VideoStatus, VideoTitle,
@@ -12,7 +13,8 @@ use super::SqlTime;
 /// Columns read for a [`VideoRecord`], in `SELECT` form.
 pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description, v.tags, \
      v.status, v.failure_reason, v.is_public, v.size_bytes, v.original_key, v.processed_key, \
-     v.thumbnail_key, v.stream_key, v.storyboard_key, v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
+     v.thumbnail_key, v.stream_key, v.storyboard_key, v.progress_percent, v.progress_eta_seconds, \
+     v.duration_seconds, v.uploaded_at, v.status_changed_at, v.processed_at, \
      v.published_at, v.votes";
 
 /// Columns read for a [`UserRecord`], in `SELECT` form. The id is `user_id`, so a video and
@@ -68,6 +70,8 @@ pub struct VideoRecord {
     pub thumbnail_key: Option<String>,
     pub stream_key: Option<String>,
     pub storyboard_key: Option<String>,
+    pub progress_percent: Option<f64>,
+    pub progress_eta_seconds: Option<f64>,
     pub duration_seconds: Option<f64>,
     pub uploaded_at: SqlTime,
     pub status_changed_at: SqlTime,
@@ -118,6 +122,10 @@ impl VideoRecord {
             thumbnail: self.thumbnail_key.map(key).transpose()?,
             stream: self.stream_key.map(key).transpose()?,
             storyboard: self.storyboard_key.map(key).transpose()?,
+            progress: self.progress_percent.map(|percent| ProcessingProgress {
+                percent,
+                eta_seconds: self.progress_eta_seconds,
+            }),
             duration_seconds: self.duration_seconds,
             uploaded_at: self.uploaded_at.into(),
             status_changed_at: self.status_changed_at.into(),

@@ -4,6 +4,7 @@
 use anb_domain::ports::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
+use anb_domain::video::ProcessingProgress;
 use anb_domain::{
     Page, PageRequest, PublicVideo, StatusChange, UserId, Video, VideoId, VideoStatus,
 };
@@ -46,7 +47,8 @@ async fn store_changes<D: Dialect>(
     let query = sqlx::query::<D::Db>(
         "UPDATE videos SET status = $2, failure_reason = $3, is_public = $4, processed_key = $5, \
          thumbnail_key = $6, duration_seconds = $7, processed_at = $8, published_at = $9, \
-         status_changed_at = $10, stream_key = $11, storyboard_key = $12 WHERE id = $1",
+         status_changed_at = $10, stream_key = $11, storyboard_key = $12, progress_percent = $13, \
+         progress_eta_seconds = $14 WHERE id = $1",
     )
     .arg(video.id.as_uuid())
     .arg(status.to_owned())
@@ -59,7 +61,9 @@ async fn store_changes<D: Dialect>(
     .arg(video.published_at.map(SqlTime))
     .arg(SqlTime(video.status_changed_at))
     .arg(video.stream.as_ref().map(|k| k.as_str().to_owned()))
-    .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()));
+    .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()))
+    .arg(video.progress.map(|p| p.percent))
+    .arg(video.progress.and_then(|p| p.eta_seconds));
     driver::execute(query, &mut **tx)
         .await
         .fault("updating a video")?;
@@ -74,9 +78,9 @@ impl<D: Dialect> VideoRepository for Store<D> {
             "INSERT INTO videos (id, owner_id, title, description, tags, search_text, status, \
              failure_reason, is_public, size_bytes, original_key, processed_key, thumbnail_key, \
              duration_seconds, uploaded_at, status_changed_at, processed_at, published_at, votes, \
-             stream_key, storyboard_key) \
+             stream_key, storyboard_key, progress_percent, progress_eta_seconds) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21)",
+             $18, $19, $20, $21, $22, $23)",
         )
         .arg(video.id.as_uuid())
         .arg(video.owner_id.as_uuid())
@@ -98,7 +102,9 @@ impl<D: Dialect> VideoRepository for Store<D> {
         .arg(video.published_at.map(SqlTime))
         .arg(i64::try_from(video.votes).context("votes")?)
         .arg(video.stream.as_ref().map(|k| k.as_str().to_owned()))
-        .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()));
+        .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()))
+        .arg(video.progress.map(|p| p.percent))
+        .arg(video.progress.and_then(|p| p.eta_seconds));
         let mut conn = self.write().await?;
         driver::execute(query, &mut conn)
             .await
@@ -167,6 +173,25 @@ impl<D: Dialect> VideoRepository for Store<D> {
         store_changes::<D>(&mut tx, &next).await?;
         tx.commit().await.fault("committing a status change")?;
         Ok(next)
+    }
+
+    async fn record_progress(
+        &self,
+        id: VideoId,
+        progress: ProcessingProgress,
+    ) -> anyhow::Result<bool> {
+        let query = sqlx::query::<D::Db>(
+            "UPDATE videos SET progress_percent = $2, progress_eta_seconds = $3 \
+             WHERE id = $1 AND status = 'processing'",
+        )
+        .arg(id.as_uuid())
+        .arg(Some(progress.percent))
+        .arg(progress.eta_seconds);
+        let mut conn = self.write().await?;
+        let changed = driver::execute(query, &mut conn)
+            .await
+            .fault("recording processing progress")?;
+        Ok(changed > 0)
     }
 
     async fn unfinished(

@@ -1,6 +1,6 @@
 use anb_domain::media::{Container, MediaInfo, MediaInput, VideoStreamInfo};
 use anb_domain::ports::{TranscodeError, Transcoder};
-use anb_domain::{ByteStream, Profile, TranscodeOutputs, TranscodeReport};
+use anb_domain::{ByteStream, Profile, ProgressSink, TranscodeOutputs, TranscodeReport};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -90,6 +90,7 @@ impl Transcoder for MarkerTranscoder {
         _input: &std::path::Path,
         _outputs: &TranscodeOutputs,
         _profile: &Profile,
+        _progress: ProgressSink,
     ) -> Result<TranscodeReport, TranscodeError> {
         Err(TranscodeError::Unexpected(anyhow::anyhow!(
             "MarkerTranscoder only probes; processing needs the ffmpeg adapter"

@@ -93,6 +93,12 @@ impl BlobKey {
         Self(format!("streams/{video}"))
     }
 
+    /// `streams/{video}/hls/master.m3u8`: the HLS master playlist, at a fixed place (the
+    /// rungs it lists live under a new generation for each processing run).
+    pub fn stream_master(video: VideoId) -> Self {
+        Self(format!("streams/{video}/hls/master.m3u8"))
+    }
+
     /// This key, a `/`, and `rest`: a key under this one (`rest` may hold several segments).
     ///
     /// ```

@@ -200,6 +200,19 @@ impl Profile {
     }
 }
 
+/// How far a processing run has got.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TranscodeProgress {
+    /// Seconds of output written so far.
+    pub output_seconds: f64,
+    /// Seconds of output expected in total (an estimate from the input's header).
+    pub expected_seconds: f64,
+}
+
+/// Where a run reports its progress: called from the run's own thread, about every half second
+/// of output, so it must be quick (store the value; act on it elsewhere).
+pub type ProgressSink = std::sync::Arc<dyn Fn(TranscodeProgress) + Send + Sync>;
+
 /// What a processing run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TranscodeReport {

@@ -55,6 +55,49 @@ impl fmt::Display for VideoStatus {
     }
 }
 
+/// How far processing has got, as the worker reports it while it runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProcessingProgress {
+    /// Percent done, `0..=100`.
+    pub percent: f64,
+    /// Seconds left at the pace so far; `None` until there is a pace to go by.
+    pub eta_seconds: Option<f64>,
+}
+
+impl ProcessingProgress {
+    /// Where a video stands when a worker takes it.
+    pub const STARTED: Self = Self {
+        percent: 0.0,
+        eta_seconds: None,
+    };
+
+    /// The progress of a run that has written `done` of `total` seconds of output in
+    /// `elapsed_seconds` of wall time: the ETA assumes the pace so far holds, and is given once
+    /// 1% is done.
+    ///
+    /// ```
+    /// use anb_domain::video::ProcessingProgress;
+    ///
+    /// let p = ProcessingProgress::estimate(5.0, 20.0, 2.0);
+    /// assert_eq!(p.percent, 25.0);
+    /// assert_eq!(p.eta_seconds, Some(6.0));
+    /// assert_eq!(ProcessingProgress::estimate(0.0, 20.0, 1.0).eta_seconds, None);
+    /// ```
+    pub fn estimate(done: f64, total: f64, elapsed_seconds: f64) -> Self {
+        let fraction = if total > 0.0 {
+            (done / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let eta_seconds = (fraction >= 0.01)
+            .then(|| (elapsed_seconds.max(0.0) * (1.0 - fraction) / fraction).max(0.0));
+        Self {
+            percent: (fraction * 1000.0).round() / 10.0,
+            eta_seconds: eta_seconds.map(|s| (s * 10.0).round() / 10.0),
+        }
+    }
+}
+
 /// The outputs of a successful processing run, as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcessedMedia {
@@ -140,6 +183,8 @@ pub struct Video {
     pub stream: Option<BlobKey>,
     /// Where the storyboard's cues are stored, once processed with a storyboard.
     pub storyboard: Option<BlobKey>,
+    /// How far processing has got, while `processing` (`None` otherwise).
+    pub progress: Option<ProcessingProgress>,
     /// Processed duration in seconds.
     pub duration_seconds: Option<f64>,
     /// Upload time.
@@ -184,6 +229,7 @@ impl Video {
             thumbnail: None,
             stream: None,
             storyboard: None,
+            progress: None,
             duration_seconds: None,
             uploaded_at,
             status_changed_at: uploaded_at,
@@ -227,9 +273,13 @@ impl Video {
         let mut next = self.clone();
         next.status_changed_at = at;
         match change {
-            StatusChange::StartProcessing => next.status = VideoStatus::Processing,
+            StatusChange::StartProcessing => {
+                next.status = VideoStatus::Processing;
+                next.progress = Some(ProcessingProgress::STARTED);
+            }
             StatusChange::Complete(media) => {
                 next.status = VideoStatus::Processed;
+                next.progress = None;
                 next.processed = Some(media.processed.clone());
                 next.thumbnail = Some(media.thumbnail.clone());
                 next.stream.clone_from(&media.stream);
@@ -241,6 +291,7 @@ impl Video {
                 }
             }
             StatusChange::Fail { reason } => {
+                next.progress = None;
                 next.status = VideoStatus::Failed {
                     reason: reason.clone(),
                 };

@@ -19,7 +19,7 @@ pub use clock::{Clock, SystemClock};
 pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};
 pub use readiness::Readiness;
-pub use security::{AccessToken, PasswordHasher, TokenError, TokenIssuer};
+pub use security::{AccessToken, PasswordHasher, PlaybackToken, TokenError, TokenIssuer};
 pub use transcoder::{TranscodeError, Transcoder};
 pub use unavailable::Unavailable;
 pub use users::{CreateUserError, UserRepository};

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use crate::ids::UserId;
+use crate::ids::{UserId, VideoId};
 use crate::values::{Password, PasswordHash};
 
 /// Hashes and checks passwords (argon2id in production). Slow by design: implementations run
@@ -49,7 +49,27 @@ pub enum TokenError {
     Invalid,
 }
 
-/// Issues and verifies access tokens.
+/// A signed, expiring grant to play one video, carried in playback URLs (no bearer header: a
+/// player or a CDN fetches them as they are).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlaybackToken {
+    /// The token text (URL-safe).
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for PlaybackToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaybackToken")
+            .field("token", &"***")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Issues and verifies signed tokens: access tokens naming a user, and playback tokens naming
+/// a video. Neither kind passes for the other.
 pub trait TokenIssuer: Send + Sync + 'static {
     /// A token naming `user`.
     ///
@@ -62,4 +82,24 @@ pub trait TokenIssuer: Send + Sync + 'static {
     /// # Errors
     /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong.
     fn verify(&self, token: &str) -> Result<UserId, TokenError>;
+
+    /// A playback token for `video`, valid for `ttl`.
+    ///
+    /// # Errors
+    /// Only internal faults.
+    fn issue_playback(
+        &self,
+        video: VideoId,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<PlaybackToken>;
+
+    /// The video a valid playback token names, and when the token expires.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong
+    /// (altered, another key, an access token).
+    fn verify_playback(
+        &self,
+        token: &str,
+    ) -> Result<(VideoId, chrono::DateTime<chrono::Utc>), TokenError>;
 }

@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::media::{MediaInfo, MediaInput, Profile, TranscodeOutputs, TranscodeReport};
+use crate::media::{
+    MediaInfo, MediaInput, Profile, ProgressSink, TranscodeOutputs, TranscodeReport,
+};
 
 /// Why probing or processing failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +34,8 @@ pub trait Transcoder: Send + Sync + 'static {
     /// [`TranscodeError::BadMedia`] when the bytes are not media the transcoder can read.
     async fn probe(&self, input: MediaInput) -> Result<MediaInfo, TranscodeError>;
 
-    /// Processes `input` with `profile` in one pass, writing `outputs`.
+    /// Processes `input` with `profile` in one pass, writing `outputs`, and tells `progress`
+    /// how far it has got as it goes.
     ///
     /// # Errors
     /// [`TranscodeError::BadMedia`] for unusable input; `TimedOut`/`Cancelled` as named;
@@ -42,5 +45,6 @@ pub trait Transcoder: Send + Sync + 'static {
         input: &std::path::Path,
         outputs: &TranscodeOutputs,
         profile: &Profile,
+        progress: ProgressSink,
     ) -> Result<TranscodeReport, TranscodeError>;
 }

@@ -3,7 +3,9 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{UserId, VideoId};
 use crate::values::{normalized_text, City, Page, PageRequest, ValidationError};
-use crate::video::{PublicSort, PublicVideo, StatusChange, Undeletable, Video, VideoStatus};
+use crate::video::{
+    ProcessingProgress, PublicSort, PublicVideo, StatusChange, Undeletable, Video, VideoStatus,
+};
 
 /// Why a status change was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +179,18 @@ pub trait VideoRepository: Send + Sync + 'static {
         change: &StatusChange,
         at: DateTime<Utc>,
     ) -> Result<Video, TransitionError>;
+
+    /// Records how far processing has got, only while the video is `processing` (a report
+    /// that arrives after the run ended, or for a deleted video, changes nothing). Returns
+    /// whether it was recorded.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn record_progress(
+        &self,
+        id: VideoId,
+        progress: ProcessingProgress,
+    ) -> anyhow::Result<bool>;
 
     /// Up to `limit` videos waiting for processing (`uploaded` or `processing`) whose
     /// `status_changed_at` is before `changed_before`, with their status, by id ascending,

@@ -92,6 +92,12 @@ pub enum MediaError {
     /// The processed file or thumbnail does not exist yet.
     #[error("the video has not been processed yet")]
     NotProcessed,
+    /// A playback token past its expiry.
+    #[error("the playback link has expired")]
+    SignatureExpired,
+    /// A playback token that is altered, foreign or not a playback token.
+    #[error("the playback link is not valid")]
+    SignatureInvalid,
     /// The requested range is outside the file.
     #[error("range not satisfiable")]
     InvalidRange {
@@ -122,7 +128,7 @@ impl Showcase {
             VideoAccessError::Unexpected(e) => MediaError::Unexpected(e),
         })?;
         let key = kind.key(&video).ok_or(MediaError::NotProcessed)?;
-        self.open_blob(key, kind, range).await
+        self.open_blob(key, kind.content_type(), range).await
     }
 
     /// The processed file or thumbnail of a published video, for anyone.
@@ -148,13 +154,14 @@ impl Showcase {
             _ => kind.key(&video),
         }
         .ok_or(MediaError::NotFound)?;
-        self.open_blob(key, kind, range).await
+        self.open_blob(key, kind.content_type(), range).await
     }
 
-    async fn open_blob(
+    /// The object at `key`, whole or by range, served as `content_type`.
+    pub(super) async fn open_blob(
         &self,
         key: &BlobKey,
-        kind: MediaKind,
+        content_type: &'static str,
         range: Option<ByteRange>,
     ) -> Result<MediaDownload, MediaError> {
         let blob_error = |e| match e {
@@ -180,7 +187,7 @@ impl Showcase {
         let object = self.ports.blobs.get(key, range).await.map_err(blob_error)?;
         Ok(MediaDownload {
             object,
-            content_type: kind.content_type(),
+            content_type,
         })
     }
 }

@@ -4,6 +4,7 @@ mod auth;
 mod media_downloads;
 mod processing;
 mod restore;
+mod streaming;
 mod sweeper;
 mod upload_stream;
 mod uploads;
@@ -16,6 +17,7 @@ pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
 pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
 pub use restore::{JobRestore, RestoreReport};
+pub use streaming::{Playback, PlaybackGrant, StreamDownload, StreamFile};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 
@@ -66,6 +68,8 @@ pub struct ShowcaseConfig {
     pub retry: RetryPolicy,
     /// What uploaded media may be: checked on the upload's probe and again by the worker.
     pub media_limits: MediaLimits,
+    /// How long a playback grant (signed playback URLs) lasts (default 4 hours).
+    pub playback_ttl: std::time::Duration,
 }
 
 impl Default for ShowcaseConfig {
@@ -74,6 +78,7 @@ impl Default for ShowcaseConfig {
             max_upload_bytes: 100 * 1024 * 1024,
             retry: RetryPolicy::default(),
             media_limits: MediaLimits::default(),
+            playback_ttl: std::time::Duration::from_secs(4 * 3600),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod models;
 pub mod ops;
+pub mod playback;
 pub mod public;
 pub mod refusals;
 pub mod strict_text;
@@ -29,6 +30,8 @@ pub enum ApiTags {
     Videos,
     /// The public gallery, votes, rankings, streaming.
     Public,
+    /// Files behind signed playback links (no bearer header).
+    Playback,
     /// Health, readiness, metrics.
     Ops,
 }

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use anb_domain::{PublicVideo, RankingEntry, User, Video, VideoStatus};
+use anb_domain::video::ProcessingProgress;
+use anb_domain::{PlaybackGrant, PublicVideo, RankingEntry, User, Video, VideoStatus};
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
@@ -174,6 +175,26 @@ impl From<&VideoStatus> for ProcessingStatus {
     }
 }
 
+/// How far processing has got.
+#[derive(Debug, Object)]
+pub struct Progress {
+    /// Percent done.
+    #[oai(validator(minimum(value = "0"), maximum(value = "100")))]
+    pub percent: f64,
+    /// Seconds left at the pace so far (`null` until there is a pace).
+    #[oai(nullable, validator(minimum(value = "0")))]
+    pub eta_seconds: Option<f64>,
+}
+
+impl From<ProcessingProgress> for Progress {
+    fn from(p: ProcessingProgress) -> Self {
+        Self {
+            percent: p.percent.clamp(0.0, 100.0),
+            eta_seconds: p.eta_seconds.map(|s| s.max(0.0)),
+        }
+    }
+}
+
 /// A video in its owner's list.
 #[derive(Debug, Object)]
 pub struct VideoSummary {
@@ -194,6 +215,13 @@ pub struct VideoSummary {
     /// The thumbnail, once processed (`null` before).
     #[oai(nullable)]
     pub thumbnail_url: Option<String>,
+    /// Signed playback links (HLS, MP4, storyboard) that need no bearer header, once
+    /// processed (`null` before).
+    #[oai(nullable)]
+    pub playback_url: Option<String>,
+    /// How far processing has got, while `processing` (`null` otherwise).
+    #[oai(nullable)]
+    pub progress: Option<Progress>,
     /// Votes.
     pub votes: u64,
     /// Shown in the public gallery once processed.
@@ -216,6 +244,9 @@ impl From<Video> for VideoSummary {
                 .thumbnail
                 .as_ref()
                 .map(|_| own_url(&video, "thumbnail")),
+            playback_url: (video.status == VideoStatus::Processed)
+                .then(|| own_url(&video, "playback")),
+            progress: video.progress.map(Progress::from),
             votes: video.votes,
             is_public: video.is_public,
         }
@@ -258,10 +289,57 @@ pub struct VideoDetail {
     /// The thumbnail, once processed (`null` before).
     #[oai(nullable)]
     pub thumbnail_url: Option<String>,
+    /// Signed playback links (HLS, MP4, storyboard) that need no bearer header, once
+    /// processed (`null` before).
+    #[oai(nullable)]
+    pub playback_url: Option<String>,
+    /// How far processing has got, while `processing` (`null` otherwise).
+    #[oai(nullable)]
+    pub progress: Option<Progress>,
     /// Votes.
     pub votes: u64,
     /// Shown in the public gallery once processed.
     pub is_public: bool,
+}
+
+/// Playback links for a player or a CDN: each carries a signed token in its path (relative
+/// URIs inside the playlists and cues keep it), valid until `expires_at`.
+#[derive(Debug, Object)]
+pub struct PlaybackLinks {
+    /// The video.
+    pub video_id: Uuid,
+    /// When the links stop working.
+    pub expires_at: DateTime<Utc>,
+    /// The HLS master playlist (`null` for a video without a ladder).
+    #[oai(nullable)]
+    pub hls_url: Option<String>,
+    /// The MP4 (an S3 presigned URL when the store signs its own).
+    pub mp4_url: String,
+    /// The thumbnail (likewise).
+    pub thumbnail_url: String,
+    /// The storyboard cues (`null` when none).
+    #[oai(nullable)]
+    pub storyboard_url: Option<String>,
+}
+
+impl From<PlaybackGrant> for PlaybackLinks {
+    fn from(grant: PlaybackGrant) -> Self {
+        let base = format!("/api/playback/{}", grant.token.token);
+        Self {
+            video_id: grant.video_id.as_uuid(),
+            expires_at: grant.token.expires_at,
+            hls_url: grant.has_stream.then(|| format!("{base}/hls/master.m3u8")),
+            mp4_url: grant
+                .video_url
+                .unwrap_or_else(|| format!("{base}/video.mp4")),
+            thumbnail_url: grant
+                .thumbnail_url
+                .unwrap_or_else(|| format!("{base}/thumbnail.jpg")),
+            storyboard_url: grant
+                .has_storyboard
+                .then(|| format!("{base}/storyboard.vtt")),
+        }
+    }
 }
 
 impl From<Video> for VideoDetail {
@@ -286,6 +364,9 @@ impl From<Video> for VideoDetail {
                 .thumbnail
                 .as_ref()
                 .map(|_| own_url(&video, "thumbnail")),
+            playback_url: (video.status == VideoStatus::Processed)
+                .then(|| own_url(&video, "playback")),
+            progress: video.progress.map(Progress::from),
             votes: video.votes,
             is_public: video.is_public,
         }
@@ -325,6 +406,13 @@ pub struct PublicVideoItem {
     pub processed_url: String,
     /// The thumbnail.
     pub thumbnail_url: String,
+    /// The HLS master playlist (adaptive streaming; `null` for a video processed before the
+    /// ladder existed).
+    #[oai(nullable)]
+    pub hls_url: Option<String>,
+    /// Seek previews: WebVTT cues pointing at tiles of a sprite (`null` when none).
+    #[oai(nullable)]
+    pub storyboard_url: Option<String>,
     /// Length in seconds (`null` when unknown).
     #[oai(nullable)]
     pub duration_seconds: Option<f64>,
@@ -348,6 +436,14 @@ impl From<PublicVideo> for PublicVideoItem {
             },
             processed_url: format!("/api/public/videos/{}/stream", video.id),
             thumbnail_url: format!("/api/public/videos/{}/thumbnail", video.id),
+            hls_url: video
+                .stream
+                .as_ref()
+                .map(|_| format!("/api/public/videos/{}/hls/master.m3u8", video.id)),
+            storyboard_url: video
+                .storyboard
+                .as_ref()
+                .map(|_| format!("/api/public/videos/{}/storyboard.vtt", video.id)),
             duration_seconds: video.duration_seconds,
             votes: video.votes,
             published_at: video.published_at,

@@ -1,6 +1,8 @@
 //! The public gallery, votes, rankings and streaming.
 
-use anb_domain::{MediaKind, PublicSort, PublicVideoQuery, RankingQuery, VideoId};
+use anb_domain::{
+    MediaKind, Playback, PublicSort, PublicVideoQuery, RankingQuery, StreamFile, VideoId,
+};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -15,7 +17,8 @@ use crate::error::{body, ErrorCode, ErrorJson, NeedsBackend, ProtectedLimited, R
 use crate::page_cache::Page;
 use crate::paging;
 use crate::range_download::{
-    requested_range, MediaReply, PublicThumbnailResponse, PublicVideoFileResponse,
+    requested_range, MediaReply, PublicCuesResponse, PublicPlaylistResponse,
+    PublicThumbnailResponse, PublicVideoFileResponse,
 };
 use crate::security::Caller;
 use crate::state::AppState;
@@ -289,6 +292,122 @@ impl PublicOperations {
             public_media(&state, video_id.0, MediaKind::Thumbnail, range.0.as_deref()).await,
         )?)
     }
+
+    /// A published video's HLS master playlist: its rungs (`RESOLUTION`, `BANDWIDTH`,
+    /// `CODECS`), CMAF segments of about 2 s. Cacheable for a minute (a video processed again
+    /// gets a new ladder).
+    #[oai(
+        path = "/videos/:video_id/hls/master.m3u8",
+        method = "get",
+        operation_id = "public_hls_master"
+    )]
+    async fn hls_master(
+        &self,
+        state: Data<&AppState>,
+        video_id: Path<Uuid>,
+        /// A single byte range; anything else sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicPlaylistResponse, Refused<NeedsBackend>> {
+        let file = Some(StreamFile::Master);
+        Ok(PublicPlaylistResponse::from_reply(
+            public_stream(&state, video_id.0, file, range.0.as_deref()).await,
+        )?)
+    }
+
+    /// One rung's media playlist. Cacheable for good: a rung's files never change at their
+    /// URL.
+    #[oai(
+        path = "/videos/:video_id/hls/:generation/:rung/index.m3u8",
+        method = "get",
+        operation_id = "public_hls_rung_playlist"
+    )]
+    async fn hls_rung_playlist(
+        &self,
+        state: Data<&AppState>,
+        video_id: Path<Uuid>,
+        /// The processing run the rung belongs to (from the master playlist).
+        generation: Path<String>,
+        /// The rung (`720p`, `480p`, `360p`).
+        rung: Path<String>,
+        /// A single byte range; anything else sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicPlaylistResponse, Refused<NeedsBackend>> {
+        let file = StreamFile::rung(&generation.0, &rung.0, "index.m3u8");
+        Ok(PublicPlaylistResponse::from_reply(
+            public_stream(&state, video_id.0, file, range.0.as_deref()).await,
+        )?)
+    }
+
+    /// One rung's init segment (`init.mp4`) or media segment (`seg_00000.m4s`), CMAF
+    /// (fragmented MP4); HTTP Range supported. Cacheable for good.
+    #[oai(
+        path = "/videos/:video_id/hls/:generation/:rung/:segment",
+        method = "get",
+        operation_id = "public_hls_segment"
+    )]
+    async fn hls_segment(
+        &self,
+        state: Data<&AppState>,
+        video_id: Path<Uuid>,
+        /// The processing run the rung belongs to.
+        generation: Path<String>,
+        /// The rung.
+        rung: Path<String>,
+        /// `init.mp4` or `seg_NNNNN.m4s`.
+        segment: Path<String>,
+        /// A single byte range; anything else sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicVideoFileResponse, Refused<NeedsBackend>> {
+        let file = StreamFile::rung(&generation.0, &rung.0, &segment.0)
+            .filter(|f| f.content_type() == "video/mp4");
+        Ok(PublicVideoFileResponse::from_reply(
+            public_stream(&state, video_id.0, file, range.0.as_deref()).await,
+        )?)
+    }
+
+    /// A published video's storyboard: WebVTT cues, each pointing at a tile of
+    /// `storyboard.jpg` (`#xywh=x,y,w,h`), for seek previews.
+    #[oai(
+        path = "/videos/:video_id/storyboard.vtt",
+        method = "get",
+        operation_id = "public_storyboard_cues"
+    )]
+    async fn storyboard_cues(
+        &self,
+        state: Data<&AppState>,
+        video_id: Path<Uuid>,
+        /// A single byte range; anything else sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicCuesResponse, Refused<NeedsBackend>> {
+        let file = Some(StreamFile::StoryboardCues);
+        Ok(PublicCuesResponse::from_reply(
+            public_stream(&state, video_id.0, file, range.0.as_deref()).await,
+        )?)
+    }
+
+    /// The storyboard's sprite (JPEG tiles).
+    #[oai(
+        path = "/videos/:video_id/storyboard.jpg",
+        method = "get",
+        operation_id = "public_storyboard_sprite"
+    )]
+    async fn storyboard_sprite(
+        &self,
+        state: Data<&AppState>,
+        video_id: Path<Uuid>,
+        /// A single byte range; anything else sends the whole file.
+        #[oai(name = "Range")]
+        range: Header<Option<String>>,
+    ) -> Result<PublicThumbnailResponse, Refused<NeedsBackend>> {
+        let file = Some(StreamFile::StoryboardSprite);
+        Ok(PublicThumbnailResponse::from_reply(
+            public_stream(&state, video_id.0, file, range.0.as_deref()).await,
+        )?)
+    }
 }
 
 async fn public_media(
@@ -301,6 +420,25 @@ async fn public_media(
     let range = requested_range(range);
     MediaReply::from_result(
         state.showcase.open_public_media(id, kind, range).await,
+        range.is_some(),
+    )
+}
+
+/// A streaming file of a published video; `None` (a name the pipeline never writes) is not
+/// found.
+async fn public_stream(
+    state: &AppState,
+    id: Uuid,
+    file: Option<StreamFile>,
+    range: Option<&str>,
+) -> MediaReply {
+    let range = requested_range(range);
+    let via = Playback::Published(VideoId::from(id));
+    MediaReply::from_stream(
+        state
+            .showcase
+            .open_stream_file(via, file.as_ref(), range)
+            .await,
         range.is_some(),
     )
 }

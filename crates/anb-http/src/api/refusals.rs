@@ -5,8 +5,8 @@
 //! documents.
 
 use anb_domain::{
-    CastVoteError, DeleteVideoError, LoginError, ProfileError, PublishError, SignupError,
-    UploadVideoError, VideoAccessError,
+    CastVoteError, DeleteVideoError, LoginError, MediaError, ProfileError, PublishError,
+    SignupError, UploadVideoError, VideoAccessError,
 };
 
 use crate::error::{body, ApiError, ErrorCode, ErrorJson};
@@ -97,6 +97,31 @@ impl From<PublishError> for Answer {
             PublishError::NotFound => video_not_found(),
             PublishError::Forbidden => not_yours(),
             PublishError::Unexpected(e) => Self::fault(&e),
+        }
+    }
+}
+
+impl From<MediaError> for Answer {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::NotProcessed => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::NotProcessed,
+                "El video aún no ha sido procesado.",
+            ),
+            MediaError::Forbidden => not_yours(),
+            MediaError::SignatureExpired => Self::refuse(
+                Status::Forbidden,
+                ErrorCode::SignatureExpired,
+                "The playback link has expired.",
+            ),
+            MediaError::SignatureInvalid => Self::refuse(
+                Status::Forbidden,
+                ErrorCode::SignatureInvalid,
+                "The playback link is not valid.",
+            ),
+            MediaError::NotFound | MediaError::InvalidRange { .. } => video_not_found(),
+            MediaError::Unexpected(e) => Self::fault(&e),
         }
     }
 }

@@ -7,7 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::models::{UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
+use super::models::{PlaybackLinks, UploadAccepted, VideoDeleted, VideoDetail, VideoSummary};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
 use crate::error::{body, ErrorCode, ErrorJson, Protected, Refused, UploadLimits};
@@ -93,6 +93,24 @@ pub enum DeleteResponse {
     NotFound(ErrorJson),
 }
 
+/// `GET /api/videos/{video_id}/playback` responses.
+#[derive(ApiResponse)]
+pub enum PlaybackResponse {
+    /// Signed links to play the video.
+    #[oai(status = 200)]
+    Ok(Json<PlaybackLinks>),
+    /// `not_processed`: nothing to play yet.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
+    /// `forbidden`: another player's video.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
+    /// `not_found`: no such video (or not a video id).
+    #[oai(status = 404)]
+    NotFound(ErrorJson),
+}
+
+crate::refusals!(PlaybackResponse { BadRequest => BadRequest, Forbidden => Forbidden, NotFound => NotFound });
 crate::refusals!(UploadResponse { BadRequest => BadRequest });
 crate::refusals!(DetailResponse { Forbidden => Forbidden, NotFound => NotFound });
 crate::refusals!(VideoResponse { BadRequest => BadRequest, Forbidden => Forbidden, NotFound => NotFound });
@@ -192,6 +210,28 @@ impl VideosOperations {
         match state.showcase.own_video(caller.0, id).await {
             Ok(video) => Ok(DetailResponse::Ok(Json(Box::new(video.into())))),
             Err(e) => DetailResponse::refused(e),
+        }
+    }
+
+    /// Signed playback links for one of the caller's processed videos, public or private: the
+    /// HLS master, the MP4, the thumbnail and the storyboard, each fetchable without a bearer
+    /// header (a player, a CDN) until `expires_at` (4 hours by default); an expired or altered
+    /// link answers 403.
+    #[oai(
+        path = "/:video_id/playback",
+        method = "get",
+        operation_id = "get_playback"
+    )]
+    async fn playback(
+        &self,
+        state: Data<&AppState>,
+        caller: Caller,
+        video_id: Path<Uuid>,
+    ) -> Result<PlaybackResponse, Refused<Protected>> {
+        let id = VideoId::from(video_id.0);
+        match state.showcase.grant_playback(caller.0, id).await {
+            Ok(grant) => Ok(PlaybackResponse::Ok(Json(grant.into()))),
+            Err(e) => PlaybackResponse::refused(e),
         }
     }
 

@@ -8,14 +8,8 @@ use anb_domain::ports::TranscodeError;
 
 use crate::ffmpeg::InputPolicy;
 
-/// How far a run has got.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Progress {
-    /// Seconds of output written so far.
-    pub output_seconds: f64,
-    /// Seconds of output expected in total (an estimate from the input's header).
-    pub expected_seconds: f64,
-}
+/// How far a run has got (the domain's [`TranscodeProgress`]).
+pub use anb_domain::media::TranscodeProgress as Progress;
 
 /// What a run checks between packets: a cancel flag, a deadline, and where progress goes; and
 /// how it opens its input ([`InputPolicy`]: by default MP4/MOV only, read as untrusted).

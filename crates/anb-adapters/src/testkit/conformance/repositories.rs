@@ -7,6 +7,7 @@ use anb_domain::ports::{
     SystemClock, TransitionError, UserRepository, VideoRepository, VisibilityError, VoteRepository,
 };
 use anb_domain::user::NewUser;
+use anb_domain::video::ProcessingProgress;
 use anb_domain::{
     BlobKey, City, Country, Description, Email, PageRequest, PasswordHash, PersonName,
     ProcessedMedia, PublicSort, StatusChange, Tags, User, UserId, Video, VideoId, VideoStatus,
@@ -313,6 +314,61 @@ pub async fn status_changes_on_a_missing_video_are_not_found(r: Repositories) {
         r.videos.set_visibility(missing, true, now()).await,
         Err(VisibilityError::NotFound)
     ));
+}
+
+/// Progress is recorded only while a video is `processing`: it starts at 0% when a worker
+/// takes the video, reads back as reported, and is cleared when the run ends; a report for a
+/// video not processing (or missing) changes nothing.
+pub async fn progress_is_recorded_only_while_processing_and_cleared_at_the_end(r: Repositories) {
+    let owner = player(&r).await;
+    let video = uploaded(&r, owner.id, true).await;
+    let halfway = ProcessingProgress {
+        percent: 50.0,
+        eta_seconds: Some(4.5),
+    };
+    assert!(!r.videos.record_progress(video.id, halfway).await.unwrap());
+    assert_eq!(
+        r.videos.get(video.id).await.unwrap().unwrap().progress,
+        None
+    );
+    let started = r
+        .videos
+        .transition(video.id, &StatusChange::StartProcessing, now())
+        .await
+        .unwrap();
+    assert_eq!(started.progress, Some(ProcessingProgress::STARTED));
+    assert!(r.videos.record_progress(video.id, halfway).await.unwrap());
+    let stored = r.videos.get(video.id).await.unwrap().unwrap();
+    assert_eq!(stored.progress, Some(halfway));
+    let unknown_eta = ProcessingProgress {
+        percent: 60.0,
+        eta_seconds: None,
+    };
+    assert!(r
+        .videos
+        .record_progress(video.id, unknown_eta)
+        .await
+        .unwrap());
+    let stored = r.videos.get(video.id).await.unwrap().unwrap();
+    assert_eq!(stored.progress, Some(unknown_eta));
+    r.videos
+        .transition(video.id, &StatusChange::Complete(media(video.id)), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.videos.get(video.id).await.unwrap().unwrap().progress,
+        None
+    );
+    assert!(!r.videos.record_progress(video.id, halfway).await.unwrap());
+    assert_eq!(
+        r.videos.get(video.id).await.unwrap().unwrap().progress,
+        None
+    );
+    assert!(!r
+        .videos
+        .record_progress(VideoId::new(), halfway)
+        .await
+        .unwrap());
 }
 
 /// Completing a public video stamps `published_at` and stores every output's key; a private

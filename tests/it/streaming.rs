@@ -1,0 +1,229 @@
+//! Adaptive streaming over HTTP: a published video's HLS ladder and storyboard for anyone
+//! (content types, caching, Range on segments, playlists that parse), and signed playback
+//! links for the owner's videos, public or private, refused when altered or expired.
+//! [`check_streaming`] runs inside the course flow on every setup; the rest on the embedded
+//! defaults.
+
+use crate::support::app::Launch;
+use crate::support::client::{Api, Player, Reply};
+use anb_adapters::testkit::clips::{self, Clip};
+
+use std::time::Duration;
+
+use m3u8_rs::{MasterPlaylist, MediaPlaylist};
+use reqwest::header::RANGE;
+use reqwest::Method;
+use url::Url;
+
+/// `relative` resolved against `base` (a path of the service, or an absolute URL), as a
+/// player resolves the URIs of a playlist.
+fn resolve(base: &str, relative: &str) -> String {
+    let root = Url::parse("http://service.invalid").unwrap();
+    let absolute = root.join(base).unwrap().join(relative).unwrap();
+    if absolute.host_str() == Some("service.invalid") {
+        absolute.path().to_owned()
+    } else {
+        absolute.to_string()
+    }
+}
+
+fn master(reply: &Reply) -> MasterPlaylist {
+    m3u8_rs::parse_master_playlist_res(&reply.body).expect("a valid master playlist")
+}
+
+fn media(reply: &Reply) -> MediaPlaylist {
+    m3u8_rs::parse_media_playlist_res(&reply.body).expect("a valid media playlist")
+}
+
+/// Walks a ladder from `master_url` as a player does: the master, every rung's playlist, each
+/// rung's init segment and first media segment (by range). Returns the number of rungs.
+async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bool) -> usize {
+    let reply = api.fetch(master_url).await;
+    assert_eq!(reply.status, 200, "{master_url}");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/vnd.apple.mpegurl")
+    );
+    let master = master(&reply);
+    assert!(!master.variants.is_empty());
+    for variant in &master.variants {
+        assert!(variant.bandwidth > 0 && variant.resolution.is_some());
+        let rung_url = resolve(master_url, &variant.uri);
+        let rung = api.fetch(&rung_url).await;
+        assert_eq!(rung.status, 200, "{rung_url}");
+        assert_eq!(
+            rung.header("content-type"),
+            Some("application/vnd.apple.mpegurl")
+        );
+        let cache = rung.header("cache-control").unwrap_or_default().to_owned();
+        if immutable_rungs {
+            assert!(cache.contains("immutable"), "a rung never changes: {cache}");
+        } else {
+            assert!(cache.starts_with("public, max-age="), "{cache}");
+        }
+        let playlist = media(&rung);
+        assert!(playlist.end_list && !playlist.segments.is_empty());
+        let init_uri = playlist.segments[0]
+            .map
+            .as_ref()
+            .expect("EXT-X-MAP")
+            .uri
+            .clone();
+        let init = api.fetch(&resolve(&rung_url, &init_uri)).await;
+        assert_eq!(init.status, 200);
+        assert_eq!(init.header("content-type"), Some("video/mp4"));
+        assert_eq!(&init.body[4..8], b"ftyp", "an init segment");
+        let segment_url = resolve(&rung_url, &playlist.segments[0].uri);
+        let whole = api.fetch(&segment_url).await;
+        assert_eq!(whole.status, 200);
+        let head = api
+            .send(
+                api.request(Method::GET, &segment_url)
+                    .header(RANGE, "bytes=0-9"),
+            )
+            .await;
+        assert_eq!(head.status, 206, "Range on segments");
+        assert_eq!(head.body, whole.body.slice(..10));
+        assert_eq!(head.header("content-type"), Some("video/mp4"));
+    }
+    master.variants.len()
+}
+
+/// The storyboard at `cues_url`: WebVTT whose tiles name a JPEG beside it.
+async fn check_storyboard(api: &Api, cues_url: &str) {
+    let cues = api.fetch(cues_url).await;
+    assert_eq!(cues.status, 200, "{cues_url}");
+    assert_eq!(cues.header("content-type"), Some("text/vtt"));
+    let text = String::from_utf8(cues.body.to_vec()).unwrap();
+    assert!(text.starts_with("WEBVTT"), "{text}");
+    let tile = text
+        .lines()
+        .find(|l| l.contains("#xywh="))
+        .expect("a tile cue");
+    let sprite_url = resolve(cues_url, tile.split('#').next().unwrap());
+    let sprite = api.fetch(&sprite_url).await;
+    assert_eq!(sprite.status, 200, "{sprite_url}");
+    assert_eq!(sprite.header("content-type"), Some("image/jpeg"));
+    assert_eq!(&sprite.body[..2], &[0xFF, 0xD8]);
+}
+
+/// The playback links `owner` gets for `video_id`.
+async fn playback(api: &Api, owner: &Player, video_id: &str) -> serde_json::Value {
+    api.get_as(owner, &format!("/api/videos/{video_id}/playback"))
+        .await
+        .expect_json(200)
+}
+
+/// `url` with one character of its token changed.
+fn altered(url: &str) -> String {
+    let (before, after) = url.split_at("/api/playback/".len() + 20);
+    let mut chars = after.chars();
+    let first = chars.next().unwrap();
+    let swapped = if first == 'A' { 'B' } else { 'A' };
+    format!("{before}{swapped}{}", chars.as_str())
+}
+
+/// Streaming of the course flow's published video `video_id` (Ana's; Ben is another player):
+/// the public ladder and storyboard, then Ana's signed links.
+pub async fn check_streaming(api: &Api, ana: &Player, ben: &Player, video_id: &str) {
+    let (gallery, _) = api.get("/api/public/videos").await.expect_page();
+    let item = gallery
+        .iter()
+        .find(|item| item["video_id"] == video_id)
+        .expect("the published video");
+    let master_url = item["hls_url"].as_str().expect("an HLS URL").to_owned();
+    assert_eq!(
+        master_url,
+        format!("/api/public/videos/{video_id}/hls/master.m3u8")
+    );
+    let master = api
+        .send(
+            api.request(Method::GET, &master_url)
+                .header("accept-encoding", "br, gzip"),
+        )
+        .await;
+    assert_eq!(master.header("cache-control"), Some("public, max-age=60"));
+    assert_eq!(
+        (
+            master.header("content-encoding"),
+            master.header("content-length")
+        ),
+        (None, Some(master.body.len().to_string().as_str())),
+        "a file served by range is never compressed: its length and ranges are the file's"
+    );
+    assert!(walk_ladder(api, &master_url, true).await >= 1);
+    check_storyboard(api, item["storyboard_url"].as_str().expect("a storyboard")).await;
+    // A name the pipeline never writes is not found.
+    let unknown = master_url.replace("master.m3u8", "abc/720p/../../secret");
+    assert_eq!(api.get(&unknown).await.status, 404);
+
+    // Signed links: no bearer header needed; only the owner gets them.
+    api.get_as(ben, &format!("/api/videos/{video_id}/playback"))
+        .await
+        .expect_error(403, "forbidden");
+    let links = playback(api, ana, video_id).await;
+    let signed_master = links["hls_url"].as_str().expect("a signed HLS URL");
+    assert!(signed_master.starts_with("/api/playback/"));
+    assert!(walk_ladder(api, signed_master, false).await >= 1);
+    check_storyboard(api, links["storyboard_url"].as_str().unwrap()).await;
+    let mp4 = api.fetch(links["mp4_url"].as_str().unwrap()).await;
+    assert_eq!(mp4.status, 200, "{}", links["mp4_url"]);
+    assert_eq!(&mp4.body[4..8], b"ftyp");
+    let thumbnail = api.fetch(links["thumbnail_url"].as_str().unwrap()).await;
+    assert_eq!(thumbnail.status, 200);
+    assert_eq!(&thumbnail.body[..2], &[0xFF, 0xD8]);
+    api.fetch(&altered(signed_master))
+        .await
+        .expect_error(403, "signature_invalid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_video_plays_only_through_its_signed_links_until_they_expire() {
+    let anb =
+        tokio::task::block_in_place(|| Launch::all().env("ANB_PLAYBACK_TTL_SECONDS", "3").start());
+    let api = Api::new(anb.base_url());
+    let ana = api.player("Ana", "Díaz", "Cali").await;
+    let dir = clips::workdir();
+    let clip = std::fs::read(Clip::h264(2.0).make(dir.path(), "clip.mp4")).unwrap();
+    let form = crate::support::client::upload_form(
+        crate::support::client::file_part(clip, "clip.mp4", "video/mp4"),
+        "Privado",
+    )
+    .text("is_public", "false");
+    let video_id = api.upload_accepted(&ana, form).await;
+    let detail = api.wait_processed(&ana, &video_id).await;
+    assert_eq!(
+        detail["playback_url"],
+        format!("/api/videos/{video_id}/playback").as_str()
+    );
+
+    // Not published: the public routes do not reveal it.
+    for file in ["hls/master.m3u8", "storyboard.vtt", "storyboard.jpg"] {
+        api.get(&format!("/api/public/videos/{video_id}/{file}"))
+            .await
+            .expect_error(404, "not_found");
+    }
+    let links = playback(&api, &ana, &video_id).await;
+    let signed_master = links["hls_url"].as_str().unwrap().to_owned();
+    assert!(walk_ladder(&api, &signed_master, false).await >= 1);
+    let cues_url = links["storyboard_url"].as_str().unwrap().to_owned();
+    let cues = api.fetch(&cues_url).await;
+    let cache = cues.header("cache-control").unwrap();
+    let max_age: u64 = cache
+        .strip_prefix("public, max-age=")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{cache}"));
+    assert!(max_age <= 3, "never cached past the link's expiry: {cache}");
+
+    // Past the expiry, every link is refused as expired.
+    let expires_at = chrono::DateTime::parse_from_rfc3339(links["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let wait = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(1_100)).await;
+    for url in [&signed_master, &cues_url] {
+        api.fetch(url).await.expect_error(403, "signature_expired");
+    }
+}
