@@ -125,6 +125,45 @@ need_axe_core() {
   export ANB_AXE_CORE
 }
 
+# hls.js, vendored in the web app (crates/anb-http/web/vendor/hls.js/: hls.light.min.mjs and
+# its LICENSE, as published): fetches the pinned release from the npm registry into
+# target/tools, checks it against the registry's sha512 and checks that the vendored files are
+# the release's, byte for byte. Exports ANB_HLS_JS (the unpacked release), which the
+# browser test compares the vendored files with again. To update: vendor the new release's
+# files and change the version and the integrity (`dist.integrity` of
+# https://registry.npmjs.org/hls.js/<version>) here.
+need_hls_js() {
+  local version=1.7.4
+  local integrity="3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg=="
+  local dir=target/tools/hls.js-$version
+  local vendored=crates/anb-http/web/vendor/hls.js
+  if [ ! -f "$dir/dist/hls.light.min.mjs" ] || [ ! -f "$dir/LICENSE" ]; then
+    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+    echo "==> fetching hls.js $version (npm registry) into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    curl -fsSL "https://registry.npmjs.org/hls.js/-/hls.js-$version.tgz" -o "$dir/package.tgz"
+    local actual
+    actual=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$dir/package.tgz")
+    if [ "$actual" != "$integrity" ]; then
+      echo "hls.js $version: checksum mismatch" >&2
+      rm -rf "$dir"
+      exit 1
+    fi
+    tar -xzf "$dir/package.tgz" -C "$dir" --strip-components=1 package/dist/hls.light.min.mjs package/LICENSE
+    rm "$dir/package.tgz"
+  fi
+  local file
+  for file in dist/hls.light.min.mjs LICENSE; do
+    if ! cmp -s "$dir/$file" "$vendored/$(basename "$file")"; then
+      echo "$vendored/$(basename "$file") is not hls.js $version's $file (npm registry): vendor the release's file, or pin the vendored version here" >&2
+      exit 1
+    fi
+  done
+  ANB_HLS_JS="$(pwd)/$dir"
+  export ANB_HLS_JS
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""

@@ -1,5 +1,6 @@
 //! Command-line interface of the `anb` binary.
 
+mod reprocess;
 mod server;
 mod transcode;
 
@@ -27,8 +28,12 @@ enum Command {
     Migrate,
     /// Prints the OpenAPI 3 document (JSON).
     Openapi,
-    /// Processes one clip like the worker does (trim, fit, logo, encode, thumbnail).
+    /// Processes one clip like the worker does: every output of the profile (MP4, HLS ladder,
+    /// thumbnail, storyboard) from one decode.
     Transcode(transcode::TranscodeArgs),
+    /// Queues processed videos to be processed again from their kept originals with the
+    /// current profile (`--video ID` or `--all`); the workers do it.
+    Reprocess(reprocess::ReprocessArgs),
 }
 
 impl Cli {
@@ -44,6 +49,7 @@ impl Cli {
                 Ok(())
             }
             Command::Transcode(args) => transcode::run(args),
+            Command::Reprocess(args) => reprocess::run(args),
         };
         match outcome {
             Ok(()) => ExitCode::SUCCESS,

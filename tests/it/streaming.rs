@@ -227,3 +227,68 @@ async fn a_private_video_plays_only_through_its_signed_links_until_they_expire()
         api.fetch(url).await.expect_error(403, "signature_expired");
     }
 }
+
+/// `anb reprocess ARGS` in `anb`'s working directory (its database): stdout, or the failure.
+fn reprocess(anb: &crate::support::app::Anb, args: &[&str]) -> Result<String, String> {
+    let out = crate::support::app::anb_command(anb.workdir())
+        .arg("reprocess")
+        .args(args)
+        .output()
+        .expect("running anb reprocess");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reprocess_makes_a_processed_video_again_while_it_stays_published() {
+    let anb = tokio::task::block_in_place(|| Launch::all().start());
+    let api = Api::new(anb.base_url());
+    let ana = api.player("Ana", "Mora", "Tunja").await;
+    let dir = clips::workdir();
+    let clip = std::fs::read(Clip::h264(2.0).make(dir.path(), "clip.mp4")).unwrap();
+    let video_id = api.upload_clip(&ana, &clip, "Otra vez").await;
+    let before = api.wait_processed(&ana, &video_id).await;
+    let master_url = format!("/api/public/videos/{video_id}/hls/master.m3u8");
+    let first_master = api.get(&master_url).await;
+    assert_eq!(first_master.status, 200);
+
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let refused = reprocess(&anb, &["--video", &unknown]).unwrap_err();
+    assert!(refused.contains("no video"), "{refused}");
+    assert!(
+        reprocess(&anb, &[]).is_err(),
+        "--video or --all is required"
+    );
+    let said = reprocess(&anb, &["--video", &video_id]).unwrap();
+    assert!(said.starts_with("queued 1 video "), "{said}");
+
+    // The video stays processed and published while the worker makes it again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        let detail = api
+            .get_as(&ana, &format!("/api/videos/{video_id}"))
+            .await
+            .expect_json(200);
+        assert_eq!(detail["status"], "processed", "{detail}");
+        assert!(!detail["published_at"].is_null(), "{detail}");
+        if detail["processed_at"] != before["processed_at"] {
+            break detail;
+        }
+        assert!(std::time::Instant::now() < deadline, "not processed again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(after["published_at"], before["published_at"]);
+    let second_master = api.get(&master_url).await;
+    assert_eq!(second_master.status, 200);
+    assert_ne!(
+        second_master.body, first_master.body,
+        "the new run's rungs live under a new generation"
+    );
+    assert!(walk_ladder(&api, &master_url, true).await >= 1);
+
+    let all = reprocess(&anb, &["--all"]).unwrap();
+    assert!(all.starts_with("queued 1 video "), "{all}");
+}

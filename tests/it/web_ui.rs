@@ -2,11 +2,15 @@
 //! the real `anb` binary on the embedded defaults (the worker runs in the same process).
 //!
 //! One walk through the product: two players sign up; A uploads a generated clip and watches
-//! the progress bar reach 100 % and the status reach `processed`, then plays it in the page;
-//! B finds it in the gallery and votes; the rankings show A first with one vote; B's second vote
-//! is refused with the contract's message; a wrong password, a taken email and a refused delete
-//! show their messages where they belong. Every screen is captured at 1280 and 375 px wide
-//! under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
+//! the progress bar reach 100 % and the status reach `processed`, then plays it in the page
+//! (HLS, through its signed playback links); B finds it in the gallery, plays it with hls.js
+//! (seeking shows a storyboard tile) and votes; the rankings show A first with one vote; B's
+//! second vote is refused with the contract's message; a wrong password, a taken email and a
+//! refused delete show their messages where they belong; A uploads a longer clip and its row
+//! shows the processing bar (percent done, time left). Every screen is captured at 1280 and
+//! 375 px wide under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
+//!
+//! Also here: the web app's vendored hls.js is the pinned npm release, byte for byte.
 
 use crate::support::app;
 use crate::support::browser;
@@ -97,6 +101,40 @@ async fn vote_and_see(browser: &Browser, message: &str) {
     assert_eq!(browser.text("li.video .votes").await, "1 voto");
 }
 
+/// The web app's hls.js (`crates/anb-http/web/vendor/hls.js/`) is the pinned npm release,
+/// byte for byte: `ANB_HLS_JS` is that release unpacked from the registry's tarball after its
+/// sha512 was checked against the pin (`need_hls_js` in `scripts/lib/prepare.sh`).
+#[test]
+fn the_vendored_hls_js_is_the_pinned_npm_release() {
+    let release = std::env::var_os("ANB_HLS_JS").map(PathBuf::from).expect(
+        "ANB_HLS_JS must name the unpacked hls.js release: run scripts/test, which fetches and \
+         checks it (or `source scripts/lib/prepare.sh && need_hls_js`)",
+    );
+    let vendored =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/anb-http/web/vendor/hls.js");
+    for (ours, theirs) in [
+        ("hls.light.min.mjs", "dist/hls.light.min.mjs"),
+        ("LICENSE", "LICENSE"),
+    ] {
+        let read = |path: PathBuf| {
+            std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+        };
+        assert!(
+            read(vendored.join(ours)) == read(release.join(theirs)),
+            "{} is not the pinned release's {theirs} ({})",
+            vendored.join(ours).display(),
+            release.display()
+        );
+    }
+}
+
+/// Makes the page's browser answer "no" for HLS, as one without its own HLS player (Firefox;
+/// Chromium has one), so the app takes the hls.js path.
+const WITHOUT_NATIVE_HLS: &str = "(() => { const own = HTMLMediaElement.prototype.canPlayType;
+    HTMLMediaElement.prototype.canPlayType = function (type) {
+      return /mpegurl/i.test(type) ? '' : own.call(this, type); };
+    return true; })()";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     let media_dir = clips::workdir();
@@ -104,6 +142,9 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     let large_clip = Clip::h264(8.0)
         .size("1280x720")
         .make(media_dir.path(), "larga.mp4");
+    let long_clip = Clip::h264(18.0)
+        .size("1280x720")
+        .make(media_dir.path(), "completa.mp4");
     let anb = Launch::all().start();
     let base = anb.base_url().to_owned();
     let shots = screenshot_dir();
@@ -132,6 +173,13 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     assert!(
         decoded < 100_000,
         "the first load weighs {decoded} bytes, over the 100 KB goal"
+    );
+    assert_eq!(
+        browser
+            .eval("performance.getEntriesByType('resource').filter((r) => r.name.includes('/vendor/')).length")
+            .await,
+        json!(0),
+        "hls.js is loaded on the first play, not with the page"
     );
     captured.extend(browser.capture("01-gallery-empty").await);
 
@@ -243,23 +291,62 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .await;
     captured.extend(browser.capture("07-my-videos-processed").await);
 
-    // The processed video plays in the page: 1280x720, at most 20 s.
+    // The processed video plays in the page: HLS through its signed playback links (Chromium
+    // plays HLS itself), a rung of the ladder (the master names its size), at most 20 s, and
+    // playback advances; the MP4 beside it is 1280x720.
     browser.click("li.mine button.play").await;
     browser
         .wait_until(
-            "the video has loaded",
-            "document.querySelector('li.mine video')?.readyState >= 2",
+            "the video plays",
+            "(() => { const v = document.querySelector('li.mine video');
+               return v && v.readyState >= 2 && v.videoHeight > 0 && v.currentTime > 0.5; })()",
         )
         .await;
     let shape = browser
-        .eval("(() => { const v = document.querySelector('li.mine video'); return [v.videoWidth, v.videoHeight, v.duration]; })()")
+        .eval("(() => { const v = document.querySelector('li.mine video');
+                return [v.videoWidth, v.videoHeight, v.duration, v.dataset.engine, v.dataset.source]; })()")
         .await;
-    assert_eq!(shape[0], 1280, "{shape}");
-    assert_eq!(shape[1], 720, "{shape}");
+    assert!(
+        shape[3] == "native" || shape[3] == "hls.js",
+        "HLS (Chromium's own player, or hls.js without one): {shape}"
+    );
+    let source = shape[4].as_str().unwrap_or_default();
+    assert!(
+        source.starts_with("/api/playback/") && source.ends_with("/hls/master.m3u8"),
+        "{shape}"
+    );
     assert!(
         shape[2].as_f64().is_some_and(|d| d > 2.5 && d <= 20.0),
         "{shape}"
     );
+    let master = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             fetch(document.querySelector('li.mine video').dataset.source)
+               .then((r) => r.text()).then(done, (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("the master playlist");
+    let rung = format!("RESOLUTION={}x{}", shape[0], shape[1]);
+    assert!(
+        master.as_str().is_some_and(|m| m.contains(&rung)),
+        "the video plays a rung of the master ({rung}): {master}"
+    );
+    let mp4 = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const v = document.createElement('video');
+             v.onloadedmetadata = () => done([v.videoWidth, v.videoHeight]);
+             v.onerror = () => done(String(v.error?.message));
+             v.src = document.querySelector('li.mine video').dataset.source.replace('/hls/master.m3u8', '/video.mp4');",
+            vec![],
+        )
+        .await
+        .expect("the MP4's size");
+    assert_eq!(mp4, json!([1280, 720]));
     captured.extend(browser.capture("08-my-videos-playing").await);
     log_out(&browser).await;
 
@@ -278,6 +365,68 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .contains("Ana Rincón"));
     assert_eq!(browser.text("li.video .votes").await, "0 votos");
     captured.extend(browser.capture("09-gallery").await);
+
+    // B plays it as a browser without its own HLS player would: hls.js (fetched now, on the
+    // first play) feeding Media Source Extensions with the ladder's fMP4 segments.
+    browser.eval(WITHOUT_NATIVE_HLS).await;
+    browser.click("li.video button.play").await;
+    browser
+        .wait_until(
+            "hls.js plays the HLS stream",
+            "(() => { const v = document.querySelector('li.video video');
+               return v && v.dataset.engine === 'hls.js' && v.currentSrc.startsWith('blob:')
+                 && v.videoHeight > 0 && v.currentTime > 0.5; })()",
+        )
+        .await;
+    let fetched = browser
+        .eval(
+            "performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname)
+                 .filter((p) => p.includes('/vendor/hls.js/') || p.includes('/hls/'))",
+        )
+        .await;
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .map(|all| all.iter().filter_map(|p| p.as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        fetched
+            .iter()
+            .any(|p| p.ends_with("/vendor/hls.js/hls.light.min.mjs"))
+            && fetched.iter().any(|p| p.ends_with("/hls/master.m3u8"))
+            && fetched.iter().any(|p| p.ends_with("/init.mp4"))
+            && fetched.iter().any(|p| p.ends_with(".m4s")),
+        "hls.js, the master playlist, an init segment and media segments: {fetched:?}"
+    );
+    let hls_js = browser
+        .eval(
+            "performance.getEntriesByType('resource').filter((r) => r.name.includes('/vendor/hls.js/'))
+               .map((r) => ({ decoded: r.decodedBodySize, transferred: r.transferSize }))",
+        )
+        .await;
+    println!("hls.js, fetched on the first play: {hls_js}");
+    // Seeking shows the storyboard tile of the time sought.
+    browser
+        .wait_until(
+            "the storyboard is loaded",
+            "document.querySelector('li.video .storyboard')",
+        )
+        .await;
+    browser
+        .eval(
+            "(() => { const v = document.querySelector('li.video video');
+                v.addEventListener('seeking', () => {
+                  const tile = document.querySelector('li.video .storyboard');
+                  window.tileSeen = !tile.hidden && tile.style.backgroundImage; }, { once: true });
+                v.currentTime = 1.5; return true; })()",
+        )
+        .await;
+    browser
+        .wait_until(
+            "seeking shows a storyboard tile",
+            "String(window.tileSeen).includes('/storyboard.jpg')",
+        )
+        .await;
+    captured.extend(browser.capture("09-gallery-playing-hls").await);
 
     // Search and the city filter, through the form (the address keeps them).
     browser.fill("#g-q", "nada parecido").await;
@@ -418,6 +567,35 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         )
         .await;
 
+    // A uploads a longer clip: while it is processed, its row shows a bar with the percent
+    // done and the time left (the API's `progress`), then the bar goes when it is ready.
+    browser.fill("#f-title", "Jugada completa").await;
+    browser
+        .find("#f-video_file")
+        .await
+        .send_keys(long_clip.to_str().expect("a utf-8 path"))
+        .await
+        .expect("choosing the file");
+    browser.click("form.upload button[type=submit]").await;
+    browser
+        .wait_until(
+            "the processing bar shows the percent done (the API's `progress`)",
+            "(() => { const box = document.querySelector('li.mine[data-status=\"processing\"] .processing');
+               const bar = box?.querySelector('progress');
+               return bar && bar.hasAttribute('value') && bar.max === 100
+                 && document.getElementById(bar.getAttribute('aria-labelledby'))?.textContent === 'Progreso del procesamiento'
+                 && /^\\d+ % procesado/.test(box.querySelector('.progress-text').textContent); })()",
+        )
+        .await;
+    captured.extend(browser.capture("17-my-videos-processing").await);
+    browser
+        .wait_until(
+            "the longer clip is processed and its bar is gone",
+            "document.querySelectorAll('li.mine[data-status=\"processed\"]').length === 2
+               && !document.querySelector('li.mine progress')",
+        )
+        .await;
+
     // The English toggle.
     browser.click("#nav button.lang").await;
     browser
@@ -426,12 +604,12 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "document.querySelector('h1').textContent === 'My videos'",
         )
         .await;
-    captured.extend(browser.capture("17-my-videos-english").await);
+    captured.extend(browser.capture("18-my-videos-english").await);
 
     browser.close().await;
     println!("screenshots:");
     for file in &captured {
         println!("  {}", file.display());
     }
-    assert_eq!(captured.len(), 34);
+    assert_eq!(captured.len(), 38);
 }

@@ -32,8 +32,9 @@ pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
     MediaKind, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
-    ReceivedFile, RestoreReport, Showcase, ShowcaseConfig, SignupError, SignupForm, StreamDownload,
-    StreamFile, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    ReceivedFile, ReprocessError, ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig,
+    SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
+    UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

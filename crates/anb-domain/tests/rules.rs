@@ -721,6 +721,87 @@ async fn processing_a_public_video_marks_it_processed_and_publishes_it() {
 }
 
 #[tokio::test]
+async fn processing_again_replaces_the_outputs_and_a_failure_leaves_the_video_as_it_was() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.upload(&ana).await;
+    let JobOutcome::Processed(first) = w.process_next().await else {
+        panic!("not processed")
+    };
+    let failing = w.upload(&ana).await;
+    w.process_next().await;
+    assert!(matches!(
+        w.showcase
+            .reprocess(ReprocessTarget::Video(VideoId::new()))
+            .await,
+        Err(ReprocessError::NotFound(_))
+    ));
+    let waiting = w.upload(&ana).await;
+    assert!(matches!(
+        w.showcase
+            .reprocess(ReprocessTarget::Video(waiting.id))
+            .await,
+        Err(ReprocessError::NotProcessed(..))
+    ));
+    w.process_next().await;
+    // Three processed videos, each queued once however often asked.
+    assert_eq!(
+        w.showcase
+            .reprocess(ReprocessTarget::AllProcessed)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        w.showcase
+            .reprocess(ReprocessTarget::Video(video.id))
+            .await
+            .unwrap(),
+        0
+    );
+
+    w.clock.advance(Duration::from_secs(60));
+    let mut outcomes = Vec::new();
+    while let Some(job) = w.showcase.next_job(Duration::from_secs(60)).await.unwrap() {
+        let fail = job.payload.video_id() == failing.id;
+        let outcome = w
+            .showcase
+            .handle_job(&job, |video| async move {
+                if fail {
+                    Err(JobFailure::BadInput(
+                        "the new profile cannot take it".into(),
+                    ))
+                } else {
+                    let mut out = fake_outputs(&video);
+                    out.duration_seconds = 7.0;
+                    Ok(out)
+                }
+            })
+            .await
+            .unwrap();
+        outcomes.push((job.payload.video_id(), outcome));
+    }
+    assert_eq!(outcomes.len(), 3);
+    let again = w.showcase.own_video(ana.id, video.id).await.unwrap();
+    assert_eq!(again.status, VideoStatus::Processed);
+    assert_eq!(again.duration_seconds, Some(7.0));
+    assert_eq!(
+        again.published_at, first.published_at,
+        "published all along"
+    );
+    assert!(again.processed_at > first.processed_at);
+    let kept = w.showcase.own_video(ana.id, failing.id).await.unwrap();
+    assert_eq!(
+        kept.status,
+        VideoStatus::Processed,
+        "a failure to redo keeps the video"
+    );
+    assert_eq!(kept.duration_seconds, Some(20.0));
+    assert!(outcomes.iter().any(|(id, outcome)| *id == failing.id
+        && *outcome == JobOutcome::GaveUp("the new profile cannot take it".into())));
+}
+
+#[tokio::test]
 async fn bad_media_fails_the_video_with_its_reason_and_is_not_retried() {
     let w = world();
     let ana = w.player("Ana", "Bogotá").await;

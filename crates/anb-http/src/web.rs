@@ -23,7 +23,9 @@ use crate::AppState;
 #[exclude = "README.md"]
 struct WebFiles;
 
-/// What the page may load: only this origin, no inline script, no framing.
+/// What the page may load: only this origin, no inline script, no framing. `blob:` media is the
+/// Media Source Extensions stream hls.js plays (it runs without a worker, so no `worker-src`)
+/// and an owner's MP4 fetched with the bearer token; `blob:` images are owners' thumbnails.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob:; \
     media-src 'self' blob:; script-src 'self'; style-src 'self'; connect-src 'self'; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use anb_domain::ports::QueueError;
-use anb_domain::{JobFailure, JobOutcome, JobPayload, LeasedJob};
+use anb_domain::{JobFailure, JobOutcome, LeasedJob};
 use futures::FutureExt as _;
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
@@ -25,7 +25,7 @@ impl Worker {
         job: LeasedJob,
         abandon: Option<&CancellationToken>,
     ) -> JobEnd {
-        let JobPayload::ProcessVideo { video_id } = &job.payload;
+        let video_id = job.payload.video_id();
         let span = info_span!("job", job = %job.id, video = %video_id, attempt = job.attempt);
         async {
             let started = Instant::now();

@@ -171,6 +171,24 @@ impl VideoRepository for MemoryStore {
         })
     }
 
+    async fn processed_ids(
+        &self,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        let state = self.state.lock();
+        let mut ids: Vec<VideoId> = state
+            .videos
+            .values()
+            .filter(|v| v.status == VideoStatus::Processed)
+            .filter(|v| after.is_none_or(|after| v.id > after))
+            .map(|v| v.id)
+            .collect();
+        ids.sort();
+        ids.truncate(limit as usize);
+        Ok(ids)
+    }
+
     async fn unfinished(
         &self,
         changed_before: DateTime<Utc>,

@@ -194,6 +194,26 @@ impl<D: Dialect> VideoRepository for Store<D> {
         Ok(changed > 0)
     }
 
+    async fn processed_ids(
+        &self,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>> {
+        let query = sqlx::query::<D::Db>(
+            "SELECT id FROM videos WHERE status = 'processed' AND ($1 IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2",
+        )
+        .arg(after.map(|id| id.as_uuid()))
+        .arg(i64::from(limit));
+        let ids: Vec<(Uuid,)> = driver::fetch_all(query, &mut *self.read().await?)
+            .await
+            .fault("reading the processed videos")?;
+        Ok(ids
+            .into_iter()
+            .map(|(id,)| VideoId::from_uuid(id))
+            .collect())
+    }
+
     async fn unfinished(
         &self,
         changed_before: DateTime<Utc>,

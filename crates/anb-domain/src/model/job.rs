@@ -17,9 +17,22 @@ pub enum JobPayload {
         /// The video to process.
         video_id: VideoId,
     },
+    /// Process a processed video again from its kept original, with the current profile (after
+    /// a profile change); it stays processed, and published if it was, meanwhile.
+    ReprocessVideo {
+        /// The video to process again.
+        video_id: VideoId,
+    },
 }
 
 impl JobPayload {
+    /// The video the job is about.
+    pub fn video_id(&self) -> VideoId {
+        match self {
+            Self::ProcessVideo { video_id } | Self::ReprocessVideo { video_id } => *video_id,
+        }
+    }
+
     /// The payload as JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("job payloads always serialise")

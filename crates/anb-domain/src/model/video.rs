@@ -124,6 +124,9 @@ pub enum StatusChange {
     /// Processing succeeded. Allowed from `processing` only. Records the outputs and
     /// `processed_at`; a public video becomes published for voting (`published_at` set).
     Complete(ProcessedMedia),
+    /// Processing again (after a profile change) succeeded. Allowed from `processed` only.
+    /// Replaces the outputs and `processed_at`; the status and publication stay.
+    Reprocessed(ProcessedMedia),
     /// Processing gave up. Allowed from `uploaded` and `processing`.
     Fail {
         /// Human-readable cause.
@@ -138,6 +141,7 @@ impl StatusChange {
         match self {
             Self::StartProcessing => matches!(status, S::Uploaded | S::Processing),
             Self::Complete(_) => matches!(status, S::Processing),
+            Self::Reprocessed(_) => matches!(status, S::Processed),
             Self::Fail { .. } => matches!(status, S::Uploaded | S::Processing),
         }
     }
@@ -239,6 +243,15 @@ impl Video {
         }
     }
 
+    /// Records the outputs of a processing run.
+    fn set_outputs(&mut self, media: &ProcessedMedia) {
+        self.processed = Some(media.processed.clone());
+        self.thumbnail = Some(media.thumbnail.clone());
+        self.stream.clone_from(&media.stream);
+        self.storyboard.clone_from(&media.storyboard);
+        self.duration_seconds = Some(media.duration_seconds);
+    }
+
     /// Processed and public: shown in the gallery and open for voting. Such a video cannot be deleted.
     pub fn is_published(&self) -> bool {
         self.is_public && self.status == VideoStatus::Processed
@@ -280,15 +293,15 @@ impl Video {
             StatusChange::Complete(media) => {
                 next.status = VideoStatus::Processed;
                 next.progress = None;
-                next.processed = Some(media.processed.clone());
-                next.thumbnail = Some(media.thumbnail.clone());
-                next.stream.clone_from(&media.stream);
-                next.storyboard.clone_from(&media.storyboard);
-                next.duration_seconds = Some(media.duration_seconds);
+                next.set_outputs(media);
                 next.processed_at = Some(at);
                 if next.is_public {
                     next.published_at = Some(at);
                 }
+            }
+            StatusChange::Reprocessed(media) => {
+                next.set_outputs(media);
+                next.processed_at = Some(at);
             }
             StatusChange::Fail { reason } => {
                 next.progress = None;
@@ -393,6 +406,10 @@ mod tests {
             (StatusChange::StartProcessing, [true, true, false, false]),
             (StatusChange::Complete(media()), [false, true, false, false]),
             (
+                StatusChange::Reprocessed(media()),
+                [false, false, true, false],
+            ),
+            (
                 StatusChange::Fail { reason: "r".into() },
                 [true, true, false, false],
             ),
@@ -404,6 +421,30 @@ mod tests {
                 .collect();
             assert_eq!(got, expected, "{change:?}");
         }
+    }
+
+    #[test]
+    fn processing_again_replaces_the_outputs_and_keeps_the_publication() {
+        let first = Utc::now();
+        let published = video(VideoStatus::Processing)
+            .apply(&StatusChange::Complete(media()), first)
+            .unwrap();
+        let later = first + chrono::Duration::seconds(60);
+        let mut again = media();
+        again.duration_seconds = 12.5;
+        again.stream = Some(BlobKey::new("streams/x/hls/master.m3u8").unwrap());
+        let redone = published
+            .apply(&StatusChange::Reprocessed(again), later)
+            .unwrap();
+        assert_eq!(redone.status, VideoStatus::Processed);
+        assert_eq!(
+            redone.published_at,
+            Some(first),
+            "still published since then"
+        );
+        assert_eq!(redone.processed_at, Some(later));
+        assert_eq!(redone.duration_seconds, Some(12.5));
+        assert!(redone.stream.is_some());
     }
 
     #[test]

@@ -192,6 +192,17 @@ pub trait VideoRepository: Send + Sync + 'static {
         progress: ProcessingProgress,
     ) -> anyhow::Result<bool>;
 
+    /// Up to `limit` processed videos, by id ascending, after `after` (exclusive) when given:
+    /// what `anb reprocess --all` pages through.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn processed_ids(
+        &self,
+        after: Option<VideoId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<VideoId>>;
+
     /// Up to `limit` videos waiting for processing (`uploaded` or `processing`) whose
     /// `status_changed_at` is before `changed_before`, with their status, by id ascending,
     /// after `after` (exclusive: the last id of the previous page) when given. A plain read:

@@ -3,6 +3,7 @@
 mod auth;
 mod media_downloads;
 mod processing;
+mod reprocess;
 mod restore;
 mod streaming;
 mod sweeper;
@@ -16,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
 pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
+pub use reprocess::{ReprocessError, ReprocessTarget};
 pub use restore::{JobRestore, RestoreReport};
 pub use streaming::{Playback, PlaybackGrant, StreamDownload, StreamFile};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};

@@ -5,6 +5,7 @@ use tracing::{info, instrument, warn};
 
 use super::Showcase;
 use crate::blob::BlobKey;
+use crate::ids::VideoId;
 use crate::job::{JobDecision, JobFailure, JobPayload, LeasedJob};
 use crate::ports::{QueueError, TransitionError};
 use crate::video::{ProcessedMedia, StatusChange, Video, VideoStatus};
@@ -46,6 +47,11 @@ impl Showcase {
     /// `process` classifies its failures ([`JobFailure::BadInput`]: give up now;
     /// [`JobFailure::Transient`]: retry with the configured backoff, then give up).
     ///
+    /// A [`JobPayload::ReprocessVideo`] job runs `process` on a `processed` video without
+    /// changing its status: the new outputs replace the old ones
+    /// ([`StatusChange::Reprocessed`]); when it gives up, the video keeps its outputs and only
+    /// the job fails.
+    ///
     /// # Errors
     /// Only faults that leave the job for its lease to expire (storage or queue down while
     /// settling); it will be delivered again.
@@ -59,7 +65,12 @@ impl Showcase {
         F: FnOnce(Video) -> Fut + Send,
         Fut: Future<Output = Result<ProcessedMedia, JobFailure>> + Send,
     {
-        let JobPayload::ProcessVideo { video_id } = job.payload.clone();
+        let video_id = match job.payload {
+            JobPayload::ProcessVideo { video_id } => video_id,
+            JobPayload::ReprocessVideo { video_id } => {
+                return self.handle_reprocess(job, video_id, process).await;
+            }
+        };
         if let Err(reason) = self.config.retry.admit(job.attempt) {
             return self.give_up_exhausted(job, video_id, reason).await;
         }
@@ -145,8 +156,110 @@ impl Showcase {
         job: &LeasedJob,
         failure: JobFailure,
     ) -> anyhow::Result<JobOutcome> {
-        let JobPayload::ProcessVideo { video_id } = job.payload.clone();
-        self.settle_failure(job, video_id, failure).await
+        match job.payload {
+            JobPayload::ProcessVideo { video_id } => {
+                self.settle_failure(job, video_id, failure).await
+            }
+            JobPayload::ReprocessVideo { .. } => self.settle_job_failure(job, failure).await,
+        }
+    }
+
+    /// A [`JobPayload::ReprocessVideo`] job: see [`handle_job`](Self::handle_job).
+    async fn handle_reprocess<F, Fut>(
+        &self,
+        job: &LeasedJob,
+        video_id: VideoId,
+        process: F,
+    ) -> anyhow::Result<JobOutcome>
+    where
+        F: FnOnce(Video) -> Fut + Send,
+        Fut: Future<Output = Result<ProcessedMedia, JobFailure>> + Send,
+    {
+        if let Err(reason) = self.config.retry.admit(job.attempt) {
+            return self.give_up_job(job, reason).await;
+        }
+        let video = match self.ports.videos.get(video_id).await {
+            Ok(Some(video)) if video.status == VideoStatus::Processed => video,
+            Ok(Some(video)) => {
+                let why = format!(
+                    "only a processed video is processed again (it is {})",
+                    video.status
+                );
+                return self.settle_skip(job, &why).await;
+            }
+            Ok(None) => return self.settle_skip(job, "the video was deleted").await,
+            Err(e) => return self.settle_job_failure(job, JobFailure::Transient(e)).await,
+        };
+        let media = match process(video).await {
+            Ok(media) => media,
+            Err(failure) => return self.settle_job_failure(job, failure).await,
+        };
+        let change = StatusChange::Reprocessed(media.clone());
+        match self
+            .ports
+            .videos
+            .transition(video_id, &change, self.ports.clock.now())
+            .await
+        {
+            Ok(video) => match self.ports.jobs.ack(job.id, job.lease).await {
+                Ok(()) => {
+                    info!(video = %video_id, "video processed again");
+                    Ok(JobOutcome::Processed(Box::new(video)))
+                }
+                Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+                Err(QueueError::Unexpected(e)) => Err(e.context("acknowledging the job")),
+            },
+            Err(TransitionError::NotFound) => {
+                self.discard_blob(&media.processed).await;
+                self.discard_blob(&media.thumbnail).await;
+                self.discard_blobs_under(&BlobKey::streams(video_id)).await;
+                self.settle_skip(job, "the video was deleted while processing")
+                    .await
+            }
+            Err(TransitionError::NotAllowed { current }) => {
+                self.settle_skip(job, &format!("the video is {current} now"))
+                    .await
+            }
+            Err(TransitionError::Unexpected(e)) => {
+                self.settle_job_failure(job, JobFailure::Transient(e)).await
+            }
+        }
+    }
+
+    /// Retries a job after the policy's backoff, or past the last attempt fails it in the
+    /// queue, leaving its video as it is (a video processed again keeps its outputs).
+    async fn settle_job_failure(
+        &self,
+        job: &LeasedJob,
+        failure: JobFailure,
+    ) -> anyhow::Result<JobOutcome> {
+        match self.config.retry.decide(job.attempt, &failure) {
+            JobDecision::RetryAfter(delay) => {
+                if let JobFailure::Transient(e) = &failure {
+                    warn!(
+                        error = format!("{e:#}"),
+                        ?delay,
+                        "attempt failed; will retry"
+                    );
+                }
+                match self.ports.jobs.retry(job.id, job.lease, delay).await {
+                    Ok(()) => Ok(JobOutcome::Retrying(delay)),
+                    Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+                    Err(QueueError::Unexpected(e)) => Err(e.context("scheduling a retry")),
+                }
+            }
+            JobDecision::GiveUp(reason) => self.give_up_job(job, reason).await,
+        }
+    }
+
+    /// Fails a job in the queue, its video left as it is.
+    async fn give_up_job(&self, job: &LeasedJob, reason: String) -> anyhow::Result<JobOutcome> {
+        warn!(video = %job.payload.video_id(), %reason, "processing again gave up; the video keeps its outputs");
+        match self.ports.jobs.fail(job.id, job.lease, &reason).await {
+            Ok(()) => Ok(JobOutcome::GaveUp(reason)),
+            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+            Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
+        }
     }
 
     /// Ends a job delivered past the ceiling without running it: the video fails with

@@ -113,8 +113,7 @@ impl Showcase {
             .await
             .context("queueing the lost jobs again")?;
         for payload in &restored {
-            let JobPayload::ProcessVideo { video_id } = payload;
-            info!(video = %video_id, ?delay, "queued a lost job again");
+            info!(video = %payload.video_id(), ?delay, "queued a lost job again");
         }
         Ok(restored.len())
     }

@@ -46,6 +46,7 @@ macro_rules! repository_conformance {
                 status_changes_on_a_missing_video_are_not_found,
                 completing_a_public_video_publishes_it_and_a_private_one_stays_hidden,
                 progress_is_recorded_only_while_processing_and_cleared_at_the_end,
+                processed_ids_page_through_processed_videos_only,
                 only_processed_videos_can_be_published_or_unpublished,
                 the_public_gallery_lists_only_published_videos_with_their_players,
                 the_public_gallery_filters_by_city_and_search_and_sorts_by_votes_or_recency,

@@ -316,6 +316,34 @@ pub async fn status_changes_on_a_missing_video_are_not_found(r: Repositories) {
     ));
 }
 
+/// `processed_ids` pages through processed videos by id: every processed video once, in
+/// order, nothing else.
+pub async fn processed_ids_page_through_processed_videos_only(r: Repositories) {
+    let owner = player(&r).await;
+    let mut mine = Vec::new();
+    for public in [true, false, true] {
+        mine.push(processed(&r, owner.id, public).await.id);
+    }
+    let waiting = uploaded(&r, owner.id, true).await.id;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = r.videos.processed_ids(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last().copied() else {
+            break;
+        };
+        seen.extend(page);
+        after = Some(last);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "ascending, no repeats"
+    );
+    assert!(mine.iter().all(|id| seen.contains(id)));
+    assert!(!seen.contains(&waiting));
+}
+
 /// Progress is recorded only while a video is `processing`: it starts at 0% when a worker
 /// takes the video, reads back as reported, and is cleared when the run ends; a report for a
 /// video not processing (or missing) changes nothing.

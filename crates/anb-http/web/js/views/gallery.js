@@ -5,7 +5,7 @@ import { gallery, session } from '../api.js';
 import { h, replace } from '../dom.js';
 import { errorText, t, votesText } from '../i18n.js';
 import { navigate, toast } from '../shell.js';
-import { heading, pageParam, pager } from './shared.js';
+import { heading, loadPlayer, pageParam, pager, stopPlayers } from './shared.js';
 
 const PAGE_SIZE = 12;
 
@@ -32,17 +32,17 @@ function filters(params) {
   return form;
 }
 
-/** The thumbnail, which becomes the player when pressed (the video loads only then). */
+/** The thumbnail, which becomes the player when pressed (the video loads only then: HLS, else the MP4). */
 function media(video) {
   const box = h('div', { class: 'media' });
   const play = h('button', {
     type: 'button', class: 'play', 'aria-label': t('gallery.play', { title: video.title }),
     onclick: () => {
-      const player = h('video', {
-        src: video.processed_url, poster: video.thumbnail_url, controls: true, playsinline: true, preload: 'metadata',
-      });
+      const player = h('video', { poster: video.thumbnail_url, controls: true, playsinline: true, preload: 'metadata' });
       replace(box, player);
-      player.play().catch(() => {});
+      loadPlayer()
+        .then(({ play: start }) => start(player, box, { hls: video.hls_url, mp4: video.processed_url, storyboard: video.storyboard_url }))
+        .catch(() => { player.src = video.processed_url; });
       player.focus();
     },
   }, h('img', { src: video.thumbnail_url, alt: '', loading: 'lazy', width: 640, height: 360 }),
@@ -101,7 +101,7 @@ function card(video) {
       status));
 }
 
-/** Renders the gallery for the address's filters and page. */
+/** Renders the gallery for the address's filters and page; returns what stops its players. */
 export async function render(main, params) {
   const page = pageParam(params);
   const query = {
@@ -123,4 +123,5 @@ export async function render(main, params) {
   } catch (error) {
     list.replaceWith(h('p', { class: 'notice error', role: 'alert' }, errorText(error)));
   }
+  return stopPlayers;
 }

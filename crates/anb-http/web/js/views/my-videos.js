@@ -1,12 +1,12 @@
 // My videos: upload with a real progress bar (bytes sent, cancel), then each video's status
-// followed live (uploaded → processing → processed | failed with its reason) without
-// reloading; play, publish/unpublish, delete.
+// followed live (uploaded → processing with its progress → processed | failed with its reason)
+// without reloading; play (HLS through the signed playback links), publish/unpublish, delete.
 
-import { mediaUrl, session, upload, videos } from '../api.js';
+import { call, mediaUrl, session, upload, videos } from '../api.js';
 import { clearErrors, field, formatBytes, h, replace, showFieldError } from '../dom.js';
 import { errorText, formatDate, lang, t, votesText } from '../i18n.js';
 import { toast } from '../shell.js';
-import { heading, maxUploadBytes } from './shared.js';
+import { heading, loadPlayer, maxUploadBytes, stopPlayers } from './shared.js';
 
 const POLL_MS = 2000;
 const FINAL = new Set(['processed', 'failed']);
@@ -101,6 +101,42 @@ function uploadForm(onUploaded) {
   return form;
 }
 
+/** "12 s", "3 min": a rough time left. */
+function roughly(totalSeconds) {
+  const secs = Math.max(1, Math.round(totalSeconds));
+  return secs < 60 ? `${secs} s` : `${Math.round(secs / 60)} min`;
+}
+
+/**
+ * The processing bar: the percent done and the time left when the server reports them
+ * (`progress`), indeterminate until then. `show(progress)` updates it in place, so a poll
+ * never redraws the row (nor takes the keyboard focus from its buttons).
+ */
+function processingBar(videoId) {
+  const id = `processing-${videoId}`;
+  const bar = h('progress', { max: 100, 'aria-labelledby': `${id}-label` });
+  const text = h('span', { id: `${id}-text`, class: 'progress-text', hidden: true });
+  const box = h('div', { class: 'progress processing' },
+    h('span', { id: `${id}-label`, class: 'visually-hidden' }, t('mine.processingProgress')), bar, text);
+  const show = (progress) => {
+    const percent = typeof progress?.percent === 'number' ? Math.min(100, Math.max(0, Math.floor(progress.percent))) : null;
+    if (percent === null) {
+      bar.removeAttribute('value');
+      bar.removeAttribute('aria-describedby');
+      text.hidden = true;
+      return;
+    }
+    const eta = progress.eta_seconds;
+    bar.value = percent;
+    text.textContent = typeof eta === 'number'
+      ? t('mine.processingEta', { percent, eta: roughly(eta) })
+      : t('mine.processingPercent', { percent });
+    text.hidden = false;
+    bar.setAttribute('aria-describedby', text.id);
+  };
+  return { box, show };
+}
+
 /** One of the player's videos; `update(video)` redraws it when the server's answer changed. */
 function videoRow(onChanged, onRemoved) {
   const mediaSlot = h('div', { class: 'media' });
@@ -110,6 +146,7 @@ function videoRow(onChanged, onRemoved) {
   const row = h('li', { class: 'card mine' }, mediaSlot, h('div', { class: 'content' }, info, actions, message));
   let shown = null;
   let reason = null;
+  let processing = null;
 
   const say = (text, kind = 'error') => { message.textContent = text; message.dataset.kind = kind; };
 
@@ -137,23 +174,42 @@ function videoRow(onChanged, onRemoved) {
     replace(mediaSlot, play);
     protectedMedia(video.thumbnail_url).then((url) => { play.querySelector('img').src = url; }).catch(() => {});
     play.addEventListener('click', async () => {
-      const src = video.is_public ? `/api/public/videos/${video.video_id}/stream` : await protectedMedia(video.processed_url);
-      const player = h('video', { src, controls: true, playsinline: true, class: 'player' });
+      play.disabled = true;
+      // The signed links (HLS, MP4, storyboard: no bearer header needed); the MP4 as before
+      // when they cannot be had, or when the MP4 is on another origin (a presigned S3 URL the
+      // page's policy does not let it play).
+      let links = {};
+      if (video.playback_url) {
+        try {
+          links = (await call(video.playback_url, { auth: true })).data;
+        } catch { /* the MP4 below */ }
+      }
+      const fallback = () => (video.is_public ? `/api/public/videos/${video.video_id}/stream` : protectedMedia(video.processed_url));
+      const mp4 = links.mp4_url && new URL(links.mp4_url, location.href).origin === location.origin ? links.mp4_url : fallback;
+      const player = h('video', { controls: true, playsinline: true, class: 'player', poster: play.querySelector('img').src || null });
       replace(mediaSlot, player);
       row.classList.add('playing');
-      player.play().catch(() => {});
+      loadPlayer()
+        .then(({ play: start }) => start(player, mediaSlot, { hls: links.hls_url, mp4, storyboard: links.storyboard_url }))
+        .catch(() => { if (typeof mp4 === 'string') player.src = mp4; });
       player.focus();
     });
   }
 
   async function update(video) {
-    const key = JSON.stringify(video);
-    if (key === shown) return;
+    const { progress, ...rest } = video;
+    const key = JSON.stringify(rest);
+    if (key === shown) {
+      processing?.show(progress);
+      return;
+    }
     const statusChanged = !shown || JSON.parse(shown).status !== video.status;
     shown = key;
     row.dataset.videoId = video.video_id;
     row.dataset.status = video.status;
     if (statusChanged) drawMedia(video);
+    processing = video.status === 'processing' ? processingBar(video.video_id) : null;
+    processing?.show(progress);
     if (video.status === 'failed' && reason === null) {
       reason = '';
       videos.detail(video.video_id).then(({ data }) => { reason = data.failure_reason ?? ''; shown = null; update(video); }).catch(() => {});
@@ -161,6 +217,7 @@ function videoRow(onChanged, onRemoved) {
     replace(info,
       h('h3', null, video.title),
       h('p', { class: 'status', 'data-status': video.status, 'aria-live': 'polite' }, t(`status.${video.status}`)),
+      processing?.box,
       video.status === 'failed' && reason && h('p', { class: 'reason' }, t('status.failedReason', { reason })),
       h('p', { class: 'meta' },
         t('mine.uploadedAt', { date: formatDate(video.uploaded_at) }), ' · ', votesText(video.votes, 'mine'), ' · ',
@@ -240,6 +297,7 @@ export async function render(main) {
   return () => {
     left = true;
     clearTimeout(timer);
+    stopPlayers();
     objectUrls.forEach((url) => URL.revokeObjectURL(url));
     objectUrls.clear();
   };

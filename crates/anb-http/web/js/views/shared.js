@@ -1,4 +1,5 @@
-// Pieces several screens share: headings, the pager, the sign-in prompt, limits from the page.
+// Pieces several screens share: headings, the pager, the sign-in prompt, limits from the page,
+// the player (imported on the first play, so the first load stays small).
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -23,6 +24,19 @@ export function pager(page, size, total, go) {
 export function pageParam(params) {
   const page = Number.parseInt(params.get('page') ?? '1', 10);
   return Number.isFinite(page) && page > 0 ? page : 1;
+}
+
+let player = null;
+
+/** js/player.js, imported on the first play (it imports hls.js only when the browser needs it). */
+export function loadPlayer() {
+  player ??= import('../player.js').catch((error) => { player = null; throw error; });
+  return player;
+}
+
+/** Stops the players of the screen being left (nothing to do when none was played). */
+export function stopPlayers() {
+  player?.then((module) => module.stopPlayers()).catch(() => {});
 }
 
 /** The upload limit the server announced in the page, in bytes. */
