@@ -82,8 +82,22 @@ fn toml_string(value: &str) -> String {
     serde_json::to_string(value).expect("a string serializes")
 }
 
+/// Real names in the published video's streaming paths: a playback token, the ladder's
+/// generation and one of its rungs.
+struct StreamNames {
+    token: String,
+    generation: String,
+    rung: String,
+}
+
 /// The schemathesis configuration of the run.
-fn config(base_url: &str, owner_token: &str, voter_token: &str, video_id: &str) -> String {
+fn config(
+    base_url: &str,
+    owner_token: &str,
+    voter_token: &str,
+    video_id: &str,
+    stream: &StreamNames,
+) -> String {
     let hooks =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/schemathesis_hooks.py");
     let owner = toml_string(&format!("Bearer {owner_token}"));
@@ -108,8 +122,21 @@ Authorization = {owner}
 [dictionaries.videos]
 values = [{video}]
 
+# Its playback token, its ladder's generation and a rung, in 3 of 4 paths that name one.
+[dictionaries.tokens]
+values = [{token}]
+
+[dictionaries.generations]
+values = [{generation}]
+
+[dictionaries.rungs]
+values = [{rung}]
+
 [parameters]
 "path.video_id" = {{ dictionary = "videos", probability = 0.75 }}
+"path.token" = {{ dictionary = "tokens", probability = 0.75 }}
+"path.generation" = {{ dictionary = "generations", probability = 0.75 }}
+"path.rung" = {{ dictionary = "rungs", probability = 0.75 }}
 
 # Votes come from another player (an owner cannot vote for their own video).
 [[operations]]
@@ -127,6 +154,9 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
         hooks = toml_string(hooks.to_str().expect("a UTF-8 path")),
         base = toml_string(base_url),
         video = toml_string(video_id),
+        token = toml_string(&stream.token),
+        generation = toml_string(&stream.generation),
+        rung = toml_string(&stream.rung),
     )
 }
 
@@ -263,12 +293,33 @@ async fn schemathesis_finds_no_failure_and_no_server_error_in_any_operation() {
         .await
         .expect_json(200);
     let voter = api.player("Ben", "Mejía", "Medellín").await;
+    let links = api
+        .get_as(&owner, &format!("/api/videos/{video_id}/playback"))
+        .await
+        .expect_json(200);
+    let master = links["hls_url"].as_str().expect("a signed HLS URL");
+    let token = master
+        .strip_prefix("/api/playback/")
+        .and_then(|rest| rest.split('/').next())
+        .expect("a token in the path")
+        .to_owned();
+    let playlist = String::from_utf8(api.get(master).await.body.to_vec()).unwrap();
+    let variant = playlist
+        .lines()
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .expect("a rung in the master playlist");
+    let mut parts = variant.split('/');
+    let stream = StreamNames {
+        token,
+        generation: parts.next().unwrap().to_owned(),
+        rung: parts.next().unwrap().to_owned(),
+    };
 
     let dir = tempfile::Builder::new()
         .prefix("anb-test-schemathesis-")
         .tempdir()
         .expect("a temporary directory");
-    let config = config(anb.base_url(), &owner.token, &voter.token, &video_id);
+    let config = config(anb.base_url(), &owner.token, &voter.token, &video_id, &stream);
     let base_url = anb.base_url().to_owned();
     let work = dir.path().to_owned();
     let outcome = tokio::task::spawn_blocking(move || {
