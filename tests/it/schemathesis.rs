@@ -319,7 +319,13 @@ async fn schemathesis_finds_no_failure_and_no_server_error_in_any_operation() {
         .prefix("anb-test-schemathesis-")
         .tempdir()
         .expect("a temporary directory");
-    let config = config(anb.base_url(), &owner.token, &voter.token, &video_id, &stream);
+    let config = config(
+        anb.base_url(),
+        &owner.token,
+        &voter.token,
+        &video_id,
+        &stream,
+    );
     let base_url = anb.base_url().to_owned();
     let work = dir.path().to_owned();
     let outcome = tokio::task::spawn_blocking(move || {
