@@ -8,7 +8,7 @@ use anb_domain::ports::TranscodeError;
 
 use crate::ffmpeg::InputPolicy;
 
-/// How far a run has got (the domain's [`TranscodeProgress`]).
+/// How far a run has got (the domain's [`TranscodeProgress`](anb_domain::media::TranscodeProgress)).
 pub use anb_domain::media::TranscodeProgress as Progress;
 
 /// What a run checks between packets: a cancel flag, a deadline, and where progress goes; and
