@@ -99,61 +99,62 @@ need_chromium() {
   fi
 }
 
-# axe-core (the accessibility engine, from the npm registry; no Node needed: the browser test
-# injects its one file into the page). Pinned and checked against the registry's sha512.
-# Exports ANB_AXE_CORE.
-need_axe_core() {
-  local version=4.14.1
-  local integrity="FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
-  local dir=target/tools/axe-core-$version
-  if [ ! -f "$dir/axe.min.js" ]; then
-    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
-    echo "==> fetching axe-core $version (npm registry) into $dir"
+# npm_release NAME VERSION INTEGRITY FILE...: the FILEs (paths inside the package) of a pinned
+# npm release, fetched from the registry into target/tools/NAME-VERSION when missing and
+# checked against the registry's sha512 (`dist.integrity`). No Node needed. Prints the
+# directory.
+npm_release() {
+  local name=$1 version=$2 integrity=$3
+  shift 3
+  local dir=target/tools/$name-$version file missing=""
+  for file in "$@"; do
+    [ -f "$dir/$file" ] || missing=1
+  done
+  if [ -n "$missing" ]; then
+    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates >&2
+    echo "==> fetching $name $version (npm registry) into $dir" >&2
+    rm -rf "$dir"
     mkdir -p "$dir"
-    curl -fsSL "https://registry.npmjs.org/axe-core/-/axe-core-$version.tgz" -o "$dir/package.tgz"
+    curl -fsSL "https://registry.npmjs.org/$name/-/$name-$version.tgz" -o "$dir/package.tgz"
     local actual
     actual=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$dir/package.tgz")
     if [ "$actual" != "$integrity" ]; then
-      echo "axe-core $version: checksum mismatch" >&2
+      echo "$name $version: checksum mismatch" >&2
       rm -rf "$dir"
       exit 1
     fi
-    tar -xzf "$dir/package.tgz" -C "$dir" --strip-components=1 package/axe.min.js
+    local members=()
+    for file in "$@"; do
+      members+=("package/$file")
+    done
+    tar -xzf "$dir/package.tgz" -C "$dir" --strip-components=1 "${members[@]}"
     rm "$dir/package.tgz"
   fi
+  echo "$dir"
+}
+
+# axe-core (the accessibility engine: the browser test injects its one file into the page).
+# Exports ANB_AXE_CORE.
+need_axe_core() {
+  local dir
+  dir=$(npm_release axe-core 4.14.1 \
+    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==" \
+    axe.min.js)
   ANB_AXE_CORE="$(pwd)/$dir/axe.min.js"
   export ANB_AXE_CORE
 }
 
 # hls.js, vendored in the web app (crates/anb-http/web/vendor/hls.js/: hls.light.min.mjs and
-# its LICENSE, as published): fetches the pinned release from the npm registry into
-# target/tools, checks it against the registry's sha512 and checks that the vendored files are
-# the release's, byte for byte. Exports ANB_HLS_JS (the unpacked release), which the
-# browser test compares the vendored files with again. To update: vendor the new release's
-# files and change the version and the integrity (`dist.integrity` of
-# https://registry.npmjs.org/hls.js/<version>) here.
+# its LICENSE, as published): checks that the vendored files are the pinned release's, byte for
+# byte. Exports ANB_HLS_JS (the unpacked release), which the browser test compares the
+# vendored files with again. To update: vendor the new release's files and change the version
+# and the integrity (`dist.integrity` of https://registry.npmjs.org/hls.js/<version>) here.
 need_hls_js() {
-  local version=1.7.4
-  local integrity="3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg=="
-  local dir=target/tools/hls.js-$version
+  local version=1.7.4 dir file
   local vendored=crates/anb-http/web/vendor/hls.js
-  if [ ! -f "$dir/dist/hls.light.min.mjs" ] || [ ! -f "$dir/LICENSE" ]; then
-    command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
-    echo "==> fetching hls.js $version (npm registry) into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    curl -fsSL "https://registry.npmjs.org/hls.js/-/hls.js-$version.tgz" -o "$dir/package.tgz"
-    local actual
-    actual=$(python3 -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$dir/package.tgz")
-    if [ "$actual" != "$integrity" ]; then
-      echo "hls.js $version: checksum mismatch" >&2
-      rm -rf "$dir"
-      exit 1
-    fi
-    tar -xzf "$dir/package.tgz" -C "$dir" --strip-components=1 package/dist/hls.light.min.mjs package/LICENSE
-    rm "$dir/package.tgz"
-  fi
-  local file
+  dir=$(npm_release hls.js $version \
+    "3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg==" \
+    dist/hls.light.min.mjs LICENSE)
   for file in dist/hls.light.min.mjs LICENSE; do
     if ! cmp -s "$dir/$file" "$vendored/$(basename "$file")"; then
       echo "$vendored/$(basename "$file") is not hls.js $version's $file (npm registry): vendor the release's file, or pin the vendored version here" >&2

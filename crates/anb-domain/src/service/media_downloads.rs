@@ -142,19 +142,23 @@ impl Showcase {
         kind: MediaKind,
         range: Option<ByteRange>,
     ) -> Result<MediaDownload, MediaError> {
-        let video = self
-            .ports
-            .videos
-            .get(id)
-            .await?
-            .filter(Video::is_published)
-            .ok_or(MediaError::NotFound)?;
+        let video = self.published_video(id).await?;
         let key = match kind {
             MediaKind::Original => None,
             _ => kind.key(&video),
         }
         .ok_or(MediaError::NotFound)?;
         self.open_blob(key, kind.content_type(), range).await
+    }
+
+    /// A published video, for anyone; any other is not found (not revealed to exist).
+    pub(super) async fn published_video(&self, id: VideoId) -> Result<Video, MediaError> {
+        self.ports
+            .videos
+            .get(id)
+            .await?
+            .filter(Video::is_published)
+            .ok_or(MediaError::NotFound)
     }
 
     /// The object at `key`, whole or by range, served as `content_type`.

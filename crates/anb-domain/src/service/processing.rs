@@ -93,15 +93,13 @@ impl Showcase {
                     .await;
             }
             Err(TransitionError::Unexpected(e)) => {
-                return self
-                    .settle_failure(job, video_id, JobFailure::Transient(e))
-                    .await;
+                return self.settle_failure(job, JobFailure::Transient(e)).await;
             }
         };
 
         let media = match process(video).await {
             Ok(media) => media,
-            Err(failure) => return self.settle_failure(job, video_id, failure).await,
+            Err(failure) => return self.settle_failure(job, failure).await,
         };
         let completed = videos
             .transition(
@@ -139,8 +137,7 @@ impl Showcase {
                     .await
             }
             Err(TransitionError::Unexpected(e)) => {
-                self.settle_failure(job, video_id, JobFailure::Transient(e))
-                    .await
+                self.settle_failure(job, JobFailure::Transient(e)).await
             }
         }
     }
@@ -156,12 +153,7 @@ impl Showcase {
         job: &LeasedJob,
         failure: JobFailure,
     ) -> anyhow::Result<JobOutcome> {
-        match job.payload {
-            JobPayload::ProcessVideo { video_id } => {
-                self.settle_failure(job, video_id, failure).await
-            }
-            JobPayload::ReprocessVideo { .. } => self.settle_job_failure(job, failure).await,
-        }
+        self.settle_failure(job, failure).await
     }
 
     /// A [`JobPayload::ReprocessVideo`] job: see [`handle_job`](Self::handle_job).
@@ -176,7 +168,7 @@ impl Showcase {
         Fut: Future<Output = Result<ProcessedMedia, JobFailure>> + Send,
     {
         if let Err(reason) = self.config.retry.admit(job.attempt) {
-            return self.give_up_job(job, reason).await;
+            return self.give_up(job, reason).await;
         }
         let video = match self.ports.videos.get(video_id).await {
             Ok(Some(video)) if video.status == VideoStatus::Processed => video,
@@ -188,11 +180,11 @@ impl Showcase {
                 return self.settle_skip(job, &why).await;
             }
             Ok(None) => return self.settle_skip(job, "the video was deleted").await,
-            Err(e) => return self.settle_job_failure(job, JobFailure::Transient(e)).await,
+            Err(e) => return self.settle_failure(job, JobFailure::Transient(e)).await,
         };
         let media = match process(video).await {
             Ok(media) => media,
-            Err(failure) => return self.settle_job_failure(job, failure).await,
+            Err(failure) => return self.settle_failure(job, failure).await,
         };
         let change = StatusChange::Reprocessed(media.clone());
         match self
@@ -221,44 +213,8 @@ impl Showcase {
                     .await
             }
             Err(TransitionError::Unexpected(e)) => {
-                self.settle_job_failure(job, JobFailure::Transient(e)).await
+                self.settle_failure(job, JobFailure::Transient(e)).await
             }
-        }
-    }
-
-    /// Retries a job after the policy's backoff, or past the last attempt fails it in the
-    /// queue, leaving its video as it is (a video processed again keeps its outputs).
-    async fn settle_job_failure(
-        &self,
-        job: &LeasedJob,
-        failure: JobFailure,
-    ) -> anyhow::Result<JobOutcome> {
-        match self.config.retry.decide(job.attempt, &failure) {
-            JobDecision::RetryAfter(delay) => {
-                if let JobFailure::Transient(e) = &failure {
-                    warn!(
-                        error = format!("{e:#}"),
-                        ?delay,
-                        "attempt failed; will retry"
-                    );
-                }
-                match self.ports.jobs.retry(job.id, job.lease, delay).await {
-                    Ok(()) => Ok(JobOutcome::Retrying(delay)),
-                    Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
-                    Err(QueueError::Unexpected(e)) => Err(e.context("scheduling a retry")),
-                }
-            }
-            JobDecision::GiveUp(reason) => self.give_up_job(job, reason).await,
-        }
-    }
-
-    /// Fails a job in the queue, its video left as it is.
-    async fn give_up_job(&self, job: &LeasedJob, reason: String) -> anyhow::Result<JobOutcome> {
-        warn!(video = %job.payload.video_id(), %reason, "processing again gave up; the video keeps its outputs");
-        match self.ports.jobs.fail(job.id, job.lease, &reason).await {
-            Ok(()) => Ok(JobOutcome::GaveUp(reason)),
-            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
-            Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
         }
     }
 
@@ -294,11 +250,7 @@ impl Showcase {
             }
         }
         warn!(video = %video_id, attempt = job.attempt, %reason, "processing gave up");
-        match self.ports.jobs.fail(job.id, job.lease, &reason).await {
-            Ok(()) => Ok(JobOutcome::GaveUp(reason)),
-            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
-            Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
-        }
+        self.fail_job(job, reason).await
     }
 
     async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
@@ -309,10 +261,11 @@ impl Showcase {
         }
     }
 
+    /// Retries a job after the policy's backoff, or past the last attempt gives it up
+    /// ([`give_up`](Self::give_up)).
     async fn settle_failure(
         &self,
         job: &LeasedJob,
-        video_id: crate::ids::VideoId,
         failure: JobFailure,
     ) -> anyhow::Result<JobOutcome> {
         match self.config.retry.decide(job.attempt, &failure) {
@@ -330,29 +283,43 @@ impl Showcase {
                     Err(QueueError::Unexpected(e)) => Err(e.context("scheduling a retry")),
                 }
             }
-            JobDecision::GiveUp(reason) => {
-                let change = StatusChange::Fail {
-                    reason: reason.clone(),
-                };
-                match self
-                    .ports
-                    .videos
-                    .transition(video_id, &change, self.ports.clock.now())
-                    .await
-                {
-                    Ok(_) | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {
-                    }
-                    Err(TransitionError::Unexpected(e)) => {
-                        return Err(e.context("recording the failure"));
-                    }
-                }
-                warn!(video = %video_id, %reason, "processing gave up");
-                match self.ports.jobs.fail(job.id, job.lease, &reason).await {
-                    Ok(()) => Ok(JobOutcome::GaveUp(reason)),
-                    Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
-                    Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
+            JobDecision::GiveUp(reason) => self.give_up(job, reason).await,
+        }
+    }
+
+    /// Fails a job in the queue. A first processing marks its video `failed` with `reason`
+    /// first (a video no longer waiting, or deleted, is left as it is); a video processed
+    /// again keeps its outputs.
+    async fn give_up(&self, job: &LeasedJob, reason: String) -> anyhow::Result<JobOutcome> {
+        let video_id = job.payload.video_id();
+        if let JobPayload::ProcessVideo { .. } = job.payload {
+            let change = StatusChange::Fail {
+                reason: reason.clone(),
+            };
+            match self
+                .ports
+                .videos
+                .transition(video_id, &change, self.ports.clock.now())
+                .await
+            {
+                Ok(_) | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {}
+                Err(TransitionError::Unexpected(e)) => {
+                    return Err(e.context("recording the failure"));
                 }
             }
+            warn!(video = %video_id, %reason, "processing gave up");
+        } else {
+            warn!(video = %video_id, %reason, "processing again gave up; the video keeps its outputs");
+        }
+        self.fail_job(job, reason).await
+    }
+
+    /// Fails (dead-letters) the job with `reason`.
+    async fn fail_job(&self, job: &LeasedJob, reason: String) -> anyhow::Result<JobOutcome> {
+        match self.ports.jobs.fail(job.id, job.lease, &reason).await {
+            Ok(()) => Ok(JobOutcome::GaveUp(reason)),
+            Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
+            Err(QueueError::Unexpected(e)) => Err(e.context("failing the job")),
         }
     }
 }

@@ -218,16 +218,7 @@ impl Showcase {
         range: Option<ByteRange>,
     ) -> Result<StreamDownload, MediaError> {
         let (video, until) = match via {
-            Playback::Published(id) => {
-                let video = self
-                    .ports
-                    .videos
-                    .get(id)
-                    .await?
-                    .filter(Video::is_published)
-                    .ok_or(MediaError::NotFound)?;
-                (video, None)
-            }
+            Playback::Published(id) => (self.published_video(id).await?, None),
             Playback::Signed(token) => {
                 let (id, expires_at) =
                     self.ports
