@@ -3,8 +3,10 @@
 //!
 //! Run: `cargo bench --bench transcode`. The input (8 s of 1920x1080 30 fps H.264 + AAC,
 //! moving test pattern with noise) is generated once with the ffmpeg CLI into
-//! `target/bench-media/`. For the comparison against the ffmpeg CLI (three passes and one
-//! pass, interleaved in the same run, with SSIM), use `scripts/bench-transcode`.
+//! `target/bench-media/`. For the comparison against the ffmpeg CLI (the MP4 path against one
+//! CLI command; every output against the best single CLI command and against one command per
+//! output; throughput; interleaved in the same run, with SSIM per rung), use
+//! `scripts/bench-transcode`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -38,7 +38,10 @@ pub struct InputPolicy {
     /// How long opening a file (reading its header and finding its streams) may take
     /// (default 10 s); past it FFmpeg is interrupted and the file counts as bad media.
     pub open_timeout: Duration,
-    /// Threads per video decoder (default: the machine's cores, at most 8). Each thread of a
+    /// Threads per video decoder (default: half the machine's cores, at least 1, at most 8).
+    /// The pipeline decodes on a thread of its own beside the encoders, which take the other
+    /// half; on 2 cores one decoder thread does the same work in less CPU time than frame
+    /// threads, which spend some of it keeping each other in step. Each thread of a
     /// frame-threaded decoder holds pictures of its own, so this bounds memory too.
     pub decoder_threads: usize,
     /// What decoded pictures must fit ([`MediaLimits::check_picture`]); the video decoder
@@ -58,7 +61,7 @@ impl Default for InputPolicy {
             format_probe_bytes: 1 << 20,
             max_streams: 64,
             open_timeout: Duration::from_secs(10),
-            decoder_threads: cores.clamp(1, 8),
+            decoder_threads: (cores / 2).clamp(1, 8),
             limits: MediaLimits::default(),
         }
     }

@@ -4,7 +4,7 @@
 use anb_domain::ports::TranscodeError;
 use ffmpeg_next::{self as ff, codec, encoder, filter, format, frame, Packet, Rational};
 
-use super::fanout::{audio_write_error, Fanout};
+use super::fanout::{audio_write_error, encoded_audio_write_error, Fanout};
 use super::timing::{seconds, to_ts};
 use super::{bad, fault, Trim};
 
@@ -181,7 +181,7 @@ impl CopiedAudio {
         packet.set_pts(packet.pts().map(|pts| pts + shift));
         packet.set_dts(packet.dts().map(|dts| dts + shift));
         // The muxers refuse copied packets whose timestamps go backwards: the input's.
-        out.write_audio(&packet).map_err(audio_write_error)
+        out.write_audio(&packet, audio_write_error)
     }
 }
 
@@ -315,7 +315,7 @@ impl EncodedAudio {
 fn drain_encoder(encoder: &mut encoder::Audio, out: &mut Fanout) -> Result<(), TranscodeError> {
     let mut packet = Packet::empty();
     while encoder.receive_packet(&mut packet).is_ok() {
-        out.write_audio(&packet).map_err(fault("writing audio"))?;
+        out.write_audio(&packet, encoded_audio_write_error)?;
     }
     Ok(())
 }

@@ -2,12 +2,21 @@
 //! encode → mux to the MP4 and the HLS rungs), with the thumbnail and the storyboard taken
 //! from the filtered frames on the way. Blocking; [`super::FfmpegTranscoder`] runs it on the
 //! blocking pool.
+//!
+//! The stages overlap on threads and hand frames on through bounded queues (moved, not
+//! copied): the decoder runs on a thread of its own (`decode.rs`); the caller's thread demuxes,
+//! filters, scales the rungs and samples the thumbnail and the storyboard; each encode runs
+//! with its muxers on a thread of its own (`lane.rs`). So neither x264 nor the decoder needs
+//! many threads of its own (`fanout.rs`, [`InputPolicy`](crate::ffmpeg::InputPolicy)): on 2
+//! cores, one each.
 
 mod audio;
 mod control;
+mod decode;
 mod fanout;
 mod graph;
 mod hls;
+mod lane;
 mod muxer;
 mod storyboard;
 mod thumbnail;
@@ -367,7 +376,7 @@ pub fn transcode_file(
     if let Some(track) = &audio {
         out.add_audio(&track.parameters(), track.time_base())?;
     }
-    out.write_headers()?;
+    out.start()?;
 
     if bumper_seconds > 0.0 {
         encode_bumper(&assets.intro, &plan, bumper_seconds, &mut out)?;
@@ -387,7 +396,7 @@ pub fn transcode_file(
                 let index = packet.stream();
                 if index == source.input_index() {
                     if !source.is_done() {
-                        source.packet(&packet, &mut out)?;
+                        source.packet(packet, &mut out)?;
                     }
                 } else if let Some(track) = audio.as_mut().filter(|t| t.input_index() == index) {
                     if !track.is_done() {

@@ -7,6 +7,7 @@ use anb_domain::media::MediaLimits;
 use anb_domain::ports::TranscodeError;
 use ffmpeg_next::{self as ff, codec, encoder, format, frame, Packet, Rational};
 
+use super::decode::DecodeThread;
 use super::fanout::Fanout;
 use super::graph::{GraphPlan, VideoGraph};
 use super::thumbnail::ThumbnailPicker;
@@ -28,6 +29,8 @@ pub(crate) struct EncoderSettings {
     /// For streaming: a keyframe every this many frames exactly (no scene-cut keyframes, so
     /// every rung cuts at the same frames) and a bitrate cap in kbit/s.
     pub streaming: Option<(u32, u32)>,
+    /// x264's threads; 0 lets x264 choose (about one and a half per core).
+    pub threads: u32,
 }
 
 /// An H.264 encoder (libx264). Frames come in at the fan-out's timeline (`1/fps`); packets
@@ -60,6 +63,9 @@ impl VideoEncoder {
             ("preset".to_owned(), settings.preset.clone()),
             ("crf".to_owned(), crf),
         ];
+        if settings.threads > 0 {
+            options.push(("threads".to_owned(), settings.threads.to_string()));
+        }
         if let Some((gop, max_kbps)) = settings.streaming {
             options.push((
                 "x264-params".to_owned(),
@@ -126,7 +132,7 @@ impl VideoEncoder {
 pub(crate) struct VideoSource {
     input_index: usize,
     time_base: Rational,
-    decoder: ff::decoder::Video,
+    decoder: DecodeThread,
     limits: MediaLimits,
     plan: GraphPlan,
     logo: Option<frame::Video>,
@@ -145,7 +151,8 @@ pub(crate) struct VideoSource {
 
 impl VideoSource {
     /// A decoder for `stream` with the policy's frame threads (a decoder opened from stream
-    /// parameters otherwise runs on one thread) and picture size cap (`max_pixels`).
+    /// parameters otherwise runs on one thread) and picture size cap (`max_pixels`), decoding
+    /// on a thread of its own ([`DecodeThread`]).
     pub(crate) fn open(
         stream: &ff::format::stream::Stream<'_>,
         policy: &InputPolicy,
@@ -166,6 +173,7 @@ impl VideoSource {
             .open_as_with(codec, policy.decoder_options())
             .and_then(|opened| opened.video())
             .map_err(bad("the video codec is not supported"))?;
+        let decoder = DecodeThread::start(decoder)?;
         Ok(Self {
             input_index: stream.index(),
             time_base: stream.time_base(),
@@ -224,23 +232,21 @@ impl VideoSource {
         self.clip_start = pts;
     }
 
-    /// Decodes one packet and pushes what comes out through the graph into `encoder`.
-    /// A packet the decoder rejects is skipped, like the ffmpeg CLI does.
+    /// Sends one packet to the decoder and pushes the pictures decoded so far through the
+    /// graph into `out`. A packet the decoder rejects is skipped, like the ffmpeg CLI does.
     pub(crate) fn packet(
         &mut self,
-        packet: &Packet,
+        packet: Packet,
         out: &mut Fanout,
     ) -> Result<(), TranscodeError> {
-        if self.decoder.send_packet(packet).is_err() {
-            return Ok(());
-        }
+        self.decoder.send(packet);
         self.drain_decoder(out)
     }
 
     /// At the end of the input (or of the trim): flushes the decoder, then the graph.
     pub(crate) fn finish(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         if !self.done {
-            let _ = self.decoder.send_eof();
+            self.decoder.send_eof();
             self.drain_decoder(out)?;
         }
         self.done = true;
@@ -254,7 +260,7 @@ impl VideoSource {
 
     fn drain_decoder(&mut self, out: &mut Fanout) -> Result<(), TranscodeError> {
         let mut decoded = frame::Video::empty();
-        while !self.done && self.decoder.receive_frame(&mut decoded).is_ok() {
+        while !self.done && self.decoder.receive(&mut decoded) {
             // Decoder output is in display order: the first frame at or past the limit ends
             // the clip, so the output never overshoots.
             let Some(ts) = decoded.timestamp() else {
@@ -263,6 +269,7 @@ impl VideoSource {
             if seconds(ts, self.time_base) - self.trim.origin_seconds >= self.trim.limit_seconds {
                 self.end_pts = ts;
                 self.done = true;
+                self.decoder.stop();
                 break;
             }
             // The header was checked before; a stream may still change its pictures later.
@@ -318,7 +325,7 @@ impl VideoSource {
                 out.skip_to(self.clip_start + at.max(0));
             }
             self.thumbnail.offer(&filtered);
-            out.encode(&mut filtered)?;
+            out.encode(std::mem::replace(&mut filtered, frame::Video::empty()))?;
         }
         Ok(())
     }
@@ -451,7 +458,8 @@ impl Bumper {
         let mut filtered = frame::Video::empty();
         while graph.pull(&mut filtered)? {
             if self.emitted < self.limit {
-                out.encode(&mut filtered).map_err(BumperError::Output)?;
+                out.encode(std::mem::replace(&mut filtered, frame::Video::empty()))
+                    .map_err(BumperError::Output)?;
                 self.emitted += 1;
             }
         }
