@@ -19,10 +19,10 @@ pub mod ports;
 pub mod service;
 pub mod values;
 
-pub use model::{blob, ids, job, media, user, video};
+pub use model::{blob, ids, job, media, rendition, user, video};
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
-pub use ids::{JobId, LeaseToken, UserId, VideoId};
+pub use ids::{JobId, LeaseToken, RenditionId, UserId, VideoId};
 pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
 pub use media::{
     Container, MediaInfo, MediaInput, MediaLimits, Profile, ProgressSink, TranscodeOutputs,
@@ -30,9 +30,9 @@ pub use media::{
 };
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
-    ByteRange, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
+    ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
     MediaKind, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
-    ReceivedFile, ReprocessError, ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig,
+    ReceivedFile, RenditionFile, RenditionList, ReprocessError, ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig,
     SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
     UploadVideoError, VideoAccessError,
 };

@@ -2,11 +2,12 @@
 //! panics caught, and the hand-back of unfinished work at shutdown.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use anb_domain::ports::QueueError;
-use anb_domain::{JobFailure, JobOutcome, LeasedJob};
+use anb_domain::{JobFailure, JobOutcome, JobPayload, LeasedJob};
 use futures::FutureExt as _;
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
@@ -82,25 +83,25 @@ impl Worker {
         // Dropped when processing ends, or with the closure if the job is skipped: the
         // heartbeats stop then, so they never race the job's settling.
         let (processing, processing_ended) = oneshot::channel::<()>();
-        let work = self.showcase.handle_job(job, move |video| async move {
-            let processed = AssertUnwindSafe(processing::process(
-                ports,
-                &config.profile,
-                limits,
-                config.temp_dir.as_deref(),
-                video,
-            ))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                Err(JobFailure::Transient(anyhow::anyhow!(
-                    "processing panicked: {}",
-                    panic_message(&*panic)
-                )))
-            });
-            drop(processing);
-            processed
-        });
+        let (profile, temp_root) = (&config.profile, config.temp_dir.as_deref());
+        let work = async move {
+            if let JobPayload::ConvertRendition { .. } = job.payload {
+                self.showcase
+                    .handle_conversion(job, move |video, rendition| {
+                        let convert =
+                            processing::convert(ports, profile, limits, temp_root, video, rendition);
+                        guarded(convert, processing)
+                    })
+                    .await
+            } else {
+                self.showcase
+                    .handle_job(job, move |video| {
+                        let process = processing::process(ports, profile, limits, temp_root, video);
+                        guarded(process, processing)
+                    })
+                    .await
+            }
+        };
         let keep_lease = async {
             tokio::select! {
                 _ = processing_ended => std::future::pending::<()>().await,
@@ -173,10 +174,30 @@ impl Worker {
     }
 }
 
+/// Runs a job's I/O with its panics caught (as transient failures), then drops `ended` so the
+/// heartbeats stop before the job is settled.
+async fn guarded<T>(
+    work: impl Future<Output = Result<T, JobFailure>>,
+    ended: oneshot::Sender<()>,
+) -> Result<T, JobFailure> {
+    let result = AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            Err(JobFailure::Transient(anyhow::anyhow!(
+                "processing panicked: {}",
+                panic_message(&*panic)
+            )))
+        });
+    drop(ended);
+    result
+}
+
 /// The metrics label of how a job ended.
 fn outcome_label(end: &JobEnd) -> &'static str {
     match end {
         JobEnd::Handled(JobOutcome::Processed(_)) => "processed",
+        JobEnd::Handled(JobOutcome::Converted(_)) => "converted",
         JobEnd::Handled(JobOutcome::Skipped(_)) => "skipped",
         JobEnd::Handled(JobOutcome::Retrying(_)) => "retrying",
         JobEnd::Handled(JobOutcome::GaveUp(_)) => "failed",
@@ -192,6 +213,9 @@ fn describe(end: &JobEnd) -> String {
             "processed ({} s)",
             video.duration_seconds.unwrap_or_default()
         ),
+        JobEnd::Handled(JobOutcome::Converted(rendition)) => {
+            format!("converted to {}", rendition.format)
+        }
         JobEnd::Handled(JobOutcome::Skipped(why)) => format!("skipped: {why}"),
         JobEnd::Handled(JobOutcome::Retrying(delay)) => format!("retrying in {delay:?}"),
         JobEnd::Handled(JobOutcome::GaveUp(reason)) => format!("failed: {reason}"),

@@ -1,6 +1,6 @@
-//! The I/O of one processing job: fetch the original to a temporary directory, check it
-//! against the media limits, transcode it, store the outputs (MP4, thumbnail, storyboard, HLS
-//! ladder). Failures are classified for the
+//! The I/O of one processing or conversion job: fetch the original to a temporary directory,
+//! check it against the media limits, transcode it, store the outputs (MP4, thumbnail,
+//! storyboard, HLS ladder; or the one file of a rendition). Failures are classified for the
 //! retry policy: bad media (media outside the limits, and media too slow to process,
 //! included) and a missing original are bad input (no retry); everything else is transient.
 
@@ -8,9 +8,11 @@ use std::path::Path;
 
 use anb_domain::media::{HLS_MASTER, STORYBOARD_CUES, STORYBOARD_SPRITE};
 use anb_domain::ports::{BlobError, BlobStore, TranscodeError};
+use anb_domain::media::VideoStreamInfo;
+use anb_domain::rendition::{Rendition, RenditionFormat};
 use anb_domain::{
-    BlobKey, ByteStream, JobFailure, MediaInput, MediaLimits, Ports, ProcessedMedia, Profile,
-    TranscodeOutputs, Video,
+    BlobKey, ByteStream, JobFailure, MediaInfo, MediaInput, MediaLimits, Ports, ProcessedMedia,
+    Profile, TranscodeOutputs, TranscodeReport, Video,
 };
 use anyhow::Context as _;
 use futures::TryStreamExt as _;
@@ -18,7 +20,7 @@ use tokio::io::AsyncWriteExt as _;
 use tokio_util::io::ReaderStream;
 use tracing::debug;
 
-use crate::progress::ProgressReporter;
+use crate::progress::{ProgressOf, ProgressReporter};
 use crate::scratch::JobDir;
 
 /// How many outputs are stored at the same time (an HLS ladder is dozens of small files).
@@ -30,11 +32,60 @@ const READ_CHUNK: usize = 256 * 1024;
 /// What a player reads when the original upload is gone from the blob store.
 pub(crate) const MISSING_ORIGINAL: &str = "the original upload is missing";
 
+/// The original of a job, fetched, checked and transcoded into a job directory (removed when
+/// this is dropped).
+struct Transcoded {
+    _dir: JobDir,
+    outputs: TranscodeOutputs,
+    report: TranscodeReport,
+}
+
+/// Fetches `original` to a temporary directory, probes it and checks it against `limits`
+/// (the rule uploads passed; the limits may have changed since, or the object been replaced)
+/// before anything decodes it, then transcodes it with the profile `profile_for` picks for
+/// it, writing progress to `progress_of`. The temporary directory is removed on every path,
+/// cancellation included (it is dropped with this future); if the process dies, the next
+/// worker to start removes it.
+async fn transcode_original(
+    ports: &Ports,
+    limits: &MediaLimits,
+    temp_root: Option<&Path>,
+    original_key: &BlobKey,
+    profile_for: impl FnOnce(&MediaInfo) -> Result<Profile, String>,
+    progress_of: ProgressOf,
+) -> Result<Transcoded, JobFailure> {
+    let dir = JobDir::create(temp_root).map_err(transient)?;
+    let original = dir.path().join("original.mp4");
+    fetch(&*ports.blobs, original_key, &original).await?;
+    let info = ports
+        .transcoder
+        .probe(MediaInput::File(original.clone()))
+        .await
+        .map_err(classify_transcode)?;
+    limits.check(&info).map_err(JobFailure::BadInput)?;
+    let profile = profile_for(&info).map_err(JobFailure::BadInput)?;
+    let outputs = TranscodeOutputs::in_dir(dir.path());
+    let started = std::time::Instant::now();
+    let progress = ProgressReporter::start();
+    let transcode = ports
+        .transcoder
+        .process(&original, &outputs, &profile, progress.sink());
+    let report = progress
+        .while_running(ports, progress_of, transcode)
+        .await
+        .map_err(classify_transcode)?;
+    metrics::histogram!("anb_transcode_seconds", "profile" => profile.name.clone(), "job" => progress_of.job_kind())
+        .record(started.elapsed().as_secs_f64());
+    debug!(duration = report.duration_seconds, "transcoded");
+    Ok(Transcoded {
+        _dir: dir,
+        outputs,
+        report,
+    })
+}
+
 /// Processes `video`: the closure [`Showcase::handle_job`](anb_domain::Showcase::handle_job)
-/// runs. The original is probed and checked against `limits` (the rule uploads passed; the
-/// limits may have changed since, or the object been replaced) before anything decodes it.
-/// The temporary directory is removed on every path, cancellation included (it is dropped
-/// with this future); if the process dies, the next worker to start removes it.
+/// runs. Makes every output of `profile` and stores them.
 pub(crate) async fn process(
     ports: &Ports,
     profile: &Profile,
@@ -42,28 +93,19 @@ pub(crate) async fn process(
     temp_root: Option<&Path>,
     video: Video,
 ) -> Result<ProcessedMedia, JobFailure> {
-    let dir = JobDir::create(temp_root).map_err(transient)?;
-    let original = dir.path().join("original.mp4");
-    fetch(&*ports.blobs, &video.original, &original).await?;
-    let info = ports
-        .transcoder
-        .probe(MediaInput::File(original.clone()))
-        .await
-        .map_err(classify_transcode)?;
-    limits.check(&info).map_err(JobFailure::BadInput)?;
-    let outputs = TranscodeOutputs::in_dir(dir.path());
-    let started = std::time::Instant::now();
-    let progress = ProgressReporter::start();
-    let transcode = ports
-        .transcoder
-        .process(&original, &outputs, profile, progress.sink());
-    let report = progress
-        .while_running(&*ports.videos, video.id, transcode)
-        .await
-        .map_err(classify_transcode)?;
-    metrics::histogram!("anb_transcode_seconds", "profile" => profile.name.clone())
-        .record(started.elapsed().as_secs_f64());
-    debug!(duration = report.duration_seconds, "transcoded");
+    let Transcoded {
+        _dir,
+        outputs,
+        report,
+    } = transcode_original(
+        ports,
+        limits,
+        temp_root,
+        &video.original,
+        |_| Ok(profile.clone()),
+        ProgressOf::Video(video.id),
+    )
+    .await?;
     let streams = BlobKey::streams(video.id);
     // A video processed again (a profile change) drops its earlier ladder: its segments differ.
     ports
@@ -95,6 +137,51 @@ pub(crate) async fn process(
     Ok(media)
 }
 
+/// Makes `rendition` of `video`: the closure
+/// [`Showcase::handle_conversion`](anb_domain::Showcase::handle_conversion) runs. The
+/// rendition's profile (`profile`'s rules, only its output, never an enlargement:
+/// [`Rendition::profile`]) is picked from the original's probe; the result is stored under
+/// the rendition's prefix (replacing an earlier attempt's), and its key returned.
+pub(crate) async fn convert(
+    ports: &Ports,
+    profile: &Profile,
+    limits: &MediaLimits,
+    temp_root: Option<&Path>,
+    video: Video,
+    rendition: Rendition,
+) -> Result<BlobKey, JobFailure> {
+    let pick = |info: &MediaInfo| {
+        let (width, height) = info
+            .video
+            .as_ref()
+            .map_or((0, 0), VideoStreamInfo::displayed_size);
+        rendition.profile(profile, width, height)
+    };
+    let Transcoded { _dir, outputs, .. } = transcode_original(
+        ports,
+        limits,
+        temp_root,
+        &video.original,
+        pick,
+        ProgressOf::Rendition(rendition.id),
+    )
+    .await?;
+    let prefix = BlobKey::rendition(video.id, rendition.id);
+    ports
+        .blobs
+        .delete_prefix(&prefix)
+        .await
+        .context("removing an earlier attempt's files")
+        .map_err(transient)?;
+    let output = streams_key(&prefix, rendition.format.file_name());
+    match rendition.format {
+        RenditionFormat::Mp4 => store(&*ports.blobs, &outputs.video(), &output).await?,
+        RenditionFormat::Mp3 => store(&*ports.blobs, &outputs.audio(), &output).await?,
+        RenditionFormat::Hls => store_ladder(&*ports.blobs, &outputs.hls(), &prefix, &output).await?,
+    }
+    Ok(output)
+}
+
 /// `prefix/rest`, for the fixed names the transcoder writes (always valid keys).
 fn streams_key(prefix: &BlobKey, rest: &str) -> BlobKey {
     prefix
@@ -103,7 +190,7 @@ fn streams_key(prefix: &BlobKey, rest: &str) -> BlobKey {
 }
 
 /// Stores the HLS directory: its rungs' playlists, init and media segments (a few at a time)
-/// under `streams/hls/{generation}/`, a name new to this run, so every URL of a rung always
+/// under `{streams}/hls/{generation}/`, a name new to this run, so every URL of a rung always
 /// serves the same bytes and caches may keep them for good; then the master playlist, its
 /// rung URIs moved under the generation, at `master`: last, so a master in the store means a
 /// whole ladder, and a player that loads it after a new run gets the new rungs.

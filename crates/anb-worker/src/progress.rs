@@ -1,5 +1,5 @@
 //! Processing progress: the transcoder's reports, kept as they come (from its own thread), and
-//! written to the video about every second while the run lasts, with an ETA from the pace so
+//! written to the video (or the rendition) about every second while the run lasts, with an ETA from the pace so
 //! far. A failed write is logged and the run goes on: progress is for watching, not for
 //! deciding.
 
@@ -8,13 +8,39 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anb_domain::media::{ProgressSink, TranscodeProgress};
-use anb_domain::ports::VideoRepository;
 use anb_domain::video::ProcessingProgress;
-use anb_domain::VideoId;
+use anb_domain::{Ports, RenditionId, VideoId};
 use tracing::debug;
 
 /// How often progress is written while a run lasts.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// What a run's progress is written to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ProgressOf {
+    /// A video being processed.
+    Video(VideoId),
+    /// A rendition being made.
+    Rendition(RenditionId),
+}
+
+impl ProgressOf {
+    /// Writes `progress`; whether it was recorded (only while processing).
+    async fn record(self, ports: &Ports, progress: ProcessingProgress) -> anyhow::Result<bool> {
+        match self {
+            Self::Video(id) => ports.videos.record_progress(id, progress).await,
+            Self::Rendition(id) => ports.renditions.record_progress(id, progress).await,
+        }
+    }
+
+    /// The metrics label of the job: `process` or `convert`.
+    pub(crate) fn job_kind(self) -> &'static str {
+        match self {
+            Self::Video(_) => "process",
+            Self::Rendition(_) => "convert",
+        }
+    }
+}
 
 /// The latest report of one run.
 pub(crate) struct ProgressReporter {
@@ -41,11 +67,11 @@ impl ProgressReporter {
         })
     }
 
-    /// Runs `work`, writing the progress of video `id` every [`PROGRESS_EVERY`] until it ends.
+    /// Runs `work`, writing its progress to `of` every [`PROGRESS_EVERY`] until it ends.
     pub(crate) async fn while_running<T>(
         &self,
-        videos: &dyn VideoRepository,
-        id: VideoId,
+        ports: &Ports,
+        of: ProgressOf,
         work: impl Future<Output = T>,
     ) -> T {
         let write = async {
@@ -60,7 +86,7 @@ impl ProgressReporter {
                 if written == Some(progress) {
                     continue;
                 }
-                match videos.record_progress(id, progress).await {
+                match of.record(ports, progress).await {
                     Ok(_) => written = Some(progress),
                     Err(e) => debug!(error = format!("{e:#}"), "recording progress failed"),
                 }

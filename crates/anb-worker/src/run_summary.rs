@@ -9,6 +9,8 @@ use anb_domain::JobOutcome;
 pub struct RunSummary {
     /// Videos processed (job acked).
     pub processed: usize,
+    /// Renditions made (conversions on demand; job acked).
+    pub converted: usize,
     /// Jobs with nothing to do: the video was already processed, failed or deleted (acked).
     pub skipped: usize,
     /// Attempts that failed transiently; the job comes back after a backoff.
@@ -28,6 +30,7 @@ impl RunSummary {
     /// Jobs handled, however they ended.
     pub fn jobs(&self) -> usize {
         self.processed
+            + self.converted
             + self.skipped
             + self.retrying
             + self.failed
@@ -40,6 +43,7 @@ impl RunSummary {
 impl AddAssign for RunSummary {
     fn add_assign(&mut self, other: Self) {
         self.processed += other.processed;
+        self.converted += other.converted;
         self.skipped += other.skipped;
         self.retrying += other.retrying;
         self.failed += other.failed;
@@ -65,6 +69,7 @@ impl RunSummary {
     pub(crate) fn record(&mut self, end: &JobEnd) {
         let slot = match end {
             JobEnd::Handled(JobOutcome::Processed(_)) => &mut self.processed,
+            JobEnd::Handled(JobOutcome::Converted(_)) => &mut self.converted,
             JobEnd::Handled(JobOutcome::Skipped(_)) => &mut self.skipped,
             JobEnd::Handled(JobOutcome::Retrying(_)) => &mut self.retrying,
             JobEnd::Handled(JobOutcome::GaveUp(_)) => &mut self.failed,

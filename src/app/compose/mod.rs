@@ -17,7 +17,10 @@ mod process;
 
 use std::sync::Arc;
 
-use anb_domain::ports::{Clock, JobQueue, NoPageStore, PageStore, SystemClock};
+use anb_domain::ports::{
+    Clock, JobQueue, NoPageStore, PageStore, RenditionRepository, SystemClock, UserRepository,
+    VideoRepository, VoteRepository,
+};
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
 
@@ -89,11 +92,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         .with_context(|| format!("blob store {}", mask_url(&settings.blob_url)))?;
     let tokens = JwtIssuer::new(secret.expose().as_bytes(), JwtConfig::default())?;
     let page_store = open_page_store(settings).await?;
-    let (users, videos, votes) = repositories(&database);
+    let Repositories {
+        users,
+        videos,
+        votes,
+        renditions,
+    } = repositories(&database);
     let ports = Ports {
         users,
         videos,
         votes,
+        renditions,
         jobs,
         blobs: Arc::new(blobs),
         transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig {
@@ -120,6 +129,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         },
         media_limits: settings.media_limits.clone(),
         playback_ttl: std::time::Duration::from_secs(settings.playback_ttl_seconds),
+        max_pending_conversions: settings.max_pending_conversions,
     };
     Ok(Composed {
         showcase: Showcase::new(ports.clone(), config),
@@ -168,27 +178,35 @@ async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
     })
 }
 
-/// The repositories on `database`; a `memory://` database is one store for all three.
-fn repositories(
-    database: &Database,
-) -> (
-    Arc<dyn anb_domain::ports::UserRepository>,
-    Arc<dyn anb_domain::ports::VideoRepository>,
-    Arc<dyn anb_domain::ports::VoteRepository>,
-) {
+/// The repositories of one store.
+struct Repositories {
+    users: Arc<dyn UserRepository>,
+    videos: Arc<dyn VideoRepository>,
+    votes: Arc<dyn VoteRepository>,
+    renditions: Arc<dyn RenditionRepository>,
+}
+
+impl Repositories {
+    /// Every repository on `store`.
+    fn on<S>(store: Arc<S>) -> Self
+    where
+        S: UserRepository + VideoRepository + VoteRepository + RenditionRepository,
+    {
+        Self {
+            users: store.clone(),
+            videos: store.clone(),
+            votes: store.clone(),
+            renditions: store,
+        }
+    }
+}
+
+/// The repositories on `database`; a `memory://` database is one store for all of them.
+fn repositories(database: &Database) -> Repositories {
     match database {
-        Database::Sqlite(db) => {
-            let store = Arc::new(SqliteStore::new(db.clone()));
-            (store.clone(), store.clone(), store)
-        }
-        Database::Postgres(pool) => {
-            let store = Arc::new(PostgresStore::new(pool.clone()));
-            (store.clone(), store.clone(), store)
-        }
-        Database::Memory => {
-            let store = Arc::new(MemoryStore::new());
-            (store.clone(), store.clone(), store)
-        }
+        Database::Sqlite(db) => Repositories::on(Arc::new(SqliteStore::new(db.clone()))),
+        Database::Postgres(pool) => Repositories::on(Arc::new(PostgresStore::new(pool.clone()))),
+        Database::Memory => Repositories::on(Arc::new(MemoryStore::new())),
     }
 }
 

@@ -62,6 +62,7 @@ const KEYS: &[&str] = &[
     "worker_concurrency",
     "worker_lease_seconds",
     "playback_ttl_seconds",
+    "max_pending_conversions",
     "log_format",
     "cors_origins",
     "cache_url",
@@ -172,6 +173,9 @@ pub struct Settings {
     /// How long signed playback links last, in seconds (`ANB_PLAYBACK_TTL_SECONDS`, default
     /// 14400: 4 hours).
     pub playback_ttl_seconds: u64,
+    /// How many conversions on demand one player may have waiting or being made
+    /// (`ANB_MAX_PENDING_CONVERSIONS`, default 3).
+    pub max_pending_conversions: u32,
     /// Log format (`ANB_LOG_FORMAT`: `text` or `json`).
     pub log_format: LogFormat,
     /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
@@ -210,6 +214,7 @@ struct Raw {
     worker_concurrency: Option<usize>,
     worker_lease_seconds: u64,
     playback_ttl_seconds: u64,
+    max_pending_conversions: u32,
     log_format: LogFormat,
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
@@ -261,6 +266,7 @@ impl Default for Raw {
             worker_concurrency: None,
             worker_lease_seconds: 60,
             playback_ttl_seconds: 4 * 3600,
+            max_pending_conversions: 3,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             cache_url: None,
@@ -458,6 +464,7 @@ impl Settings {
             worker_concurrency: raw.worker_concurrency,
             worker_lease_seconds: raw.worker_lease_seconds,
             playback_ttl_seconds: raw.playback_ttl_seconds,
+            max_pending_conversions: raw.max_pending_conversions,
             log_format: raw.log_format,
             cors_origins: raw.cors_origins,
             cache_url: raw
@@ -495,6 +502,10 @@ impl Settings {
         ensure!(
             self.playback_ttl_seconds > 0,
             "playback_ttl_seconds must be at least 1"
+        );
+        ensure!(
+            self.max_pending_conversions > 0,
+            "max_pending_conversions must be at least 1"
         );
         ensure!(
             self.worker_concurrency != Some(0),

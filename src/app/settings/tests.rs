@@ -137,6 +137,7 @@ fn unknown_profiles_backends_and_zero_limits_are_refused() {
         "worker_lease_seconds",
         "worker_concurrency",
         "playback_ttl_seconds",
+        "max_pending_conversions",
     ] {
         let figment = Figment::new().merge((key, 0));
         assert!(Settings::from_figment(&figment).is_err(), "{key} = 0");

@@ -4,6 +4,7 @@
 
 mod pages;
 mod queue;
+mod renditions;
 mod store;
 
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::blob::ObjectStoreBlobs;
 /// The in-memory repositories, queue and blob store, sharing one clock.
 #[derive(Clone)]
 pub struct MemoryBackend {
-    /// Users, videos and votes.
+    /// Users, videos, votes and renditions.
     pub store: Arc<MemoryStore>,
     /// Jobs.
     pub queue: Arc<MemoryQueue>,
@@ -58,6 +59,7 @@ impl MemoryBackend {
             users: self.store.clone(),
             videos: self.store.clone(),
             votes: self.store.clone(),
+            renditions: self.store.clone(),
             jobs: self.queue.clone(),
             blobs: self.blobs.clone(),
             transcoder,

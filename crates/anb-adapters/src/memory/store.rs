@@ -7,23 +7,24 @@ use anb_domain::ports::{
     VoteRepository,
 };
 use anb_domain::user::{NewUser, PlayerSummary, User};
+use anb_domain::rendition::Rendition;
 use anb_domain::video::ProcessingProgress;
 use anb_domain::{
-    Email, Page, PageRequest, PublicSort, PublicVideo, StatusChange, UserId, Video, VideoId,
-    VideoStatus,
+    Email, Page, PageRequest, PublicSort, PublicVideo, RenditionId, StatusChange, UserId, Video,
+    VideoId, VideoStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
-/// Users, videos and votes in one mutex: every operation is atomic, like a transaction.
+/// Users, videos, votes and renditions in one mutex: every operation is atomic, like a transaction.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    pub(super) state: Mutex<State>,
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(super) struct State {
     users: HashMap<UserId, User>,
     by_email: HashMap<String, UserId>,
     last_vote_at: HashMap<UserId, DateTime<Utc>>,
@@ -31,6 +32,8 @@ struct State {
     /// When the sweeper last claimed each video ([`VideoRepository::claim_stuck`]).
     claimed_at: HashMap<VideoId, DateTime<Utc>>,
     votes: HashSet<(UserId, VideoId)>,
+    /// Conversions on demand (`renditions.rs`); a video's go with it.
+    pub(super) renditions: HashMap<RenditionId, Rendition>,
 }
 
 impl MemoryStore {
@@ -255,6 +258,7 @@ impl VideoRepository for MemoryStore {
             .ok_or(DeleteVideoRecordError::NotFound)?;
         video.check_deletable()?;
         state.claimed_at.remove(&id);
+        state.renditions.retain(|_, r| r.video_id != id);
         Ok(state.videos.remove(&id).expect("present: checked above"))
     }
 }

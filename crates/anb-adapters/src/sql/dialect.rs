@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::driver::{Binds, Reads, Runs};
 use super::records::{GalleryRecord, RankingRecord, UserRecord, VideoRecord};
+use super::renditions::RenditionRecord;
 use super::SqlTime;
 
 /// A SQL database the generic store ([`Store`](super::Store)) runs on.
@@ -22,6 +23,7 @@ pub trait Dialect: Send + Sync + 'static {
         + Binds<String>
         + Binds<Option<String>>
         + Binds<i64>
+        + Binds<Option<i64>>
         + Binds<bool>
         + Binds<Option<f64>>
         + Binds<SqlTime>
@@ -30,6 +32,7 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<UserRecord>
         + Reads<RankingRecord>
         + Reads<GalleryRecord>
+        + Reads<RenditionRecord>
         + Reads<(i64,)>
         + Reads<(bool,)>
         + Reads<(Uuid,)>

@@ -1,4 +1,5 @@
-//! One SQL store for both databases. The repositories ([`Store`]: users, videos, votes) and the
+//! One SQL store for both databases. The repositories ([`Store`]: users, videos, votes,
+//! renditions) and the
 //! job queue ([`Queue`]) are written once, generic over a [`Dialect`] that carries only what really differs (how writes
 //! take turns, row locking, the email comparison, the clock, the pools); times are encoded by
 //! `SqlTime`; rows are [`sqlx::FromRow`] records (`records`); the gallery and rankings queries
@@ -11,6 +12,7 @@ mod fault;
 mod queries;
 mod queue;
 mod records;
+mod renditions;
 mod store;
 mod time;
 mod users;

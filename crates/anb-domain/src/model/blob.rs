@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{UserId, VideoId};
+use crate::ids::{RenditionId, UserId, VideoId};
 
 /// A stream of bytes moving to or from a blob store. Errors are `std::io::Error`, the common
 /// currency of HTTP bodies, files and object stores.
@@ -97,6 +97,17 @@ impl BlobKey {
     /// rungs it lists live under a new generation for each processing run).
     pub fn stream_master(video: VideoId) -> Self {
         Self(format!("streams/{video}/hls/master.m3u8"))
+    }
+
+    /// `renditions/{video}`: the prefix under which a video's conversions on demand live.
+    pub fn renditions(video: VideoId) -> Self {
+        Self(format!("renditions/{video}"))
+    }
+
+    /// `renditions/{video}/{rendition}`: one conversion's files (`video.mp4`, `audio.mp3` or an
+    /// HLS tree under `hls/`).
+    pub fn rendition(video: VideoId, rendition: RenditionId) -> Self {
+        Self(format!("renditions/{video}/{rendition}"))
     }
 
     /// This key, a `/`, and `rest`: a key under this one (`rest` may hold several segments).

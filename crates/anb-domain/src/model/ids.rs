@@ -76,3 +76,7 @@ uuid_id!(
     /// leased, so a worker whose lease expired cannot ack or extend the job another worker now holds.
     LeaseToken
 );
+uuid_id!(
+    /// Identifies a rendition (a conversion an owner asked for).
+    RenditionId
+);

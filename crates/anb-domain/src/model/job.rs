@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{JobId, LeaseToken, VideoId};
+use crate::ids::{JobId, LeaseToken, RenditionId, VideoId};
 
 /// The work a job asks for. Serialised as a tagged JSON object (`{"type":"process_video",...}`)
 /// so every queue backend stores the same bytes and new kinds can be added without migrations.
@@ -23,13 +23,23 @@ pub enum JobPayload {
         /// The video to process again.
         video_id: VideoId,
     },
+    /// Make a rendition an owner asked for (a conversion on demand) from the video's kept
+    /// original; the video itself is left as it is.
+    ConvertRendition {
+        /// The video.
+        video_id: VideoId,
+        /// The rendition to make.
+        rendition_id: RenditionId,
+    },
 }
 
 impl JobPayload {
     /// The video the job is about.
     pub fn video_id(&self) -> VideoId {
         match self {
-            Self::ProcessVideo { video_id } | Self::ReprocessVideo { video_id } => *video_id,
+            Self::ProcessVideo { video_id }
+            | Self::ReprocessVideo { video_id }
+            | Self::ConvertRendition { video_id, .. } => *video_id,
         }
     }
 

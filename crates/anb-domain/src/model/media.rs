@@ -44,6 +44,24 @@ pub struct VideoStreamInfo {
     pub sample_aspect_ratio: Option<(u32, u32)>,
 }
 
+impl VideoStreamInfo {
+    /// The picture's size as displayed: width and height swapped for a quarter turn.
+    ///
+    /// ```
+    /// use anb_domain::media::VideoStreamInfo;
+    /// let phone = VideoStreamInfo { codec: "h264".into(), width: 1920, height: 1080,
+    ///     rotation_degrees: -90, frame_rate: None, sample_aspect_ratio: None };
+    /// assert_eq!(phone.displayed_size(), (1080, 1920));
+    /// ```
+    pub fn displayed_size(&self) -> (u32, u32) {
+        if self.rotation_degrees.rem_euclid(180) == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
 /// What a probe learnt from a file's header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MediaInfo {

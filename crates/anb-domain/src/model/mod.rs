@@ -6,5 +6,6 @@ pub mod blob;
 pub mod ids;
 pub mod job;
 pub mod media;
+pub mod rendition;
 pub mod user;
 pub mod video;

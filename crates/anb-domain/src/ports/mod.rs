@@ -7,6 +7,7 @@ mod clock;
 mod pages;
 mod queue;
 mod readiness;
+mod renditions;
 mod security;
 mod transcoder;
 mod unavailable;
@@ -19,6 +20,9 @@ pub use clock::{Clock, SystemClock};
 pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};
 pub use readiness::Readiness;
+pub use renditions::{
+    RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
+};
 pub use security::{AccessToken, PasswordHasher, PlaybackToken, TokenError, TokenIssuer};
 pub use transcoder::{TranscodeError, Transcoder};
 pub use unavailable::Unavailable;

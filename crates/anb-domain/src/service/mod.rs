@@ -1,8 +1,11 @@
 //! The use cases, as one service that embedders call.
 
 mod auth;
+mod conversion_jobs;
+mod conversions;
 mod media_downloads;
 mod processing;
+mod rendition_files;
 mod reprocess;
 mod restore;
 mod streaming;
@@ -15,8 +18,10 @@ mod voting;
 use std::sync::{Arc, OnceLock};
 
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
+pub use conversions::{ConversionAccepted, ConversionError, RenditionList};
 pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use processing::JobOutcome;
+pub use rendition_files::RenditionFile;
 pub use reprocess::{ReprocessError, ReprocessTarget};
 pub use restore::{JobRestore, RestoreReport};
 pub use streaming::{Playback, PlaybackGrant, StreamDownload, StreamFile};
@@ -26,8 +31,8 @@ pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, JobQueue, PasswordHasher, TokenIssuer, Transcoder, UserRepository,
-    VideoRepository, VoteRepository,
+    BlobStore, Clock, JobQueue, PasswordHasher, RenditionRepository, TokenIssuer, Transcoder,
+    UserRepository, VideoRepository, VoteRepository,
 };
 use crate::values::PasswordHash;
 
@@ -46,6 +51,8 @@ pub struct Ports {
     pub videos: Arc<dyn VideoRepository>,
     /// Votes and rankings.
     pub votes: Arc<dyn VoteRepository>,
+    /// Conversions on demand.
+    pub renditions: Arc<dyn RenditionRepository>,
     /// Background jobs.
     pub jobs: Arc<dyn JobQueue>,
     /// Media storage.
@@ -72,6 +79,8 @@ pub struct ShowcaseConfig {
     pub media_limits: MediaLimits,
     /// How long a playback grant (signed playback URLs) lasts (default 4 hours).
     pub playback_ttl: std::time::Duration,
+    /// How many conversions on demand one player may have waiting or being made (default 3).
+    pub max_pending_conversions: u32,
 }
 
 impl Default for ShowcaseConfig {
@@ -81,6 +90,7 @@ impl Default for ShowcaseConfig {
             retry: RetryPolicy::default(),
             media_limits: MediaLimits::default(),
             playback_ttl: std::time::Duration::from_secs(4 * 3600),
+            max_pending_conversions: 3,
         }
     }
 }

@@ -16,6 +16,8 @@ use crate::video::{ProcessedMedia, StatusChange, Video, VideoStatus};
 pub enum JobOutcome {
     /// The video is processed.
     Processed(Box<Video>),
+    /// The rendition is made ([`Showcase::handle_conversion`]).
+    Converted(Box<crate::rendition::Rendition>),
     /// Nothing to do (already processed or failed, or deleted); acked.
     Skipped(String),
     /// The attempt failed transiently; the job comes back after this delay.
@@ -69,6 +71,10 @@ impl Showcase {
             JobPayload::ProcessVideo { video_id } => video_id,
             JobPayload::ReprocessVideo { video_id } => {
                 return self.handle_reprocess(job, video_id, process).await;
+            }
+            JobPayload::ConvertRendition { .. } => {
+                let reason = "a conversion job is handled by handle_conversion".to_owned();
+                return self.give_up(job, reason).await;
             }
         };
         if let Err(reason) = self.config.retry.admit(job.attempt) {
@@ -253,7 +259,7 @@ impl Showcase {
         self.fail_job(job, reason).await
     }
 
-    async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
+    pub(super) async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
         match self.ports.jobs.ack(job.id, job.lease).await {
             Ok(()) => Ok(JobOutcome::Skipped(why.to_owned())),
             Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
@@ -263,7 +269,7 @@ impl Showcase {
 
     /// Retries a job after the policy's backoff, or past the last attempt gives it up
     /// ([`give_up`](Self::give_up)).
-    async fn settle_failure(
+    pub(super) async fn settle_failure(
         &self,
         job: &LeasedJob,
         failure: JobFailure,
@@ -289,27 +295,38 @@ impl Showcase {
 
     /// Fails a job in the queue. A first processing marks its video `failed` with `reason`
     /// first (a video no longer waiting, or deleted, is left as it is); a video processed
-    /// again keeps its outputs.
-    async fn give_up(&self, job: &LeasedJob, reason: String) -> anyhow::Result<JobOutcome> {
-        let video_id = job.payload.video_id();
-        if let JobPayload::ProcessVideo { .. } = job.payload {
-            let change = StatusChange::Fail {
-                reason: reason.clone(),
-            };
-            match self
-                .ports
-                .videos
-                .transition(video_id, &change, self.ports.clock.now())
-                .await
-            {
-                Ok(_) | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {}
-                Err(TransitionError::Unexpected(e)) => {
-                    return Err(e.context("recording the failure"));
+    /// again keeps its outputs; a conversion marks its rendition `failed`.
+    pub(super) async fn give_up(
+        &self,
+        job: &LeasedJob,
+        reason: String,
+    ) -> anyhow::Result<JobOutcome> {
+        match job.payload {
+            JobPayload::ProcessVideo { video_id } => {
+                let change = StatusChange::Fail {
+                    reason: reason.clone(),
+                };
+                match self
+                    .ports
+                    .videos
+                    .transition(video_id, &change, self.ports.clock.now())
+                    .await
+                {
+                    Ok(_)
+                    | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {}
+                    Err(TransitionError::Unexpected(e)) => {
+                        return Err(e.context("recording the failure"));
+                    }
                 }
+                warn!(video = %video_id, %reason, "processing gave up");
             }
-            warn!(video = %video_id, %reason, "processing gave up");
-        } else {
-            warn!(video = %video_id, %reason, "processing again gave up; the video keeps its outputs");
+            JobPayload::ReprocessVideo { video_id } => {
+                warn!(video = %video_id, %reason, "processing again gave up; the video keeps its outputs");
+            }
+            JobPayload::ConvertRendition {
+                video_id,
+                rendition_id,
+            } => self.fail_rendition(video_id, rendition_id, &reason).await?,
         }
         self.fail_job(job, reason).await
     }

@@ -90,7 +90,7 @@ impl StreamFile {
     }
 
     /// How long a cache may keep it.
-    fn fresh_for(&self) -> Duration {
+    pub(super) fn fresh_for(&self) -> Duration {
         match self {
             Self::Rung { .. } => IMMUTABLE_FOR,
             _ => MUTABLE_FOR,
@@ -220,21 +220,7 @@ impl Showcase {
         let (video, until) = match via {
             Playback::Published(id) => (self.published_video(id).await?, None),
             Playback::Signed(token) => {
-                let (id, expires_at) =
-                    self.ports
-                        .tokens
-                        .verify_playback(token)
-                        .map_err(|e| match e {
-                            TokenError::Expired => MediaError::SignatureExpired,
-                            TokenError::Invalid => MediaError::SignatureInvalid,
-                        })?;
-                let video = self
-                    .ports
-                    .videos
-                    .get(id)
-                    .await?
-                    .filter(|v| v.status == VideoStatus::Processed)
-                    .ok_or(MediaError::NotFound)?;
+                let (video, expires_at) = self.signed_video(token).await?;
                 (video, Some(expires_at))
             }
         };
@@ -248,8 +234,37 @@ impl Showcase {
     }
 }
 
+impl Showcase {
+    /// The processed video a valid playback token names, and when the token expires.
+    ///
+    /// # Errors
+    /// [`MediaError::SignatureExpired`], [`MediaError::SignatureInvalid`];
+    /// [`MediaError::NotFound`] when the video is gone or not processed.
+    pub(super) async fn signed_video(
+        &self,
+        token: &str,
+    ) -> Result<(Video, DateTime<Utc>), MediaError> {
+        let (id, expires_at) = self
+            .ports
+            .tokens
+            .verify_playback(token)
+            .map_err(|e| match e {
+                TokenError::Expired => MediaError::SignatureExpired,
+                TokenError::Invalid => MediaError::SignatureInvalid,
+            })?;
+        let video = self
+            .ports
+            .videos
+            .get(id)
+            .await?
+            .filter(|v| v.status == VideoStatus::Processed)
+            .ok_or(MediaError::NotFound)?;
+        Ok((video, expires_at))
+    }
+}
+
 /// `fresh_for`, cut to what is left of a token valid `until`.
-fn fresh_until(fresh_for: Duration, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
+pub(super) fn fresh_until(fresh_for: Duration, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
     match until {
         None => fresh_for,
         Some(until) => fresh_for.min((until - now).to_std().unwrap_or(Duration::ZERO)),

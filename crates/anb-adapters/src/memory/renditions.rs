@@ -1,0 +1,105 @@
+//! [`RenditionRepository`] on [`MemoryStore`]: under the store's one mutex, so a request's
+//! limit check and its insert are one step.
+
+use anb_domain::ports::{
+    RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
+};
+use anb_domain::rendition::{Rendition, RenditionChange};
+use anb_domain::video::ProcessingProgress;
+use anb_domain::{RenditionId, VideoId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::MemoryStore;
+use anb_domain::rendition::RenditionStatus;
+
+#[async_trait]
+impl RenditionRepository for MemoryStore {
+    async fn request(
+        &self,
+        rendition: &Rendition,
+        max_pending: u32,
+    ) -> Result<Requested, RequestRenditionError> {
+        let mut state = self.state.lock();
+        let same = state
+            .renditions
+            .values()
+            .find(|r| r.same_as(rendition))
+            .cloned();
+        if let Some(existing) = &same {
+            if !matches!(existing.status, RenditionStatus::Failed { .. }) {
+                return Ok(Requested::Existing(existing.clone()));
+            }
+        }
+        let pending = state
+            .renditions
+            .values()
+            .filter(|r| r.owner_id == rendition.owner_id && r.status.is_unfinished())
+            .count();
+        if pending >= max_pending as usize {
+            return Err(RequestRenditionError::TooManyPending { limit: max_pending });
+        }
+        let requested = match same {
+            Some(failed) => {
+                let again = failed
+                    .apply(&RenditionChange::AskAgain, rendition.requested_at)
+                    .expect("a failed rendition may be asked for again");
+                Requested::Again(again)
+            }
+            None => Requested::New(rendition.clone()),
+        };
+        let (Requested::New(stored) | Requested::Again(stored) | Requested::Existing(stored)) =
+            &requested;
+        state.renditions.insert(stored.id, stored.clone());
+        Ok(requested)
+    }
+
+    async fn get(&self, id: RenditionId) -> anyhow::Result<Option<Rendition>> {
+        Ok(self.state.lock().renditions.get(&id).cloned())
+    }
+
+    async fn list_for_video(&self, video: VideoId) -> anyhow::Result<Vec<Rendition>> {
+        let state = self.state.lock();
+        let mut renditions: Vec<Rendition> = state
+            .renditions
+            .values()
+            .filter(|r| r.video_id == video)
+            .cloned()
+            .collect();
+        renditions.sort_by_key(|r| (r.requested_at, r.id));
+        Ok(renditions)
+    }
+
+    async fn transition(
+        &self,
+        id: RenditionId,
+        change: &RenditionChange,
+        at: DateTime<Utc>,
+    ) -> Result<Rendition, RenditionTransitionError> {
+        let mut state = self.state.lock();
+        let rendition = state
+            .renditions
+            .get_mut(&id)
+            .ok_or(RenditionTransitionError::NotFound)?;
+        let next = rendition
+            .apply(change, at)
+            .map_err(|current| RenditionTransitionError::NotAllowed { current })?;
+        *rendition = next.clone();
+        Ok(next)
+    }
+
+    async fn record_progress(
+        &self,
+        id: RenditionId,
+        progress: ProcessingProgress,
+    ) -> anyhow::Result<bool> {
+        let mut state = self.state.lock();
+        Ok(match state.renditions.get_mut(&id) {
+            Some(r) if r.status == RenditionStatus::Processing => {
+                r.progress = Some(progress);
+                true
+            }
+            _ => false,
+        })
+    }
+}
