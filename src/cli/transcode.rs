@@ -22,8 +22,8 @@ pub struct TranscodeArgs {
     /// x264 constant rate factor, overriding the profile's (0..=51).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=51))]
     crf: Option<u8>,
-    /// Which of the profile's outputs to write, comma-separated: `mp4`, `hls`, `thumbnail`,
-    /// `storyboard` (default: all the profile lists).
+    /// Which outputs to write, comma-separated: `mp4`, `hls`, `thumbnail`, `storyboard`,
+    /// `mp3` (default: all the profile lists; `mp3` alone converts only the sound).
     #[arg(long, value_delimiter = ',')]
     outputs: Option<Vec<String>>,
     /// Open any container FFmpeg reads, not only MP4/MOV like the worker (trusted files only).
@@ -32,7 +32,7 @@ pub struct TranscodeArgs {
     /// The clip to process.
     input: PathBuf,
     /// The directory to write into (created if missing): `video.mp4`, `thumbnail.jpg`,
-    /// `hls/master.m3u8` and its rungs, `storyboard.jpg` + `storyboard.vtt`.
+    /// `hls/master.m3u8` and its rungs, `storyboard.jpg` + `storyboard.vtt`, `audio.mp3`.
     output: PathBuf,
 }
 
@@ -71,7 +71,7 @@ pub fn run(args: TranscodeArgs) -> anyhow::Result<()> {
     let wall = started.elapsed().as_secs_f64();
     let rungs: Vec<String> = report.hls_rungs.iter().map(|r| r.name()).collect();
     eprintln!(
-        "wrote {} ({:.2} s, {}, HLS rungs: {}) in {wall:.2} s ({:.1}x realtime)",
+        "wrote {} ({:.2} s, {}{}, HLS rungs: {}) in {wall:.2} s ({:.1}x realtime)",
         outputs.dir.display(),
         report.duration_seconds,
         if report.has_audio {
@@ -79,6 +79,7 @@ pub fn run(args: TranscodeArgs) -> anyhow::Result<()> {
         } else {
             "no audio"
         },
+        if report.mp3 { ", MP3" } else { "" },
         if rungs.is_empty() {
             "none".to_owned()
         } else {

@@ -11,8 +11,8 @@ mod outputs;
 
 pub use limits::MediaLimits;
 pub use outputs::{
-    HlsLadder, OutputSet, Rung, Storyboard, TranscodeOutputs, HLS_MASTER, STORYBOARD_CUES,
-    STORYBOARD_SPRITE,
+    HlsLadder, OutputSet, Rung, Storyboard, TranscodeOutputs, AUDIO_MP3, HLS_MASTER,
+    STORYBOARD_CUES, STORYBOARD_SPRITE,
 };
 
 /// The container family a probe recognised.
@@ -234,16 +234,18 @@ pub type ProgressSink = std::sync::Arc<dyn Fn(TranscodeProgress) + Send + Sync>;
 /// What a processing run produced.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TranscodeReport {
-    /// Duration of the output in seconds.
+    /// Duration of the output in seconds (the MP3's, when it is the only output).
     pub duration_seconds: f64,
-    /// Output width.
+    /// Output width (0 when the run made no picture: the MP3 alone).
     pub width: u32,
-    /// Output height.
+    /// Output height (0 when the run made no picture).
     pub height: u32,
-    /// Whether the output has an audio track.
+    /// Whether the MP4 and the HLS rungs have an audio track.
     pub has_audio: bool,
     /// The HLS rungs written, largest first (none without a ladder).
     pub hls_rungs: Vec<Rung>,
     /// Whether the storyboard was written.
     pub storyboard: bool,
+    /// Whether the MP3 (`audio.mp3`) was written.
+    pub mp3: bool,
 }

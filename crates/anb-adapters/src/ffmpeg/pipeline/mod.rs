@@ -3,6 +3,11 @@
 //! from the filtered frames on the way. Blocking; [`super::FfmpegTranscoder`] runs it on the
 //! blocking pool.
 //!
+//! The sound is read once too (`audio.rs`): the MP4 and the rungs get its AAC packets copied
+//! or one AAC encode, and the MP3 (`mp3.rs`), when wanted, one more encode of the same decoded
+//! sound into its own file. When the MP3 is the only output, the picture is not decoded at
+//! all (`sound_only.rs`).
+//!
 //! The stages overlap on threads and hand frames on through bounded queues (moved, not
 //! copied): the decoder runs on a thread of its own (`decode.rs`); the caller's thread demuxes,
 //! filters, scales the rungs and samples the thumbnail and the storyboard; each encode runs
@@ -11,13 +16,16 @@
 //! cores, one each.
 
 mod audio;
+mod audio_encoder;
 mod control;
 mod decode;
 mod fanout;
 mod graph;
 mod hls;
 mod lane;
+mod mp3;
 mod muxer;
+mod sound_only;
 mod storyboard;
 mod thumbnail;
 mod timing;
@@ -32,7 +40,7 @@ use tempfile::TempPath;
 
 pub use control::{Control, Progress};
 
-use self::audio::AudioTrack;
+use self::audio::{AacTrack, AudioTrack};
 use self::fanout::Fanout;
 use self::graph::GraphPlan;
 use self::storyboard::StoryboardSampler;
@@ -222,8 +230,9 @@ fn load_picture(path: &Path) -> Result<frame::Video, TranscodeError> {
 /// under `outputs` ([`TranscodeOutputs`] names the files): the MP4 (fast start), the HLS
 /// ladder (the rungs the source fills, never an enlargement; CMAF segments cut at keyframes
 /// aligned across rungs; a master playlist), the JPEG thumbnail at half the output size, the
-/// storyboard. The input is decoded and filtered once; the MP4 and the rung of the same size
-/// share one encode. Blocking.
+/// storyboard, the MP3 (the sound alone, covering what the MP4 covers). The input is decoded
+/// and filtered once; the MP4 and the rung of the same size share one encode. When the MP3 is
+/// the only output, the picture is not decoded at all. Blocking.
 ///
 /// The input is opened under `control`'s [`InputPolicy`](crate::ffmpeg::InputPolicy) (by
 /// default: MP4/MOV only, the local file only, bounded probing, an open deadline, bounded
@@ -231,8 +240,9 @@ fn load_picture(path: &Path) -> Result<frame::Video, TranscodeError> {
 ///
 /// Input problems (not media, a container the policy does not allow, no video stream, a still
 /// image, an undecodable codec, no decodable picture, a picture outside the limits, a picture
-/// the filters cannot take) are [`TranscodeError::BadMedia`] with a reason for the player. On
-/// any error nothing is left at `outputs`.
+/// the filters cannot take; an MP3 asked of a profile that drops the sound or of a video
+/// without sound) are [`TranscodeError::BadMedia`] with a reason for the player. On any error
+/// nothing is left at `outputs`.
 ///
 /// # Errors
 /// As above; `Cancelled` / `TimedOut` from `control`; `Unexpected` for faults on our side.
@@ -249,6 +259,11 @@ pub fn transcode_file(
             "the profile {} lists no output",
             profile.name
         )));
+    }
+    if wanted.mp3 && profile.audio == AudioPolicy::Remove {
+        return Err(TranscodeError::BadMedia(
+            "this profile keeps no sound, so there is no MP3 to make".into(),
+        ));
     }
     let mut ictx = match super::input::open(input, control.input_policy(), control.interrupter()) {
         Ok(ictx) => ictx,
@@ -277,6 +292,10 @@ pub fn transcode_file(
         AudioPolicy::Remove => None,
         AudioPolicy::Keep => ictx.streams().best(ff::media::Type::Audio),
     };
+    let no_sound = || TranscodeError::BadMedia("the video has no sound to make an MP3 from".into());
+    if wanted.mp3 && audio_stream.is_none() {
+        return Err(no_sound());
+    }
 
     let start = |s: &ff::format::stream::Stream<'_>| {
         (s.start_time() != ff::ffi::AV_NOPTS_VALUE).then(|| seconds(s.start_time(), s.time_base()))
@@ -294,6 +313,24 @@ pub fn transcode_file(
         limit_seconds: profile.max_duration_seconds,
         offset_seconds: 0.0,
     };
+    let input_seconds = if ictx.duration() > 0 {
+        ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE)
+    } else {
+        profile.max_duration_seconds
+    };
+    let clip_seconds = input_seconds.min(profile.max_duration_seconds);
+    let staged_mp3 = wanted
+        .mp3
+        .then(|| Staged::beside(&outputs.audio()))
+        .transpose()?;
+    if !wanted.makes_pictures() {
+        // Only the MP3 (`makes_anything`), so the sound is there (checked above).
+        let stream = audio_stream.ok_or_else(no_sound)?;
+        let mp3 = staged_mp3.ok_or_else(no_sound)?;
+        let track = AudioTrack::new(&stream, None, Some(mp3.path()), trim)?;
+        control.expect(clip_seconds);
+        return sound_only::make_mp3(&mut ictx, track, mp3, &mut control);
+    }
     let fps = output_frame_rate(video_stream.avg_frame_rate(), video_stream.rate());
     let plan = GraphPlan {
         fps,
@@ -316,13 +353,8 @@ pub fn transcode_file(
         trim,
         ThumbnailPicker::new(thumbnail_frame),
     )?;
-    let input_seconds = if ictx.duration() > 0 {
-        ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE)
-    } else {
-        profile.max_duration_seconds
-    };
     let bumper_seconds = profile.bumper_seconds.unwrap_or(0.0);
-    let expected_seconds = input_seconds.min(profile.max_duration_seconds) + 2.0 * bumper_seconds;
+    let expected_seconds = clip_seconds + 2.0 * bumper_seconds;
     control.expect(expected_seconds);
 
     let staged_video = wanted
@@ -359,23 +391,36 @@ pub fn transcode_file(
         ladder,
         storyboard,
     )?;
-    let mut audio = match audio_stream.filter(|_| out.wants_audio()) {
-        Some(stream) => {
-            let copy = iso_bmff && stream.parameters().id() == ff::codec::Id::AAC;
-            match AudioTrack::new(&stream, copy, trim) {
-                Ok(track) => Some(track),
-                Err(TranscodeError::BadMedia(reason)) => {
-                    tracing::warn!(%reason, "dropping an unreadable audio track");
-                    None
-                }
-                Err(e) => return Err(e),
+    let aac = audio_stream
+        .as_ref()
+        .filter(|_| out.wants_audio())
+        .map(|stream| {
+            if iso_bmff && stream.parameters().id() == ff::codec::Id::AAC {
+                AacTrack::Copy
+            } else {
+                AacTrack::Encode
             }
-        }
+        });
+    let mp3_path = staged_mp3.as_ref().map(Staged::path);
+    let mut audio = match audio_stream.filter(|_| aac.is_some() || mp3_path.is_some()) {
+        Some(stream) => match AudioTrack::new(&stream, aac, mp3_path, trim) {
+            Ok(track) => Some(track),
+            // Unreadable sound only costs the MP4 and the rungs their sound; the MP3 is it.
+            Err(TranscodeError::BadMedia(reason)) if mp3_path.is_none() => {
+                tracing::warn!(%reason, "dropping an unreadable audio track");
+                None
+            }
+            Err(e) => return Err(e),
+        },
         None => None,
     };
-    if let Some(track) = &audio {
-        out.add_audio(&track.parameters(), track.time_base())?;
-    }
+    let has_audio = match audio.as_ref().and_then(AudioTrack::fanout_stream) {
+        Some((parameters, time_base)) => {
+            out.add_audio(&parameters, time_base)?;
+            true
+        }
+        None => false,
+    };
     out.start()?;
 
     if bumper_seconds > 0.0 {
@@ -386,37 +431,18 @@ pub fn transcode_file(
         }
     }
 
-    let mut undecodable_reads = 0_u32;
-    loop {
-        control.check()?;
-        let mut packet = Packet::empty();
-        match packet.read(&mut ictx) {
-            Ok(()) => {
-                undecodable_reads = 0;
-                let index = packet.stream();
-                if index == source.input_index() {
-                    if !source.is_done() {
-                        source.packet(packet, &mut out)?;
-                    }
-                } else if let Some(track) = audio.as_mut().filter(|t| t.input_index() == index) {
-                    if !track.is_done() {
-                        track.packet(packet, &mut out)?;
-                    }
-                }
-                if source.is_done() && audio.as_ref().is_none_or(AudioTrack::is_done) {
-                    break;
-                }
-                control.report(out.seconds());
+    demux(&mut ictx, &mut control, |packet| {
+        let index = packet.stream();
+        if index == source.input_index() {
+            if !source.is_done() {
+                source.packet(packet, &mut out)?;
             }
-            Err(ff::Error::Eof) => break,
-            // A damaged packet: the demuxer resyncs past it.
-            Err(ff::Error::InvalidData) if undecodable_reads < 1_000 => undecodable_reads += 1,
-            // Anything else (a truncated file's read error, or the interrupt callback): the
-            // input ends here, unless the run was cancelled or is overdue.
-            Err(_) => break,
+        } else if let Some(track) = audio.as_mut().filter(|t| t.input_index() == index) {
+            track.packet(packet, Some(&mut out))?;
         }
-    }
-    control.check()?;
+        let finished = source.is_done() && audio.as_ref().is_none_or(AudioTrack::is_done);
+        Ok((!finished).then(|| out.seconds()))
+    })?;
     source.finish(&mut out)?;
     if source.decoded() == 0 {
         return Err(TranscodeError::BadMedia(
@@ -424,7 +450,7 @@ pub fn transcode_file(
         ));
     }
     if let Some(track) = audio.as_mut() {
-        track.finish(&mut out)?;
+        track.finish(Some(&mut out))?;
     }
     if bumper_seconds > 0.0 {
         encode_bumper(&assets.outro, &plan, bumper_seconds, &mut out)?;
@@ -455,9 +481,12 @@ pub fn transcode_file(
     if let Some(dir) = &staged_hls {
         hls::write_master(dir.path(), &rungs, timing::positive(fps).unwrap_or(30.0))?;
     }
-    let has_audio = audio.is_some();
     let stamped = source.stamps_logo();
-    for staged in [staged_video, staged_thumbnail].into_iter().flatten() {
+    let mp3 = staged_mp3.is_some();
+    for staged in [staged_video, staged_thumbnail, staged_mp3]
+        .into_iter()
+        .flatten()
+    {
         staged.commit()?;
     }
     if let Some((sprite, cues)) = staged_board {
@@ -477,6 +506,7 @@ pub fn transcode_file(
         has_audio,
         stamped,
         rungs = hls_rungs.len(),
+        mp3,
         "transcoded"
     );
     Ok(TranscodeReport {
@@ -486,5 +516,40 @@ pub fn transcode_file(
         has_audio,
         hls_rungs,
         storyboard: storyboard.is_some(),
+        mp3,
     })
+}
+
+/// Reads the input's packets and hands each to `handle`, until the input ends or `handle`
+/// says every track is done (`None`; otherwise it says how many seconds of output there are,
+/// for the progress). Checks `control` before every packet and once more at the end.
+///
+/// # Errors
+/// What `handle` returns; `Cancelled` / `TimedOut` from `control`.
+fn demux(
+    ictx: &mut format::context::Input,
+    control: &mut Control,
+    mut handle: impl FnMut(Packet) -> Result<Option<f64>, TranscodeError>,
+) -> Result<(), TranscodeError> {
+    let mut undecodable_reads = 0_u32;
+    loop {
+        control.check()?;
+        let mut packet = Packet::empty();
+        match packet.read(ictx) {
+            Ok(()) => {
+                undecodable_reads = 0;
+                match handle(packet)? {
+                    Some(output_seconds) => control.report(output_seconds),
+                    None => break,
+                }
+            }
+            Err(ff::Error::Eof) => break,
+            // A damaged packet: the demuxer resyncs past it.
+            Err(ff::Error::InvalidData) if undecodable_reads < 1_000 => undecodable_reads += 1,
+            // Anything else (a truncated file's read error, or the interrupt callback): the
+            // input ends here, unless the run was cancelled or is overdue.
+            Err(_) => break,
+        }
+    }
+    control.check()
 }

@@ -1,5 +1,6 @@
-//! One output container (the MP4, or one HLS rung) and the streams it carries. Encoders hand
-//! their packets to every muxer that carries their stream, so one encode feeds several files.
+//! One output container (the MP4, one HLS rung, or the MP3) and the streams it carries.
+//! Encoders hand their packets to every muxer that carries their stream, so one encode feeds
+//! several files.
 
 use std::path::Path;
 
@@ -42,6 +43,18 @@ impl Muxer {
             octx,
             header: vec![("movflags".into(), "+faststart".into())],
             what: "the MP4",
+            video: None,
+            audio: None,
+        })
+    }
+
+    /// An MP3 at `path` (one audio stream; a Xing header, so players know its length).
+    pub(crate) fn mp3(path: &Path) -> Result<Self, TranscodeError> {
+        let octx = format::output_as(&path, "mp3").map_err(fault("creating the MP3"))?;
+        Ok(Self {
+            octx,
+            header: Vec::new(),
+            what: "the MP3",
             video: None,
             audio: None,
         })

@@ -156,6 +156,9 @@ pub struct OutputSet {
     pub hls: Option<HlsLadder>,
     /// The storyboard, if any.
     pub storyboard: Option<Storyboard>,
+    /// The sound alone as an MP3 (`audio.mp3`); only for a profile that keeps the sound.
+    #[serde(default)]
+    pub mp3: bool,
 }
 
 impl OutputSet {
@@ -166,6 +169,7 @@ impl OutputSet {
             thumbnail: true,
             hls: Some(HlsLadder::standard()),
             storyboard: Some(Storyboard::standard()),
+            mp3: false,
         }
     }
 
@@ -176,25 +180,33 @@ impl OutputSet {
             thumbnail: true,
             hls: None,
             storyboard: None,
+            mp3: false,
         }
     }
 
-    /// Keeps only the outputs named in `names` (`mp4`, `hls`, `thumbnail`, `storyboard`), as
-    /// `anb transcode --outputs` takes them; a ladder or storyboard this set lacks is the
-    /// standard one.
-    ///
-    /// # Errors
-    /// A name that is not an output, or no name.
-    pub fn select(&self, names: &[&str]) -> Result<Self, String> {
-        let mut chosen = Self {
+    /// No output at all (what [`select`](Self::select) starts from).
+    pub fn none() -> Self {
+        Self {
             mp4: false,
             thumbnail: false,
             hls: None,
             storyboard: None,
-        };
+            mp3: false,
+        }
+    }
+
+    /// Keeps only the outputs named in `names` (`mp4`, `hls`, `thumbnail`, `storyboard`,
+    /// `mp3`), as `anb transcode --outputs` takes them; a ladder or storyboard this set lacks
+    /// is the standard one.
+    ///
+    /// # Errors
+    /// A name that is not an output, or no name.
+    pub fn select(&self, names: &[&str]) -> Result<Self, String> {
+        let mut chosen = Self::none();
         for name in names {
             match *name {
                 "mp4" => chosen.mp4 = true,
+                "mp3" => chosen.mp3 = true,
                 "thumbnail" => chosen.thumbnail = true,
                 "hls" => {
                     chosen.hls = Some(self.hls.clone().unwrap_or_else(HlsLadder::standard));
@@ -204,7 +216,7 @@ impl OutputSet {
                 }
                 other => {
                     return Err(format!(
-                        "unknown output {other:?} (known: mp4, hls, thumbnail, storyboard)"
+                        "unknown output {other:?} (known: mp4, hls, thumbnail, storyboard, mp3)"
                     ))
                 }
             }
@@ -217,13 +229,19 @@ impl OutputSet {
 
     /// Whether the set makes at least one output.
     pub fn makes_anything(&self) -> bool {
+        self.makes_pictures() || self.mp3
+    }
+
+    /// Whether the set makes an output from the picture (all but the MP3): without one, a run
+    /// need not decode the video at all.
+    pub fn makes_pictures(&self) -> bool {
         self.mp4 || self.thumbnail || self.hls.is_some() || self.storyboard.is_some()
     }
 }
 
 /// Where a processing run writes, under one directory, with fixed names:
 /// `video.mp4`, `thumbnail.jpg`, `hls/master.m3u8` (and `hls/{rung}/index.m3u8`, `init.mp4`,
-/// `seg_00000.m4s` …), `storyboard.jpg` + `storyboard.vtt`. Only the outputs the
+/// `seg_00000.m4s` …), `storyboard.jpg` + `storyboard.vtt`, `audio.mp3`. Only the outputs the
 /// profile lists are written, each whole or not at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TranscodeOutputs {
@@ -263,6 +281,11 @@ impl TranscodeOutputs {
     pub fn storyboard_cues(&self) -> PathBuf {
         self.dir.join(STORYBOARD_CUES)
     }
+
+    /// The sound alone, as an MP3.
+    pub fn audio(&self) -> PathBuf {
+        self.dir.join(AUDIO_MP3)
+    }
 }
 
 /// The storyboard sprite's file name, which its cues refer to.
@@ -271,6 +294,8 @@ pub const STORYBOARD_SPRITE: &str = "storyboard.jpg";
 pub const STORYBOARD_CUES: &str = "storyboard.vtt";
 /// The HLS master playlist's file name.
 pub const HLS_MASTER: &str = "master.m3u8";
+/// The MP3's file name.
+pub const AUDIO_MP3: &str = "audio.mp3";
 
 #[cfg(test)]
 mod tests {
@@ -314,5 +339,31 @@ mod tests {
         assert!(!chosen.thumbnail && chosen.storyboard.is_none());
         assert!(set.select(&["gif"]).unwrap_err().contains("unknown output"));
         assert!(set.select(&[]).is_err());
+    }
+
+    #[test]
+    fn the_mp3_is_off_unless_selected_and_can_be_the_only_output() {
+        assert!(!OutputSet::showcase().mp3 && !OutputSet::mp4_only().mp3);
+        let with_mp3 = OutputSet::showcase().select(&["mp4", "mp3"]).unwrap();
+        assert!(with_mp3.mp3 && with_mp3.mp4 && with_mp3.hls.is_none());
+        let mp3_only = OutputSet::showcase().select(&["mp3"]).unwrap();
+        assert!(mp3_only.mp3 && mp3_only.makes_anything() && !mp3_only.makes_pictures());
+        assert_eq!(
+            mp3_only,
+            OutputSet {
+                mp3: true,
+                ..OutputSet::none()
+            }
+        );
+        let unknown = OutputSet::showcase().select(&["wav"]).unwrap_err();
+        assert!(unknown.contains("mp3"), "{unknown}");
+        assert!(!OutputSet::none().makes_anything());
+    }
+
+    #[test]
+    fn a_set_stored_before_the_mp3_existed_reads_without_it() {
+        let stored = r#"{"mp4":true,"thumbnail":true,"hls":null,"storyboard":null}"#;
+        let set: OutputSet = serde_json::from_str(stored).unwrap();
+        assert_eq!(set, OutputSet::mp4_only());
     }
 }
