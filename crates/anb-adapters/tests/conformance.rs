@@ -123,11 +123,7 @@ mod memory {
 
     async fn repositories() -> Repositories {
         let store = Arc::new(MemoryStore::new());
-        Repositories {
-            users: store.clone(),
-            videos: store.clone(),
-            votes: store,
-        }
+        Repositories::on(store)
     }
 
     async fn queue() -> Arc<dyn JobQueue> {
@@ -153,11 +149,7 @@ mod postgres {
 
     async fn repositories() -> Repositories {
         let store = Arc::new(PostgresStore::new(postgres_pool().await));
-        Repositories {
-            users: store.clone(),
-            videos: store.clone(),
-            votes: store,
-        }
+        Repositories::on(store)
     }
 
     async fn queue() -> Arc<dyn JobQueue> {
@@ -171,11 +163,7 @@ mod postgres {
     async fn recounting_votes_repairs_every_counter() {
         let pool = postgres_pool().await;
         let store = Arc::new(PostgresStore::new(pool.clone()));
-        let repos = Repositories {
-            users: store.clone(),
-            videos: store.clone(),
-            votes: store,
-        };
+        let repos = Repositories::on(store);
         let corrupt = |city_key: String| {
             let pool = pool.clone();
             async move {
@@ -211,11 +199,7 @@ mod sqlite {
 
     async fn repositories() -> Repositories {
         let store = Arc::new(SqliteStore::new(sqlite_database().await));
-        Repositories {
-            users: store.clone(),
-            videos: store.clone(),
-            votes: store,
-        }
+        Repositories::on(store)
     }
 
     async fn queue() -> Arc<dyn JobQueue> {
@@ -229,11 +213,7 @@ mod sqlite {
     async fn recounting_votes_repairs_every_counter() {
         let db = sqlite_database().await;
         let store = Arc::new(SqliteStore::new(db.clone()));
-        let repos = Repositories {
-            users: store.clone(),
-            videos: store.clone(),
-            votes: store,
-        };
+        let repos = Repositories::on(store);
         let corrupt = |city_key: String| {
             let pool = db.writer().clone();
             async move {

@@ -30,11 +30,11 @@ pub use media::{
 };
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
-    ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore, LoginError, MediaDownload, MediaError,
-    MediaKind, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
-    ReceivedFile, RenditionFile, RenditionList, ReprocessError, ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig,
-    SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
-    UploadVideoError, VideoAccessError,
+    ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
+    LoginError, MediaDownload, MediaError, MediaKind, Playback, PlaybackGrant, Ports, ProfileError,
+    PublishError, QueryError, ReceivedFile, RenditionFile, RenditionList, ReprocessError,
+    ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig, SignupError, SignupForm,
+    StreamDownload, StreamFile, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

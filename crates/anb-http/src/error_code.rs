@@ -39,6 +39,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// 429: too many logins from one address, or for one account from one address.
     TooManyAttempts,
+    /// 429: the player already has the most conversions waiting or being made; ask again
+    /// once one is done.
+    TooManyConversions,
     /// 400: an upload larger than the upload limit.
     FileTooLarge,
     /// 400: an upload that is not an MP4/MOV video within the media limits.

@@ -54,12 +54,23 @@ use api::auth::AuthApi;
 use api::ops::OpsApi;
 use api::playback::PlaybackApi;
 use api::public::PublicApi;
+use api::renditions::RenditionsApi;
 use api::videos::VideosApi;
 
 /// The operations, as a poem-openapi service (also the source of the spec).
-pub fn api_service() -> OpenApiService<(AuthApi, VideosApi, PublicApi, PlaybackApi, OpsApi), ()> {
+pub fn api_service() -> OpenApiService<
+    (
+        AuthApi,
+        VideosApi,
+        RenditionsApi,
+        PublicApi,
+        PlaybackApi,
+        OpsApi,
+    ),
+    (),
+> {
     OpenApiService::new(
-        (AuthApi, VideosApi, PublicApi, PlaybackApi, OpsApi),
+        (AuthApi, VideosApi, RenditionsApi, PublicApi, PlaybackApi, OpsApi),
         "ANB Showcase",
         env!("CARGO_PKG_VERSION"),
     )

@@ -374,6 +374,11 @@ signed_media_response!(
     "video/mp4"
 );
 signed_media_response!(
+    /// An MP3 rendition behind a playback link, whole or by range.
+    SignedMp3Response,
+    "audio/mpeg"
+);
+signed_media_response!(
     /// Storyboard cues (WebVTT) behind a playback link, whole or by range.
     SignedCuesResponse,
     "text/vtt"

@@ -88,8 +88,9 @@ impl Worker {
             if let JobPayload::ConvertRendition { .. } = job.payload {
                 self.showcase
                     .handle_conversion(job, move |video, rendition| {
-                        let convert =
-                            processing::convert(ports, profile, limits, temp_root, video, rendition);
+                        let convert = processing::convert(
+                            ports, profile, limits, temp_root, video, rendition,
+                        );
                         guarded(convert, processing)
                     })
                     .await

@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
+use anb_domain::media::VideoStreamInfo;
 use anb_domain::media::{HLS_MASTER, STORYBOARD_CUES, STORYBOARD_SPRITE};
 use anb_domain::ports::{BlobError, BlobStore, TranscodeError};
-use anb_domain::media::VideoStreamInfo;
 use anb_domain::rendition::{Rendition, RenditionFormat};
 use anb_domain::{
     BlobKey, ByteStream, JobFailure, MediaInfo, MediaInput, MediaLimits, Ports, ProcessedMedia,
@@ -177,7 +177,9 @@ pub(crate) async fn convert(
     match rendition.format {
         RenditionFormat::Mp4 => store(&*ports.blobs, &outputs.video(), &output).await?,
         RenditionFormat::Mp3 => store(&*ports.blobs, &outputs.audio(), &output).await?,
-        RenditionFormat::Hls => store_ladder(&*ports.blobs, &outputs.hls(), &prefix, &output).await?,
+        RenditionFormat::Hls => {
+            store_ladder(&*ports.blobs, &outputs.hls(), &prefix, &output).await?
+        }
     }
     Ok(output)
 }

@@ -54,7 +54,8 @@ async fn sqlite_rig() -> Rig {
     let ports = Ports {
         users: store.clone(),
         videos: store.clone(),
-        votes: store,
+        votes: store.clone(),
+        renditions: store,
         jobs: Arc::new(SqliteQueue::new(db, unique("queue"))),
         blobs: Arc::new(ObjectStoreBlobs::local(blob_root.path()).unwrap()),
         ..MemoryBackend::new().ports(ffmpeg())

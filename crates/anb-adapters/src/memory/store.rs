@@ -6,8 +6,8 @@ use anb_domain::ports::{
     RankingQuery, TransitionError, UserRepository, VideoRepository, VisibilityError,
     VoteRepository,
 };
-use anb_domain::user::{NewUser, PlayerSummary, User};
 use anb_domain::rendition::Rendition;
+use anb_domain::user::{NewUser, PlayerSummary, User};
 use anb_domain::video::ProcessingProgress;
 use anb_domain::{
     Email, Page, PageRequest, PublicSort, PublicVideo, RenditionId, StatusChange, UserId, Video,

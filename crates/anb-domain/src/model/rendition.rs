@@ -328,7 +328,11 @@ impl Rendition {
                     );
                 }
                 ladder.rungs.retain(|rung| rung.height <= top);
-                let first = ladder.rungs.first().copied().unwrap_or(sixteen_by_nine(top));
+                let first = ladder
+                    .rungs
+                    .first()
+                    .copied()
+                    .unwrap_or(sixteen_by_nine(top));
                 profile.width = first.width;
                 profile.height = first.height;
                 let mut outputs = OutputSet::mp4_only().select(&["hls"])?;
@@ -410,13 +414,23 @@ mod tests {
         let r = pending(RenditionFormat::Mp4, None);
         let key = BlobKey::new("renditions/x/video.mp4").unwrap();
         assert!(r
-            .apply(&RenditionChange::Finish { output: key.clone() }, now)
+            .apply(
+                &RenditionChange::Finish {
+                    output: key.clone()
+                },
+                now
+            )
             .is_err());
         let started = r.apply(&RenditionChange::Start, now).unwrap();
         assert_eq!(started.progress, Some(ProcessingProgress::STARTED));
         let again = started.apply(&RenditionChange::Start, now).unwrap();
         let ready = again
-            .apply(&RenditionChange::Finish { output: key.clone() }, now)
+            .apply(
+                &RenditionChange::Finish {
+                    output: key.clone(),
+                },
+                now,
+            )
             .unwrap();
         assert_eq!(ready.status, RenditionStatus::Ready);
         assert_eq!((ready.output, ready.progress), (Some(key), None));

@@ -56,7 +56,10 @@ impl Showcase {
             Ok(None) => return self.settle_skip(job, "the video was deleted").await,
             Err(e) => return self.settle_failure(job, JobFailure::Transient(e)).await,
         };
-        let rendition = match self.change_rendition(rendition_id, RenditionChange::Start).await {
+        let rendition = match self
+            .change_rendition(rendition_id, RenditionChange::Start)
+            .await
+        {
             Ok(rendition) => rendition,
             Err(RenditionTransitionError::NotFound) => {
                 return self.settle_skip(job, "the rendition was deleted").await;
@@ -125,7 +128,9 @@ impl Showcase {
         };
         match self.change_rendition(rendition_id, change).await {
             Ok(_)
-            | Err(RenditionTransitionError::NotFound | RenditionTransitionError::NotAllowed { .. }) => {
+            | Err(
+                RenditionTransitionError::NotFound | RenditionTransitionError::NotAllowed { .. },
+            ) => {
                 tracing::warn!(video = %video_id, rendition = %rendition_id, %reason, "conversion failed");
                 Ok(())
             }

@@ -56,6 +56,8 @@ pub struct ConversionAccepted {
     /// Whether this request queued work (a new rendition, or one that had failed); `false`
     /// when the same rendition was already waiting, being made or ready.
     pub queued: bool,
+    /// Signs the download link of a rendition already made.
+    pub token: PlaybackToken,
 }
 
 /// A video's renditions, with a playback token for the links to the finished ones.
@@ -91,17 +93,17 @@ impl Showcase {
         }
         let asked = Rendition::requested(video.id, caller, request, self.ports.clock.now());
         let limit = self.config.max_pending_conversions;
-        let requested = self
-            .ports
-            .renditions
-            .request(&asked, limit)
-            .await
-            .map_err(|e| match e {
-                RequestRenditionError::TooManyPending { limit } => {
-                    ConversionError::TooManyPending { limit }
-                }
-                RequestRenditionError::Unexpected(e) => ConversionError::Unexpected(e),
-            })?;
+        let requested =
+            self.ports
+                .renditions
+                .request(&asked, limit)
+                .await
+                .map_err(|e| match e {
+                    RequestRenditionError::TooManyPending { limit } => {
+                        ConversionError::TooManyPending { limit }
+                    }
+                    RequestRenditionError::Unexpected(e) => ConversionError::Unexpected(e),
+                })?;
         let (rendition, queued) = match requested {
             Requested::New(r) | Requested::Again(r) => (r, true),
             Requested::Existing(r) => (r, false),
@@ -126,7 +128,15 @@ impl Showcase {
                 .await
                 .context("checking the conversion's job")?;
         }
-        Ok(ConversionAccepted { rendition, queued })
+        let token = self
+            .ports
+            .tokens
+            .issue_playback(video_id, self.config.playback_ttl)?;
+        Ok(ConversionAccepted {
+            rendition,
+            queued,
+            token,
+        })
     }
 
     /// The renditions of one of the caller's videos, with a playback token (valid for the

@@ -259,7 +259,11 @@ impl Showcase {
         self.fail_job(job, reason).await
     }
 
-    pub(super) async fn settle_skip(&self, job: &LeasedJob, why: &str) -> anyhow::Result<JobOutcome> {
+    pub(super) async fn settle_skip(
+        &self,
+        job: &LeasedJob,
+        why: &str,
+    ) -> anyhow::Result<JobOutcome> {
         match self.ports.jobs.ack(job.id, job.lease).await {
             Ok(()) => Ok(JobOutcome::Skipped(why.to_owned())),
             Err(QueueError::LeaseLost) => Ok(JobOutcome::LeaseLost),
@@ -312,8 +316,8 @@ impl Showcase {
                     .transition(video_id, &change, self.ports.clock.now())
                     .await
                 {
-                    Ok(_)
-                    | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {}
+                    Ok(_) | Err(TransitionError::NotFound | TransitionError::NotAllowed { .. }) => {
+                    }
                     Err(TransitionError::Unexpected(e)) => {
                         return Err(e.context("recording the failure"));
                     }

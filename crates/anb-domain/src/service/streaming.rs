@@ -264,7 +264,11 @@ impl Showcase {
 }
 
 /// `fresh_for`, cut to what is left of a token valid `until`.
-pub(super) fn fresh_until(fresh_for: Duration, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
+pub(super) fn fresh_until(
+    fresh_for: Duration,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Duration {
     match until {
         None => fresh_for,
         Some(until) => fresh_for.min((until - now).to_std().unwrap_or(Duration::ZERO)),

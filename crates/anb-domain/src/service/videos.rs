@@ -153,7 +153,10 @@ impl Showcase {
             self.discard_blob(key).await;
         }
         // Its renditions' records went with it; their files go now.
-        for prefix in [BlobKey::streams(deleted.id), BlobKey::renditions(deleted.id)] {
+        for prefix in [
+            BlobKey::streams(deleted.id),
+            BlobKey::renditions(deleted.id),
+        ] {
             self.discard_blobs_under(&prefix).await;
         }
         Ok(deleted)

@@ -11,6 +11,8 @@ pub mod ops;
 pub mod playback;
 pub mod public;
 pub mod refusals;
+pub mod rendition_models;
+pub mod renditions;
 pub mod strict_text;
 pub mod videos;
 

@@ -5,8 +5,8 @@
 //! documents.
 
 use anb_domain::{
-    CastVoteError, DeleteVideoError, LoginError, MediaError, ProfileError, PublishError,
-    SignupError, UploadVideoError, VideoAccessError,
+    CastVoteError, ConversionError, DeleteVideoError, LoginError, MediaError, ProfileError,
+    PublishError, SignupError, UploadVideoError, VideoAccessError,
 };
 
 use crate::error::{body, ApiError, ErrorCode, ErrorJson};
@@ -22,6 +22,8 @@ pub enum Status {
     Forbidden,
     /// 404.
     NotFound,
+    /// 429.
+    TooManyRequests,
 }
 
 /// What a domain error becomes.
@@ -122,6 +124,29 @@ impl From<MediaError> for Answer {
             ),
             MediaError::NotFound | MediaError::InvalidRange { .. } => video_not_found(),
             MediaError::Unexpected(e) => Self::fault(&e),
+        }
+    }
+}
+
+impl From<ConversionError> for Answer {
+    fn from(e: ConversionError) -> Self {
+        match e {
+            ConversionError::NotProcessed => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::NotProcessed,
+                "El video aún no ha sido procesado.",
+            ),
+            ConversionError::TooManyPending { limit } => Self::refuse(
+                Status::TooManyRequests,
+                ErrorCode::TooManyConversions,
+                format!(
+                    "You already have {limit} conversions waiting or in progress; ask again \
+                     once one is done."
+                ),
+            ),
+            ConversionError::NotFound => video_not_found(),
+            ConversionError::Forbidden => not_yours(),
+            ConversionError::Unexpected(e) => Self::fault(&e),
         }
     }
 }

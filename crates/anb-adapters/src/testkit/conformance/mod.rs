@@ -9,6 +9,7 @@
 pub mod blobs;
 pub mod pages;
 pub mod queue;
+pub mod renditions;
 pub mod repositories;
 pub mod stuck_videos;
 
@@ -62,6 +63,18 @@ macro_rules! repository_conformance {
                 a_video_with_votes_cannot_be_deleted,
                 a_published_video_cannot_be_deleted_until_unpublished,
                 deleting_a_video_removes_it_and_a_missing_one_is_not_found,
+            ]
+        );
+        $crate::__conformance_tests!(
+            renditions,
+            $make,
+            [
+                a_requested_rendition_reads_back_field_for_field_and_is_listed_with_its_video,
+                asking_again_for_the_same_rendition_returns_it_and_a_failed_one_becomes_pending,
+                the_limit_counts_only_renditions_waiting_or_being_made,
+                concurrent_requests_by_one_owner_never_pass_the_limit_together,
+                rendition_changes_follow_the_allowed_paths_and_progress_only_while_processing,
+                deleting_a_video_deletes_its_renditions,
             ]
         );
         $crate::__conformance_tests!(

@@ -1,10 +1,12 @@
-//! Checks for [`UserRepository`], [`VideoRepository`] and [`VoteRepository`].
+//! Checks for [`UserRepository`], [`VideoRepository`] and [`VoteRepository`] (and the
+//! [`Repositories`] every repository check takes).
 
 use std::sync::Arc;
 
 use anb_domain::ports::{
     CastVoteError, Clock, CreateUserError, DeleteVideoRecordError, PublicVideoQuery, RankingQuery,
-    SystemClock, TransitionError, UserRepository, VideoRepository, VisibilityError, VoteRepository,
+    RenditionRepository, SystemClock, TransitionError, UserRepository, VideoRepository,
+    VisibilityError, VoteRepository,
 };
 use anb_domain::user::NewUser;
 use anb_domain::video::ProcessingProgress;
@@ -17,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::testkit::unique;
 
-/// The three repositories of one backend.
+/// The repositories of one backend.
 #[derive(Clone)]
 pub struct Repositories {
     /// Players.
@@ -26,9 +28,26 @@ pub struct Repositories {
     pub videos: Arc<dyn VideoRepository>,
     /// Votes.
     pub votes: Arc<dyn VoteRepository>,
+    /// Conversions on demand.
+    pub renditions: Arc<dyn RenditionRepository>,
 }
 
-fn now() -> DateTime<Utc> {
+impl Repositories {
+    /// Every repository on `store`.
+    pub fn on<S>(store: Arc<S>) -> Self
+    where
+        S: UserRepository + VideoRepository + VoteRepository + RenditionRepository,
+    {
+        Self {
+            users: store.clone(),
+            videos: store.clone(),
+            votes: store.clone(),
+            renditions: store,
+        }
+    }
+}
+
+pub(super) fn now() -> DateTime<Utc> {
     SystemClock.now()
 }
 
@@ -58,7 +77,7 @@ async fn player_in(r: &Repositories, city: &City) -> User {
     r.users.create(new_user(city, &colombia())).await.unwrap()
 }
 
-async fn player(r: &Repositories) -> User {
+pub(super) async fn player(r: &Repositories) -> User {
     player_in(r, &a_city()).await
 }
 
@@ -112,7 +131,7 @@ async fn processed_at(
         .unwrap()
 }
 
-async fn processed(r: &Repositories, owner: UserId, public: bool) -> Video {
+pub(super) async fn processed(r: &Repositories, owner: UserId, public: bool) -> Video {
     processed_at(r, owner, "Crossover", public, now()).await
 }
 
