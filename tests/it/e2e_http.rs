@@ -108,7 +108,8 @@ struct FlowOutcome {
 }
 
 /// The course flow: two players, an upload processed in the background, the owner's list and
-/// detail, downloads with ranges, the gallery, a vote, rankings, the delete rules, streaming.
+/// detail, downloads with ranges, the gallery, a vote, rankings, the delete rules, streaming,
+/// conversions on demand.
 async fn course_flow(anb: &Anb) -> FlowOutcome {
     let api = Api::new(anb.base_url());
 
@@ -247,6 +248,7 @@ async fn course_flow(anb: &Anb) -> FlowOutcome {
 
     // Adaptive streaming and playback links.
     crate::streaming::check_streaming(&api, &ana, &ben, &video_id).await;
+    crate::conversions::check_conversions(&api, &ana, &ben, &video_id).await;
 
     // Rankings of Bogotá: Ana first with one vote; rows with exactly the four keys.
     let (rows, _) = api

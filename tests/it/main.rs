@@ -6,6 +6,7 @@
 mod support;
 
 mod compose;
+mod conversions;
 mod e2e_http;
 mod hostile_media;
 mod hostile_traffic;

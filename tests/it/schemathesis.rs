@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use app::{Anb, Launch};
-use client::Api;
+use client::{Api, Player, PROCESSING_DEADLINE};
 use clips::Clip;
 use reqwest::Method;
 use serde_json::Value;
@@ -70,6 +70,11 @@ const RANGED_FILES: &[&str] = &[
     "signed_thumbnail",
     "signed_storyboard_cues",
     "signed_storyboard_sprite",
+    "signed_rendition_mp4",
+    "signed_rendition_mp3",
+    "signed_rendition_hls_master",
+    "signed_rendition_hls_rung_playlist",
+    "signed_rendition_hls_segment",
 ];
 
 /// Starts `launch` without stalling the test's runtime.
@@ -88,6 +93,43 @@ struct StreamNames {
     token: String,
     generation: String,
     rung: String,
+    /// A ready HLS rendition of the video, and its ladder's generation.
+    rendition: String,
+    rendition_generation: String,
+}
+
+/// Asks for an HLS rendition of `video_id` and waits until it is ready: its id and its
+/// ladder's generation.
+async fn ready_hls_rendition(api: &Api, owner: &Player, video_id: &str) -> (String, String) {
+    let path = format!("/api/videos/{video_id}/renditions");
+    let asked = api
+        .send(
+            api.as_player(owner, Method::POST, &path)
+                .json(&serde_json::json!({"format": "hls", "height": 360})),
+        )
+        .await
+        .expect_json(202);
+    let deadline = Instant::now() + PROCESSING_DEADLINE;
+    let master = loop {
+        let list = api.get_as(owner, &path).await.expect_json(200);
+        let rendition = &list[0];
+        assert_ne!(rendition["status"], "failed", "{rendition}");
+        if let Some(url) = rendition["download_url"].as_str() {
+            break url.to_owned();
+        }
+        assert!(Instant::now() < deadline, "not converted: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let playlist = String::from_utf8(api.fetch(&master).await.body.to_vec()).unwrap();
+    let variant = playlist
+        .lines()
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .expect("a rung in the rendition's master playlist");
+    let generation = variant.split('/').next().unwrap().to_owned();
+    (
+        asked["rendition_id"].as_str().unwrap().to_owned(),
+        generation,
+    )
 }
 
 /// The schemathesis configuration of the run.
@@ -127,7 +169,10 @@ values = [{video}]
 values = [{token}]
 
 [dictionaries.generations]
-values = [{generation}]
+values = [{generation}, {rendition_generation}]
+
+[dictionaries.renditions]
+values = [{rendition}]
 
 [dictionaries.rungs]
 values = [{rung}]
@@ -137,6 +182,7 @@ values = [{rung}]
 "path.token" = {{ dictionary = "tokens", probability = 0.75 }}
 "path.generation" = {{ dictionary = "generations", probability = 0.75 }}
 "path.rung" = {{ dictionary = "rungs", probability = 0.75 }}
+"path.rendition_id" = {{ dictionary = "renditions", probability = 0.75 }}
 
 # Votes come from another player (an owner cannot vote for their own video).
 [[operations]]
@@ -157,6 +203,8 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
         token = toml_string(&stream.token),
         generation = toml_string(&stream.generation),
         rung = toml_string(&stream.rung),
+        rendition = toml_string(&stream.rendition),
+        rendition_generation = toml_string(&stream.rendition_generation),
     )
 }
 
@@ -309,10 +357,14 @@ async fn schemathesis_finds_no_failure_and_no_server_error_in_any_operation() {
         .find(|line| !line.is_empty() && !line.starts_with('#'))
         .expect("a rung in the master playlist");
     let mut parts = variant.split('/');
+    let (generation, rung) = (parts.next().unwrap(), parts.next().unwrap());
+    let (rendition, rendition_generation) = ready_hls_rendition(&api, &owner, &video_id).await;
     let stream = StreamNames {
         token,
-        generation: parts.next().unwrap().to_owned(),
-        rung: parts.next().unwrap().to_owned(),
+        generation: generation.to_owned(),
+        rung: rung.to_owned(),
+        rendition,
+        rendition_generation,
     };
 
     let dir = tempfile::Builder::new()

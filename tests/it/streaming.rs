@@ -17,7 +17,7 @@ use url::Url;
 
 /// `relative` resolved against `base` (a path of the service, or an absolute URL), as a
 /// player resolves the URIs of a playlist.
-fn resolve(base: &str, relative: &str) -> String {
+pub(crate) fn resolve(base: &str, relative: &str) -> String {
     let root = Url::parse("http://service.invalid").unwrap();
     let absolute = root.join(base).unwrap().join(relative).unwrap();
     if absolute.host_str() == Some("service.invalid") {
@@ -27,7 +27,7 @@ fn resolve(base: &str, relative: &str) -> String {
     }
 }
 
-fn master(reply: &Reply) -> MasterPlaylist {
+pub(crate) fn master(reply: &Reply) -> MasterPlaylist {
     m3u8_rs::parse_master_playlist_res(&reply.body).expect("a valid master playlist")
 }
 
@@ -37,7 +37,7 @@ fn media(reply: &Reply) -> MediaPlaylist {
 
 /// Walks a ladder from `master_url` as a player does: the master, every rung's playlist, each
 /// rung's init segment and first media segment (by range). Returns the number of rungs.
-async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bool) -> usize {
+pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bool) -> usize {
     let reply = api.fetch(master_url).await;
     assert_eq!(reply.status, 200, "{master_url}");
     assert_eq!(
@@ -115,7 +115,7 @@ async fn playback(api: &Api, owner: &Player, video_id: &str) -> serde_json::Valu
 }
 
 /// `url` with one character of its token changed.
-fn altered(url: &str) -> String {
+pub(crate) fn altered(url: &str) -> String {
     let (before, after) = url.split_at("/api/playback/".len() + 20);
     let mut chars = after.chars();
     let first = chars.next().unwrap();

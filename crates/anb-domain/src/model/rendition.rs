@@ -80,8 +80,9 @@ pub struct RenditionRequest {
 }
 
 impl RenditionRequest {
-    /// Checks a request: an MP3 has no height; an MP4 or HLS rendition is at one of
-    /// [`RENDITION_HEIGHTS`] ([`DEFAULT_RENDITION_HEIGHT`] when none is given).
+    /// Checks a request: an MP4 or HLS rendition is at one of [`RENDITION_HEIGHTS`]
+    /// ([`DEFAULT_RENDITION_HEIGHT`] when none is given); an MP3 has no picture, so a height
+    /// asked for it is ignored.
     ///
     /// ```
     /// use anb_domain::rendition::{RenditionFormat, RenditionRequest};
@@ -89,21 +90,15 @@ impl RenditionRequest {
     /// let mp4 = RenditionRequest::new(RenditionFormat::Mp4, None).unwrap();
     /// assert_eq!(mp4.height(), Some(720));
     /// assert!(RenditionRequest::new(RenditionFormat::Mp4, Some(500)).is_err());
-    /// assert!(RenditionRequest::new(RenditionFormat::Mp3, Some(720)).is_err());
-    /// assert_eq!(RenditionRequest::new(RenditionFormat::Mp3, None).unwrap().height(), None);
+    /// let mp3 = RenditionRequest::new(RenditionFormat::Mp3, Some(720)).unwrap();
+    /// assert_eq!(mp3.height(), None);
     /// ```
     ///
     /// # Errors
     /// [`ValidationError`] on `height`.
     pub fn new(format: RenditionFormat, height: Option<u32>) -> Result<Self, ValidationError> {
         let height = match (format, height) {
-            (RenditionFormat::Mp3, None) => None,
-            (RenditionFormat::Mp3, Some(_)) => {
-                return Err(ValidationError::new(
-                    "height",
-                    "an MP3 has no picture: leave the height out",
-                ))
-            }
+            (RenditionFormat::Mp3, _) => None,
             (_, None) => Some(DEFAULT_RENDITION_HEIGHT),
             (_, Some(h)) if RENDITION_HEIGHTS.contains(&h) => Some(h),
             (_, Some(_)) => {

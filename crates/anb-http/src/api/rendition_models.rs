@@ -1,9 +1,14 @@
 //! The bodies of conversions on demand (`/api/videos/{video_id}/renditions`).
 
 use anb_domain::ports::PlaybackToken;
-use anb_domain::rendition::{Rendition, RenditionFormat, RenditionStatus};
+use std::borrow::Cow;
+
+use anb_domain::rendition::{Rendition, RenditionFormat, RenditionStatus, RENDITION_HEIGHTS};
 use chrono::{DateTime, Utc};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Enum, Object};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::models::Progress;
@@ -45,11 +50,71 @@ impl From<RenditionFormat> for ConversionFormat {
 pub struct ConversionRequest {
     /// `mp4`, `mp3` or `hls`.
     pub format: ConversionFormat,
-    /// The picture's height for `mp4` and `hls`: 360, 480, 720 (the default) or 1080 (400
-    /// `validation_error` otherwise); leave it out for `mp3`. A smaller original is never
-    /// enlarged: its rendition keeps its own size.
-    #[oai(validator(minimum(value = "1"), maximum(value = "4320")))]
-    pub height: Option<u32>,
+    /// The picture's height for `mp4` and `hls`: 360, 480, 720 (the default, when absent or
+    /// `null`) or 1080; ignored for `mp3`. A smaller original is never enlarged: its
+    /// rendition keeps its own size.
+    #[oai(nullable)]
+    pub height: Option<RenditionHeight>,
+}
+
+/// A picture height a rendition may be asked at ([`RENDITION_HEIGHTS`]), in a nullable field
+/// (`null`: the default): the schema lists them, so a height the document calls valid is
+/// never refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenditionHeight(pub u32);
+
+impl Type for RenditionHeight {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = u32;
+
+    type RawElementValueType = u32;
+
+    fn name() -> Cow<'static, str> {
+        "integer(int32)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            format: Some("int32"),
+            // Only ever a nullable field: OpenAPI 3.0 wants its `null` in the enum too.
+            enum_items: RENDITION_HEIGHTS
+                .iter()
+                .map(|&h| Value::from(h))
+                .chain([Value::Null])
+                .collect(),
+            ..MetaSchema::new("integer")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ParseFromJSON for RenditionHeight {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let height = value
+            .as_ref()
+            .and_then(Value::as_u64)
+            .and_then(|h| u32::try_from(h).ok())
+            .filter(|h| RENDITION_HEIGHTS.contains(h));
+        height
+            .map(Self)
+            .ok_or_else(|| ParseError::custom(format!("must be one of {RENDITION_HEIGHTS:?}")))
+    }
+}
+
+impl ToJSON for RenditionHeight {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::from(self.0))
+    }
 }
 
 /// Where a rendition stands.

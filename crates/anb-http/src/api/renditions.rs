@@ -87,7 +87,8 @@ impl RenditionsOperations {
         video_id: Path<Uuid>,
         conversion: Json<ConversionRequest>,
     ) -> Result<ConvertResponse, Refused<Protected>> {
-        let asked = match RenditionRequest::new(conversion.0.format.into(), conversion.0.height) {
+        let height = conversion.0.height.map(|h| h.0);
+        let asked = match RenditionRequest::new(conversion.0.format.into(), height) {
             Ok(asked) => asked,
             Err(e) => {
                 return Ok(ConvertResponse::BadRequest(body(
