@@ -1094,3 +1094,188 @@ async fn an_upload_outside_the_media_limits_is_an_invalid_file_and_leaves_nothin
         QueueDepth::default()
     );
 }
+
+// --- conversions on demand -------------------------------------------------------------------
+
+impl World {
+    /// Runs the next job, a conversion, storing `bytes` as its result (or failing with
+    /// `failure`).
+    async fn convert_next(&self, outcome: Result<&'static [u8], JobFailure>) -> JobOutcome {
+        let job = self
+            .showcase
+            .next_job(Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("a job");
+        assert!(matches!(job.payload, JobPayload::ConvertRendition { .. }));
+        let blobs = self.backend.blobs.clone();
+        self.showcase
+            .handle_conversion(&job, |video, rendition| async move {
+                let bytes = outcome?;
+                let key = BlobKey::rendition(video.id, rendition.id)
+                    .join(rendition.format.file_name())
+                    .unwrap();
+                use anb_domain::ports::BlobStore;
+                blobs.put(&key, bytes_stream(bytes)).await.unwrap();
+                Ok(key)
+            })
+            .await
+            .unwrap()
+    }
+}
+
+fn mp3() -> rendition::RenditionRequest {
+    rendition::RenditionRequest::new(rendition::RenditionFormat::Mp3, None).unwrap()
+}
+
+#[tokio::test]
+async fn a_conversion_is_made_once_of_each_kind_and_served_through_its_signed_link() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let video = w.published(&ana).await;
+    assert!(matches!(
+        w.showcase.request_conversion(ben.id, video.id, mp3()).await,
+        Err(ConversionError::Forbidden)
+    ));
+    let waiting = w.upload(&ana).await;
+    assert!(matches!(
+        w.showcase
+            .request_conversion(ana.id, waiting.id, mp3())
+            .await,
+        Err(ConversionError::NotProcessed)
+    ));
+    let asked = w
+        .showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    assert!(asked.queued);
+    let again = w
+        .showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    assert!(!again.queued, "the same rendition is not queued twice");
+    assert_eq!(again.rendition.id, asked.rendition.id);
+
+    // The waiting upload's job comes first.
+    assert!(matches!(w.process_next().await, JobOutcome::Processed(_)));
+    let JobOutcome::Converted(made) = w.convert_next(Ok(b"ID3-mp3")).await else {
+        panic!("converted");
+    };
+    assert_eq!(made.status, rendition::RenditionStatus::Ready);
+    let list = w.showcase.renditions(ana.id, video.id).await.unwrap();
+    assert_eq!(list.renditions, [*made.clone()]);
+    let file = RenditionFile::named("audio.mp3");
+    let download = w
+        .showcase
+        .open_rendition_file(&list.token.token, made.id, file.as_ref(), None)
+        .await
+        .unwrap();
+    assert_eq!(download.download.content_type, "audio/mpeg");
+    let body: Vec<Bytes> = download.download.object.body.try_collect().await.unwrap();
+    assert_eq!(body.concat(), b"ID3-mp3");
+    // The wrong format, or another video's token, is not found.
+    let mp4 = RenditionFile::named("video.mp4");
+    assert!(matches!(
+        w.showcase
+            .open_rendition_file(&list.token.token, made.id, mp4.as_ref(), None)
+            .await,
+        Err(MediaError::NotFound)
+    ));
+    let other = w.showcase.renditions(ana.id, waiting.id).await.unwrap();
+    assert!(matches!(
+        w.showcase
+            .open_rendition_file(&other.token.token, made.id, file.as_ref(), None)
+            .await,
+        Err(MediaError::NotFound)
+    ));
+
+    // Deleting the video takes its renditions' files too.
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    let before = w.object_count().await;
+    w.showcase.delete_video(ana.id, video.id).await.unwrap();
+    assert_eq!(
+        w.object_count().await,
+        before - 4,
+        "original, MP4, thumbnail, MP3"
+    );
+}
+
+#[tokio::test]
+async fn a_conversion_that_gives_up_fails_its_rendition_and_asking_again_queues_it_again() {
+    let w = world_with(ShowcaseConfig {
+        max_pending_conversions: 1,
+        ..ShowcaseConfig::default()
+    });
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.published(&ana).await;
+    w.showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    let mp4 = rendition::RenditionRequest::new(rendition::RenditionFormat::Mp4, Some(360)).unwrap();
+    assert!(matches!(
+        w.showcase.request_conversion(ana.id, video.id, mp4).await,
+        Err(ConversionError::TooManyPending { limit: 1 })
+    ));
+    let no_sound = JobFailure::BadInput("the video has no sound to make an MP3 from".into());
+    assert!(matches!(
+        w.convert_next(Err(no_sound)).await,
+        JobOutcome::GaveUp(_)
+    ));
+    let list = w.showcase.renditions(ana.id, video.id).await.unwrap();
+    assert_eq!(
+        list.renditions[0].status,
+        rendition::RenditionStatus::Failed {
+            reason: "the video has no sound to make an MP3 from".into()
+        }
+    );
+    // A failed one no longer counts: another kind is accepted, and the failed one again
+    // once that is done.
+    assert!(
+        w.showcase
+            .request_conversion(ana.id, video.id, mp4)
+            .await
+            .unwrap()
+            .queued
+    );
+    assert!(matches!(
+        w.convert_next(Ok(b"mp4")).await,
+        JobOutcome::Converted(_)
+    ));
+    let again = w
+        .showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    assert!(again.queued);
+    assert_eq!(again.rendition.status, rendition::RenditionStatus::Pending);
+    assert!(matches!(
+        w.convert_next(Ok(b"mp3")).await,
+        JobOutcome::Converted(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_conversion_job_handed_to_the_processing_handler_fails_its_rendition_not_the_video() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.published(&ana).await;
+    w.showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    assert!(matches!(w.process_next().await, JobOutcome::GaveUp(_)));
+    let list = w.showcase.renditions(ana.id, video.id).await.unwrap();
+    assert!(matches!(
+        list.renditions[0].status,
+        rendition::RenditionStatus::Failed { .. }
+    ));
+    let still = w.showcase.own_video(ana.id, video.id).await.unwrap();
+    assert_eq!(still.status, VideoStatus::Processed);
+}
