@@ -348,6 +348,48 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .expect("the MP4's size");
     assert_eq!(mp4, json!([1280, 720]));
     captured.extend(browser.capture("08-my-videos-playing").await);
+
+    // A asks for the sound as MP3 in Mis videos: it is made in the background and a download
+    // button appears; the file behind it is an MP3.
+    browser.click("li.mine details.conversions summary").await;
+    browser
+        .wait_until(
+            "the conversions are listed",
+            "document.querySelector('li.mine .renditions li')",
+        )
+        .await;
+    browser
+        .eval(
+            "(() => { const s = document.querySelector('li.mine form.convert select[name=format]');
+                s.value = 'mp3'; s.dispatchEvent(new Event('change')); return true; })()",
+        )
+        .await;
+    browser
+        .click("li.mine form.convert button[type=submit]")
+        .await;
+    browser
+        .wait_until(
+            "the MP3 is ready to download",
+            "document.querySelector('li.mine .rendition[data-format=\"mp3\"][data-status=\"ready\"] a[download]')",
+        )
+        .await;
+    let download = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const a = document.querySelector('li.mine .rendition[data-format=\"mp3\"] a[download]');
+             fetch(a.href).then((r) => done([a.getAttribute('href').startsWith('/api/playback/'),
+               a.textContent, r.status, r.headers.get('content-type')]), (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("the MP3's download");
+    assert_eq!(
+        download,
+        json!([true, "Descargar MP3", 200, "audio/mpeg"]),
+        "{download}"
+    );
+    captured.extend(browser.capture("08b-my-videos-conversions").await);
     log_out(&browser).await;
 
     // B signs up, finds A's video in the gallery and votes.
@@ -611,5 +653,5 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     for file in &captured {
         println!("  {}", file.display());
     }
-    assert_eq!(captured.len(), 38);
+    assert_eq!(captured.len(), 40);
 }

@@ -1,11 +1,13 @@
 // My videos: upload with a real progress bar (bytes sent, cancel), then each video's status
 // followed live (uploaded → processing with its progress → processed | failed with its reason)
-// without reloading; play (HLS through the signed playback links), publish/unpublish, delete.
+// without reloading; play (HLS through the signed playback links), publish/unpublish, delete;
+// conversions and downloads (renditions.js).
 
 import { call, mediaUrl, session, upload, videos } from '../api.js';
 import { clearErrors, field, formatBytes, h, replace, showFieldError } from '../dom.js';
 import { errorText, formatDate, lang, t, votesText } from '../i18n.js';
 import { toast } from '../shell.js';
+import { renditionsPanel } from './renditions.js';
 import { heading, loadPlayer, maxUploadBytes, stopPlayers } from './shared.js';
 
 const POLL_MS = 2000;
@@ -143,7 +145,8 @@ function videoRow(onChanged, onRemoved) {
   const info = h('div', { class: 'body' });
   const actions = h('div', { class: 'actions' });
   const message = h('p', { class: 'row-message', role: 'alert' });
-  const row = h('li', { class: 'card mine' }, mediaSlot, h('div', { class: 'content' }, info, actions, message));
+  const conversions = h('div', { class: 'conversions-slot' });
+  const row = h('li', { class: 'card mine' }, mediaSlot, h('div', { class: 'content' }, info, actions, message, conversions));
   let shown = null;
   let reason = null;
   let processing = null;
@@ -207,7 +210,10 @@ function videoRow(onChanged, onRemoved) {
     shown = key;
     row.dataset.videoId = video.video_id;
     row.dataset.status = video.status;
-    if (statusChanged) drawMedia(video);
+    if (statusChanged) {
+      drawMedia(video);
+      replace(conversions, video.status === 'processed' ? renditionsPanel(video) : null);
+    }
     processing = video.status === 'processing' ? processingBar(video.video_id) : null;
     processing?.show(progress);
     if (video.status === 'failed' && reason === null) {
