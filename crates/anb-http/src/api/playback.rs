@@ -288,6 +288,7 @@ impl PlaybackOperations {
         method = "get",
         operation_id = "signed_rendition_hls_segment"
     )]
+    #[allow(clippy::too_many_arguments)] // one per part of the path, as poem-openapi takes them
     async fn rendition_hls_segment(
         &self,
         state: Data<&AppState>,
