@@ -1279,3 +1279,31 @@ async fn a_conversion_job_handed_to_the_processing_handler_fails_its_rendition_n
     let still = w.showcase.own_video(ana.id, video.id).await.unwrap();
     assert_eq!(still.status, VideoStatus::Processed);
 }
+
+#[tokio::test]
+async fn a_conversion_whose_job_the_queue_lost_is_queued_again_once() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.published(&ana).await;
+    let asked = w
+        .showcase
+        .request_conversion(ana.id, video.id, mp3())
+        .await
+        .unwrap();
+    // The queue loses the job.
+    let jobs = &w.backend.queue;
+    let lost = jobs.lease(Duration::from_secs(60)).await.unwrap().unwrap();
+    jobs.ack(lost.id, lost.lease).await.unwrap();
+    let restore = JobRestore::default();
+    w.clock.advance(restore.settle_for + Duration::from_secs(1));
+    let report = w.showcase.restore_lost_jobs(&restore).await.unwrap();
+    assert_eq!((report.unfinished, report.restored), (1, 1));
+    let again = w.showcase.restore_lost_jobs(&restore).await.unwrap();
+    assert_eq!((again.unfinished, again.restored), (1, 0), "restored once");
+    let JobOutcome::Converted(made) = w.convert_next(Ok(b"mp3")).await else {
+        panic!("the restored job converts");
+    };
+    assert_eq!(made.id, asked.rendition.id);
+    let after = w.showcase.restore_lost_jobs(&restore).await.unwrap();
+    assert_eq!(after.unfinished, 0);
+}

@@ -88,6 +88,25 @@ impl RenditionRepository for MemoryStore {
         Ok(next)
     }
 
+    async fn unfinished(
+        &self,
+        requested_before: DateTime<Utc>,
+        after: Option<RenditionId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Rendition>> {
+        let state = self.state.lock();
+        let mut unfinished: Vec<Rendition> = state
+            .renditions
+            .values()
+            .filter(|r| r.status.is_unfinished() && r.requested_at < requested_before)
+            .filter(|r| after.is_none_or(|after| r.id > after))
+            .cloned()
+            .collect();
+        unfinished.sort_by_key(|r| r.id);
+        unfinished.truncate(limit as usize);
+        Ok(unfinished)
+    }
+
     async fn record_progress(
         &self,
         id: RenditionId,

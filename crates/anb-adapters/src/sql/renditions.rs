@@ -241,6 +241,29 @@ impl<D: Dialect> RenditionRepository for Store<D> {
         Ok(next)
     }
 
+    async fn unfinished(
+        &self,
+        requested_before: DateTime<Utc>,
+        after: Option<RenditionId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Rendition>> {
+        let sql = format!(
+            "SELECT {RENDITION_COLUMNS} FROM renditions WHERE status IN ('pending', 'processing') \
+             AND requested_at < $1 AND ($2 IS NULL OR id > $2) ORDER BY id LIMIT $3"
+        );
+        let query = sqlx::query::<D::Db>(&sql)
+            .arg(SqlTime(requested_before))
+            .arg(after.map(|id| id.as_uuid()))
+            .arg(i64::from(limit));
+        let records: Vec<RenditionRecord> = driver::fetch_all(query, &mut *self.read().await?)
+            .await
+            .fault("reading the conversions waiting")?;
+        records
+            .into_iter()
+            .map(RenditionRecord::into_rendition)
+            .collect()
+    }
+
     async fn record_progress(
         &self,
         id: RenditionId,

@@ -94,6 +94,20 @@ pub trait RenditionRepository: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<Rendition, RenditionTransitionError>;
 
+    /// Up to `limit` renditions waiting or being made (`pending` or `processing`) asked for
+    /// before `requested_before`, by id ascending, after `after` (exclusive) when given: how
+    /// [`Showcase::restore_lost_jobs`](crate::Showcase::restore_lost_jobs) finds the
+    /// conversions whose job a queue lost.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn unfinished(
+        &self,
+        requested_before: DateTime<Utc>,
+        after: Option<RenditionId>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<Rendition>>;
+
     /// Records how far the worker has got, only while the rendition is `processing`. Returns
     /// whether it was recorded.
     ///

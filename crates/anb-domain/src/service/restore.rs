@@ -9,6 +9,7 @@ use tracing::{info, instrument};
 use super::Showcase;
 use crate::ids::VideoId;
 use crate::job::JobPayload;
+use crate::rendition::{Rendition, RenditionStatus};
 use crate::video::VideoStatus;
 
 /// How [`Showcase::restore_lost_jobs`] compares the database with the queue.
@@ -39,7 +40,7 @@ impl Default for JobRestore {
 /// What one [`Showcase::restore_lost_jobs`] pass found and did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RestoreReport {
-    /// Videos waiting for processing that it looked at.
+    /// Videos waiting for processing, and conversions waiting or being made, that it looked at.
     pub unfinished: usize,
     /// Of those, the ones whose job the queue had lost, now queued again.
     pub restored: usize,
@@ -57,6 +58,10 @@ impl Showcase {
     /// after [`JobRestore::processing_delay`], once any worker still running it has stopped.
     /// Whatever is delivered twice anyway is still processed once: [`Showcase::handle_job`]
     /// skips a video that is no longer waiting.
+    ///
+    /// Conversions on demand (`pending` or `processing`, asked for before the same moment) are
+    /// restored the same way, a `processing` one after the same delay
+    /// ([`Showcase::handle_conversion`] skips one already made).
     ///
     /// Reads every unfinished video, in batches: the backlog, not the history.
     ///
@@ -91,7 +96,48 @@ impl Showcase {
                 break;
             }
         }
+        self.restore_conversions(settled, restore, &mut report)
+            .await?;
         Ok(report)
+    }
+
+    /// The conversions on demand waiting or being made whose job the queue lost, likewise.
+    async fn restore_conversions(
+        &self,
+        settled: chrono::DateTime<chrono::Utc>,
+        restore: &JobRestore,
+        report: &mut RestoreReport,
+    ) -> anyhow::Result<()> {
+        let batch = restore.batch.max(1);
+        let mut after = None;
+        loop {
+            let page = self
+                .ports
+                .renditions
+                .unfinished(settled, after, batch)
+                .await
+                .context("reading the conversions waiting")?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            report.unfinished += page.len();
+            let job = |r: &Rendition| JobPayload::ConvertRendition {
+                video_id: r.video_id,
+                rendition_id: r.id,
+            };
+            let (pending, processing): (Vec<_>, Vec<_>) = page
+                .iter()
+                .partition(|r| r.status == RenditionStatus::Pending);
+            let pending: Vec<JobPayload> = pending.into_iter().map(job).collect();
+            let processing: Vec<JobPayload> = processing.into_iter().map(job).collect();
+            report.restored += self.enqueue_lost(&pending, Duration::ZERO).await?;
+            report.restored += self
+                .enqueue_lost(&processing, restore.processing_delay)
+                .await?;
+            if page.len() < batch as usize {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn restore(
@@ -99,17 +145,26 @@ impl Showcase {
         videos: &[&(VideoId, VideoStatus)],
         delay: Duration,
     ) -> anyhow::Result<usize> {
-        if videos.is_empty() {
-            return Ok(0);
-        }
         let payloads: Vec<JobPayload> = videos
             .iter()
             .map(|&&(video_id, _)| JobPayload::ProcessVideo { video_id })
             .collect();
+        self.enqueue_lost(&payloads, delay).await
+    }
+
+    /// Queues the payloads that have no live job, after `delay`.
+    async fn enqueue_lost(
+        &self,
+        payloads: &[JobPayload],
+        delay: Duration,
+    ) -> anyhow::Result<usize> {
+        if payloads.is_empty() {
+            return Ok(0);
+        }
         let restored = self
             .ports
             .jobs
-            .enqueue_missing(&payloads, delay)
+            .enqueue_missing(payloads, delay)
             .await
             .context("queueing the lost jobs again")?;
         for payload in &restored {

@@ -75,6 +75,7 @@ macro_rules! repository_conformance {
                 concurrent_requests_by_one_owner_never_pass_the_limit_together,
                 rendition_changes_follow_the_allowed_paths_and_progress_only_while_processing,
                 deleting_a_video_deletes_its_renditions,
+                unfinished_renditions_are_read_by_id_in_pages,
             ]
         );
         $crate::__conformance_tests!(

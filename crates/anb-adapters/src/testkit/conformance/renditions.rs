@@ -235,3 +235,64 @@ pub async fn deleting_a_video_deletes_its_renditions(r: Repositories) {
         .unwrap()
         .is_empty());
 }
+
+/// The renditions waiting or being made, asked for before a moment, are read by id in pages;
+/// ready and failed ones, and later ones, are not.
+pub async fn unfinished_renditions_are_read_by_id_in_pages(r: Repositories) {
+    let (owner, video) = owner_and_video(&r).await;
+    let t = now() - chrono::Duration::days(60);
+    let mut kinds = every_kind(&video);
+    for (i, kind) in kinds.iter_mut().enumerate() {
+        kind.requested_at = t + chrono::Duration::seconds(i as i64);
+        r.renditions.request(kind, 100).await.unwrap();
+    }
+    let start = RenditionChange::Start;
+    r.renditions
+        .transition(kinds[1].id, &start, now())
+        .await
+        .unwrap();
+    let fail = RenditionChange::Fail {
+        reason: "bad".into(),
+    };
+    r.renditions
+        .transition(kinds[2].id, &fail, now())
+        .await
+        .unwrap();
+    r.renditions
+        .transition(kinds[3].id, &start, now())
+        .await
+        .unwrap();
+    let done = RenditionChange::Finish {
+        output: BlobKey::new("renditions/x/audio.mp3").unwrap(),
+    };
+    r.renditions
+        .transition(kinds[3].id, &done, now())
+        .await
+        .unwrap();
+    let before = kinds[7].requested_at; // strictly before: the last two are too late
+    let mut expected: Vec<RenditionId> = [0, 1, 4, 5, 6].iter().map(|&i| kinds[i].id).collect();
+    expected.sort();
+    let mine = |page: Vec<Rendition>| -> Vec<RenditionId> {
+        page.into_iter()
+            .filter(|r| r.owner_id == owner)
+            .map(|r| r.id)
+            .collect()
+    };
+    let all = r.renditions.unfinished(before, None, 1000).await.unwrap();
+    let statuses: Vec<RenditionStatus> = all
+        .iter()
+        .filter(|r| r.owner_id == owner)
+        .map(|r| r.status.clone())
+        .collect();
+    assert_eq!(mine(all), expected);
+    assert!(statuses.contains(&RenditionStatus::Processing));
+    let (mut paged, mut after) = (Vec::new(), None);
+    loop {
+        let page = r.renditions.unfinished(before, after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        paged.extend(mine(page));
+    }
+    assert_eq!(paged, expected);
+}
