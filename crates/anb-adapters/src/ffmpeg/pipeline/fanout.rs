@@ -288,7 +288,9 @@ fn pixels(width: u32, height: u32) -> u64 {
 /// on a thread of its own ([`Lane`]), beside the decoder and the other encodes; x264's frame
 /// threads beyond that spend CPU time keeping each other in step (on 2 cores, its default of
 /// about 1.5 frame threads per core for each encode took 4-13% more CPU time for the same
-/// pictures).
+/// pictures). That holds for an encode alone too (the MP4 without the ladder): on 2 cores,
+/// 2 x264 threads instead of 1 took about 8% more CPU time (the same instructions, by
+/// callgrind) and made the run slower, not faster, although its one x264 thread paces the run.
 fn x264_threads(cores: usize, width: u32, height: u32, total_pixels: u64) -> u32 {
     let share = pixels(width, height) as f64 / total_pixels.max(1) as f64;
     ((cores as f64 / 2.0 * share).round() as u32).max(1)
