@@ -159,6 +159,38 @@ mod postgres {
     anb_adapters::repository_conformance!(repositories());
     anb_adapters::queue_conformance!(queue());
 
+    /// A recount holds off the vote tables in the order every transaction takes them (video,
+    /// then player); a conversion request must take them in that order too, or the two
+    /// deadlock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn conversion_requests_beside_recounts_never_deadlock() {
+        use anb_adapters::testkit::conformance::renditions::{every_kind, owner_and_video};
+        let store = Arc::new(PostgresStore::new(postgres_pool().await));
+        let repos = Repositories::on(store.clone());
+        for _ in 0..10 {
+            let (_, video) = owner_and_video(&repos).await;
+            let requests = every_kind(&video).into_iter().map(|kind| {
+                let repos = repos.clone();
+                tokio::spawn(async move { repos.renditions.request(&kind, 100).await.map(|_| ()) })
+            });
+            let recounts = (0..3).map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.recount_votes().await })
+            });
+            let (requested, recounted) = futures::future::join(
+                futures::future::join_all(requests),
+                futures::future::join_all(recounts),
+            )
+            .await;
+            for outcome in requested {
+                outcome.unwrap().unwrap();
+            }
+            for outcome in recounted {
+                outcome.unwrap().unwrap();
+            }
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn recounting_votes_repairs_every_counter() {
         let pool = postgres_pool().await;

@@ -1,6 +1,6 @@
-//! [`RenditionRepository`] on [`Store`]: a request is one write transaction holding its owner
-//! (the row lock makes one owner's requests take turns, so the limit on pending conversions
-//! holds under concurrency); "one of each kind per video" is a unique index.
+//! [`RenditionRepository`] on [`Store`]: a request is one write transaction holding its video
+//! and its owner (the owner's row lock makes one owner's requests take turns, so the limit on
+//! pending conversions holds under concurrency); "one of each kind per video" is a unique index.
 
 use anb_domain::ports::{
     RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
@@ -150,13 +150,19 @@ impl<D: Dialect> RenditionRepository for Store<D> {
         max_pending: u32,
     ) -> Result<Requested, RequestRenditionError> {
         let mut tx = self.begin_write().await?;
-        // Holding the owner makes one owner's requests take turns (SQLite's write
-        // transaction already does).
-        let hold = format!("SELECT id FROM users WHERE id = $1{}", D::LOCK_ROW);
-        let owner = sqlx::query::<D::Db>(&hold).arg(rendition.owner_id.as_uuid());
-        let _: Option<(Uuid,)> = driver::fetch_optional(owner, &mut *tx)
-            .await
-            .fault("holding the owner")?;
+        // Holding the owner makes one owner's requests take turns (SQLite's write transaction
+        // already does). The video first: every transaction takes the vote tables' rows in
+        // that order (video, then player; a recount locks the tables so), or they deadlock.
+        for (table, id) in [
+            ("videos", rendition.video_id.as_uuid()),
+            ("users", rendition.owner_id.as_uuid()),
+        ] {
+            let hold = format!("SELECT id FROM {table} WHERE id = $1{}", D::LOCK_ROW);
+            let _: Option<(Uuid,)> =
+                driver::fetch_optional(sqlx::query::<D::Db>(&hold).arg(id), &mut *tx)
+                    .await
+                    .fault("holding the video and its owner")?;
+        }
         let same = select_same::<D>(&mut tx, rendition).await?;
         if let Some(existing) = &same {
             if !matches!(existing.status, RenditionStatus::Failed { .. }) {

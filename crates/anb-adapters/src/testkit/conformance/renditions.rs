@@ -17,8 +17,8 @@ fn asked(video: &Video, format: RenditionFormat, height: Option<u32>) -> Renditi
     Rendition::requested(video.id, video.owner_id, request, now())
 }
 
-/// Every distinct rendition one video can have.
-fn every_kind(video: &Video) -> Vec<Rendition> {
+/// Every distinct rendition one video can have, pending.
+pub fn every_kind(video: &Video) -> Vec<Rendition> {
     let mut all = vec![asked(video, RenditionFormat::Mp3, None)];
     for height in RENDITION_HEIGHTS {
         all.push(asked(video, RenditionFormat::Mp4, Some(height)));
@@ -27,7 +27,8 @@ fn every_kind(video: &Video) -> Vec<Rendition> {
     all
 }
 
-async fn owner_and_video(r: &Repositories) -> (UserId, Video) {
+/// A new player and a processed private video of theirs.
+pub async fn owner_and_video(r: &Repositories) -> (UserId, Video) {
     let owner = player(r).await;
     let video = processed(r, owner.id, false).await;
     (owner.id, video)
