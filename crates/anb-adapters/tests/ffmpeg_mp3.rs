@@ -167,18 +167,7 @@ fn when_the_mp4s_sound_is_encoded_too_both_encoders_take_the_one_decode() {
     let dir = workdir();
     // MP3 sound at 44.1 kHz in an MP4: the MP4 gets it encoded to AAC, the MP3 re-encoded.
     let input = Clip::h264(4.0)
-        .encoded_with(&[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "libmp3lame",
-            "-ar",
-            "44100",
-        ])
+        .sound("libmp3lame", "44100")
         .make(dir.path(), "mp3-sound.mp4");
     let out = dir.path().join("out");
     let report = run(
@@ -280,18 +269,7 @@ fn an_mp3_alone_reports_progress_along_the_sound() {
 fn sound_at_a_rate_mp3_does_not_allow_becomes_a_44_1_khz_mp3() {
     let dir = workdir();
     let input = Clip::h264(2.0)
-        .encoded_with(&[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-ar",
-            "22050",
-        ])
+        .sound("aac", "22050")
         .make(dir.path(), "low-rate.mp4");
     let out = dir.path().join("out");
     run(&input, &out, &quick(mp3_only())).unwrap();

@@ -1,7 +1,7 @@
 //! Processing progress: the transcoder's reports, kept as they come (from its own thread), and
-//! written to the video (or the rendition) about every second while the run lasts, with an ETA from the pace so
-//! far. A failed write is logged and the run goes on: progress is for watching, not for
-//! deciding.
+//! written to the video (or the rendition) about every second while the run lasts, with an ETA
+//! from the pace so far. A failed write is logged and the run goes on: progress is for
+//! watching, not for deciding.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -4,14 +4,13 @@
 use anb_domain::ports::{
     RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
 };
-use anb_domain::rendition::{Rendition, RenditionChange};
+use anb_domain::rendition::{Rendition, RenditionChange, RenditionStatus};
 use anb_domain::video::ProcessingProgress;
 use anb_domain::{RenditionId, VideoId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::MemoryStore;
-use anb_domain::rendition::RenditionStatus;
 
 #[async_trait]
 impl RenditionRepository for MemoryStore {
@@ -39,18 +38,16 @@ impl RenditionRepository for MemoryStore {
         if pending >= max_pending as usize {
             return Err(RequestRenditionError::TooManyPending { limit: max_pending });
         }
-        let requested = match same {
+        let (stored, requested) = match same {
             Some(failed) => {
                 let again = failed
                     .apply(&RenditionChange::AskAgain, rendition.requested_at)
                     .expect("a failed rendition may be asked for again");
-                Requested::Again(again)
+                (again.clone(), Requested::Again(again))
             }
-            None => Requested::New(rendition.clone()),
+            None => (rendition.clone(), Requested::New(rendition.clone())),
         };
-        let (Requested::New(stored) | Requested::Again(stored) | Requested::Existing(stored)) =
-            &requested;
-        state.renditions.insert(stored.id, stored.clone());
+        state.renditions.insert(stored.id, stored);
         Ok(requested)
     }
 

@@ -81,6 +81,16 @@ impl Clip {
         self
     }
 
+    /// The same picture with its sound encoded by `codec` at `rate` Hz (instead of AAC at the
+    /// tone's 48 kHz).
+    pub fn sound(mut self, codec: &'static str, rate: &'static str) -> Self {
+        if let Some(at) = self.encode.iter().position(|o| *o == "-c:a") {
+            self.encode.truncate(at);
+        }
+        self.encode.extend(["-c:a", codec, "-ar", rate]);
+        self
+    }
+
     /// Writes the clip to `dir/name` (the extension picks the container).
     pub fn make(&self, dir: &Path, name: &str) -> PathBuf {
         let path = dir.join(name);

@@ -296,7 +296,10 @@ impl Rendition {
                         "this showcase keeps no sound, so there is no MP3 to make".to_owned()
                     );
                 }
-                profile.outputs = OutputSet::mp4_only().select(&["mp3"])?;
+                profile.outputs = OutputSet {
+                    mp3: true,
+                    ..OutputSet::none()
+                };
             }
             RenditionFormat::Mp4 => {
                 let asked = sixteen_by_nine(self.height.unwrap_or(DEFAULT_RENDITION_HEIGHT));
@@ -308,7 +311,10 @@ impl Rendition {
                 let size = fitted.first().copied().unwrap_or(asked);
                 profile.width = size.width;
                 profile.height = size.height;
-                profile.outputs = OutputSet::mp4_only().select(&["mp4"])?;
+                profile.outputs = OutputSet {
+                    mp4: true,
+                    ..OutputSet::none()
+                };
             }
             RenditionFormat::Hls => {
                 let top = self.height.unwrap_or(DEFAULT_RENDITION_HEIGHT);
@@ -330,9 +336,10 @@ impl Rendition {
                     .unwrap_or(sixteen_by_nine(top));
                 profile.width = first.width;
                 profile.height = first.height;
-                let mut outputs = OutputSet::mp4_only().select(&["hls"])?;
-                outputs.hls = Some(ladder);
-                profile.outputs = outputs;
+                profile.outputs = OutputSet {
+                    hls: Some(ladder),
+                    ..OutputSet::none()
+                };
             }
         }
         Ok(profile)
