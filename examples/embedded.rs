@@ -76,11 +76,11 @@ async fn walkthrough(app: &Composed, scratch: &Path) -> anyhow::Result<()> {
         );
     }
     let token = showcase.login("ANA@example.com", PASSWORD).await?;
-    let signed_in = showcase.authenticate(&token.token)?;
+    let signed_in = showcase.authenticate(&token.access.token)?;
     ensure!(signed_in == ana.id, "the token names someone else");
     println!(
         "   Ana logs in: a token valid for {} s, naming her",
-        token.expires_in
+        token.access.expires_in
     );
 
     println!("\n2. Ana uploads a clip");

@@ -101,7 +101,10 @@ async fn the_embedded_defaults_compose_in_an_empty_directory_and_survive_a_resta
 
     // A restart: same data, same signing key, the queued job still there.
     let app = compose::connect(&settings).await.unwrap();
-    assert_eq!(app.showcase.authenticate(&token.token).unwrap(), player.id);
+    assert_eq!(
+        app.showcase.authenticate(&token.access.token).unwrap(),
+        player.id
+    );
     assert_eq!(app.ports.jobs.depth().await.unwrap().ready, 1);
     assert_eq!(process_all(&app).await.processed, 1);
     let stored = app.ports.videos.get(video.id).await.unwrap().unwrap();

@@ -1,14 +1,20 @@
 //! HS256 JSON Web Tokens with expiry and issuer (`jsonwebtoken`): access tokens (`sub` = a
-//! user) and playback tokens (`sub` = a video, `aud` = `playback`). An access token has no
-//! audience and its validation refuses any, so neither kind passes for the other.
+//! user) and playback tokens (`sub` = a video, `aud` = `playback`, `via` = on whose behalf:
+//! absent for the owner, `u:<user id>` for a share's recipient, `l:<link id>` for a share
+//! link). An access token has no audience and its validation refuses any, so neither kind
+//! passes for the other. Opaque secrets (refresh tokens) are 256 random bits from the
+//! operating system, in hex, stored as their SHA-256.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anb_domain::ports::{AccessToken, PlaybackToken, TokenError, TokenIssuer};
+use anb_domain::ports::{AccessToken, PlaybackClaims, PlaybackToken, TokenError, TokenIssuer};
+use anb_domain::session::{MintedSecret, SecretDigest};
+use anb_domain::sharing::Viewer;
 use anb_domain::{UserId, VideoId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 /// Shortest secret accepted, in bytes (HS256 wants at least its 256-bit output).
 pub const MIN_SECRET_LEN: usize = 32;
@@ -18,7 +24,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 pub struct JwtConfig {
     /// `iss` claim written and required.
     pub issuer: String,
-    /// Lifetime of a token (the contract's `expires_in`: 3600 s).
+    /// Lifetime of an access token (the login's `expires_in`; default 15 minutes: a session
+    /// lives on through refresh tokens).
     pub ttl: Duration,
 }
 
@@ -26,7 +33,7 @@ impl Default for JwtConfig {
     fn default() -> Self {
         Self {
             issuer: "anb-showcase".into(),
-            ttl: Duration::from_secs(3600),
+            ttl: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -57,6 +64,34 @@ struct Claims {
     exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     aud: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    via: Option<String>,
+}
+
+/// A viewer as the `via` claim writes it.
+fn via_claim(viewer: Viewer) -> Option<String> {
+    match viewer {
+        Viewer::Owner => None,
+        Viewer::Recipient(user) => Some(format!("u:{user}")),
+        Viewer::Link(link) => Some(format!("l:{link}")),
+    }
+}
+
+/// The viewer a `via` claim names.
+fn viewer_of(via: Option<&str>) -> Option<Viewer> {
+    match via {
+        None => Some(Viewer::Owner),
+        Some(via) => match via.split_once(':')? {
+            ("u", id) => id.parse().ok().map(Viewer::Recipient),
+            ("l", id) => id.parse().ok().map(Viewer::Link),
+            _ => None,
+        },
+    }
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl JwtIssuer {
@@ -100,6 +135,7 @@ impl TokenIssuer for JwtIssuer {
             iat,
             exp: iat + self.config.ttl.as_secs(),
             aud: None,
+            via: None,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok(AccessToken {
@@ -115,7 +151,12 @@ impl TokenIssuer for JwtIssuer {
             .map_err(|_| TokenError::Invalid)
     }
 
-    fn issue_playback(&self, video: VideoId, ttl: Duration) -> anyhow::Result<PlaybackToken> {
+    fn issue_playback(
+        &self,
+        video: VideoId,
+        viewer: Viewer,
+        ttl: Duration,
+    ) -> anyhow::Result<PlaybackToken> {
         let iat = unix_now();
         let exp = iat + ttl.as_secs().max(1);
         let claims = Claims {
@@ -124,6 +165,7 @@ impl TokenIssuer for JwtIssuer {
             iat,
             exp,
             aud: Some(PLAYBACK.to_owned()),
+            via: via_claim(viewer),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         let expires_at = chrono::DateTime::from_timestamp(i64::try_from(exp)?, 0)
@@ -131,17 +173,33 @@ impl TokenIssuer for JwtIssuer {
         Ok(PlaybackToken { token, expires_at })
     }
 
-    fn verify_playback(
-        &self,
-        token: &str,
-    ) -> Result<(VideoId, chrono::DateTime<chrono::Utc>), TokenError> {
+    fn verify_playback(&self, token: &str) -> Result<PlaybackClaims, TokenError> {
         let claims = self.decode(token, &self.playback_validation)?;
         let video = claims.sub.parse().map_err(|_| TokenError::Invalid)?;
+        let viewer = viewer_of(claims.via.as_deref()).ok_or(TokenError::Invalid)?;
         let expires_at = i64::try_from(claims.exp)
             .ok()
             .and_then(|exp| chrono::DateTime::from_timestamp(exp, 0))
             .ok_or(TokenError::Invalid)?;
-        Ok((video, expires_at))
+        Ok(PlaybackClaims {
+            video,
+            viewer,
+            expires_at,
+        })
+    }
+
+    fn mint_secret(&self) -> MintedSecret {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the operating system's random source");
+        let secret = hex(&bytes);
+        MintedSecret {
+            digest: self.digest(&secret),
+            secret,
+        }
+    }
+
+    fn digest(&self, secret: &str) -> SecretDigest {
+        SecretDigest::new(hex(&Sha256::digest(secret.as_bytes())))
     }
 }
 
@@ -178,10 +236,10 @@ mod tests {
     }
 
     #[test]
-    fn an_issued_token_names_its_user_for_an_hour() {
+    fn an_issued_token_names_its_user_for_a_quarter_of_an_hour() {
         let user = UserId::new();
         let token = issuer().issue(user).unwrap();
-        assert_eq!(token.expires_in, 3600);
+        assert_eq!(token.expires_in, 900);
         assert_eq!(issuer().verify(&token.token), Ok(user));
     }
 
@@ -194,6 +252,7 @@ mod tests {
             iat: now - 7200,
             exp: now - 10,
             aud: None,
+            via: None,
         };
         assert_eq!(
             issuer().verify(&sign(&claims, SECRET)),
@@ -221,6 +280,7 @@ mod tests {
                 iat: unix_now(),
                 exp: unix_now() + 60,
                 aud: None,
+                via: None,
             },
             SECRET,
         );
@@ -234,13 +294,17 @@ mod tests {
         let video = VideoId::new();
         let before = unix_now();
         let grant = issuer()
-            .issue_playback(video, Duration::from_secs(600))
+            .issue_playback(video, Viewer::Owner, Duration::from_secs(600))
             .unwrap();
         let expires = u64::try_from(grant.expires_at.timestamp()).unwrap();
         assert!((before + 600..=unix_now() + 600).contains(&expires));
         assert_eq!(
             issuer().verify_playback(&grant.token),
-            Ok((video, grant.expires_at))
+            Ok(PlaybackClaims {
+                video,
+                viewer: Viewer::Owner,
+                expires_at: grant.expires_at
+            })
         );
         assert!(
             grant
@@ -256,6 +320,7 @@ mod tests {
                 iat: before - 7200,
                 exp: before - 10,
                 aud: Some(PLAYBACK.into()),
+                via: None,
             },
             SECRET,
         );
@@ -267,7 +332,7 @@ mod tests {
         let access = issuer().issue(UserId::new()).unwrap().token;
         assert_eq!(issuer().verify_playback(&access), Err(TokenError::Invalid));
         let playback = issuer()
-            .issue_playback(VideoId::new(), Duration::from_secs(60))
+            .issue_playback(VideoId::new(), Viewer::Owner, Duration::from_secs(60))
             .unwrap()
             .token;
         assert_eq!(issuer().verify(&playback), Err(TokenError::Invalid));
@@ -276,6 +341,54 @@ mod tests {
         altered[mid] = if altered[mid] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(altered).unwrap();
         assert_eq!(issuer().verify_playback(&altered), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_playback_token_names_its_viewer_and_a_forged_viewer_is_invalid() {
+        let video = VideoId::new();
+        for viewer in [
+            Viewer::Owner,
+            Viewer::Recipient(UserId::new()),
+            Viewer::Link(anb_domain::ShareLinkId::new()),
+        ] {
+            let grant = issuer()
+                .issue_playback(video, viewer, Duration::from_secs(60))
+                .unwrap();
+            assert_eq!(
+                issuer().verify_playback(&grant.token).map(|c| c.viewer),
+                Ok(viewer)
+            );
+        }
+        for via in ["x:1", "u:not-a-uuid", "l:", "owner"] {
+            let forged = sign(
+                &Claims {
+                    sub: video.to_string(),
+                    iss: "anb-showcase".into(),
+                    iat: unix_now(),
+                    exp: unix_now() + 60,
+                    aud: Some(PLAYBACK.into()),
+                    via: Some(via.into()),
+                },
+                SECRET,
+            );
+            assert_eq!(
+                issuer().verify_playback(&forged),
+                Err(TokenError::Invalid),
+                "{via}"
+            );
+        }
+    }
+
+    #[test]
+    fn minted_secrets_are_long_random_and_stored_only_as_their_digest() {
+        let a = issuer().mint_secret();
+        let b = issuer().mint_secret();
+        assert_ne!(a.secret, b.secret);
+        assert_eq!(a.secret.len(), 64, "256 bits in hex");
+        assert!(a.secret.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(issuer().digest(&a.secret), a.digest);
+        assert_ne!(a.digest.as_str(), a.secret);
+        assert_ne!(issuer().digest(&b.secret), a.digest);
     }
 
     #[test]

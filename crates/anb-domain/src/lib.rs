@@ -19,10 +19,10 @@ pub mod ports;
 pub mod service;
 pub mod values;
 
-pub use model::{blob, ids, job, media, rendition, user, video};
+pub use model::{blob, ids, job, media, rendition, session, sharing, user, video};
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
-pub use ids::{JobId, LeaseToken, RenditionId, UserId, VideoId};
+pub use ids::{JobId, LeaseToken, RenditionId, SessionId, ShareLinkId, UserId, VideoId};
 pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
 pub use media::{
     Container, MediaInfo, MediaInput, MediaLimits, Profile, ProgressSink, TranscodeOutputs,
@@ -32,9 +32,10 @@ pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
     LoginError, MediaDownload, MediaError, MediaKind, Playback, PlaybackGrant, Ports, ProfileError,
-    PublishError, QueryError, ReceivedFile, RenditionFile, RenditionList, ReprocessError,
-    ReprocessTarget, RestoreReport, Showcase, ShowcaseConfig, SignupError, SignupForm,
-    StreamDownload, StreamFile, UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile, RenditionList,
+    ReprocessError, ReprocessTarget, RestoreReport, ShareLinkGrant, SharedPlayback, SharingError,
+    Showcase, ShowcaseConfig, SignedIn, SignupError, SignupForm, StreamDownload, StreamFile,
+    UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

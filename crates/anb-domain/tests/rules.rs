@@ -177,8 +177,8 @@ async fn signing_up_stores_an_argon2id_hash_and_logging_in_issues_a_token_for_th
         .login("  ANA@Example.com", "tiro-libre-23")
         .await
         .unwrap();
-    assert_eq!(token.expires_in, 3600);
-    assert_eq!(w.showcase.authenticate(&token.token), Ok(ana.id));
+    assert_eq!(token.access.expires_in, 900);
+    assert_eq!(w.showcase.authenticate(&token.access.token), Ok(ana.id));
     assert_eq!(w.showcase.profile(ana.id).await.unwrap(), ana);
 }
 
@@ -1306,4 +1306,309 @@ async fn a_conversion_whose_job_the_queue_lost_is_queued_again_once() {
     assert_eq!(made.id, asked.rendition.id);
     let after = w.showcase.restore_lost_jobs(&restore).await.unwrap();
     assert_eq!(after.unfinished, 0);
+}
+
+// --- sessions --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_refresh_token_works_once_and_its_reuse_ends_the_whole_session() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let first = w
+        .showcase
+        .login("ana@example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    let second = w.showcase.refresh(&first.refresh.token).await.unwrap();
+    assert_eq!(second.user, ana.id);
+    assert_eq!(second.refresh.session, first.refresh.session);
+    assert_ne!(second.refresh.token, first.refresh.token);
+    assert_eq!(w.showcase.authenticate(&second.access.token), Ok(ana.id));
+    // The first token again: someone kept a copy. Both it and the current one are refused.
+    assert!(matches!(
+        w.showcase.refresh(&first.refresh.token).await,
+        Err(RefreshError::Refused)
+    ));
+    assert!(matches!(
+        w.showcase.refresh(&second.refresh.token).await,
+        Err(RefreshError::Refused)
+    ));
+}
+
+#[tokio::test]
+async fn logging_out_ends_one_session_and_logging_out_everywhere_ends_them_all() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let phone = w
+        .showcase
+        .login("ana@example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    let laptop = w
+        .showcase
+        .login("ana@example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    let tablet = w
+        .showcase
+        .login("ana@example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    w.showcase.logout(&phone.refresh.token).await.unwrap();
+    assert!(w.showcase.refresh(&phone.refresh.token).await.is_err());
+    let laptop = w.showcase.refresh(&laptop.refresh.token).await.unwrap();
+    assert_eq!(w.showcase.logout_everywhere(ana.id).await.unwrap(), 2);
+    assert!(w.showcase.refresh(&laptop.refresh.token).await.is_err());
+    assert!(w.showcase.refresh(&tablet.refresh.token).await.is_err());
+    // Unknown and malformed tokens are nothing to end.
+    w.showcase.logout("not-a-token").await.unwrap();
+    w.showcase.logout(&"x".repeat(10_000)).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unused_refresh_token_expires_after_the_refresh_lifetime() {
+    let w = world_with(ShowcaseConfig {
+        refresh_ttl: Duration::from_secs(3600),
+        ..ShowcaseConfig::default()
+    });
+    w.player("Ana", "Bogotá").await;
+    let signed_in = w
+        .showcase
+        .login("ana@example.com", "tiro-libre-23")
+        .await
+        .unwrap();
+    w.clock.advance(Duration::from_secs(3601));
+    assert!(matches!(
+        w.showcase.refresh(&signed_in.refresh.token).await,
+        Err(RefreshError::Refused)
+    ));
+}
+
+// --- sharing ---------------------------------------------------------------------------------
+
+impl World {
+    /// Uploads a private video (not in the gallery) and processes it.
+    async fn private_processed(&self, owner: &User) -> Video {
+        let video = self
+            .showcase
+            .upload_video(
+                owner.id,
+                UploadForm {
+                    title: "Private drill".into(),
+                    is_public: false,
+                    ..UploadForm::default()
+                },
+                marker_video(200_000),
+            )
+            .await
+            .unwrap()
+            .video;
+        while self
+            .showcase
+            .own_video(owner.id, video.id)
+            .await
+            .unwrap()
+            .status
+            != VideoStatus::Processed
+        {
+            self.process_next().await;
+        }
+        self.showcase.own_video(owner.id, video.id).await.unwrap()
+    }
+
+    async fn play(&self, token: &str) -> Result<StreamDownload, MediaError> {
+        self.showcase
+            .open_stream_file(Playback::Signed(token), Some(&StreamFile::Video), None)
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_recipient_watches_a_shared_private_video_until_the_share_is_revoked() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let eve = w.player("Eve", "Pasto").await;
+    let video = w.private_processed(&ana).await;
+    let (share, new) = w
+        .showcase
+        .share_video(ana.id, video.id, ben.id)
+        .await
+        .unwrap();
+    assert!(new);
+    assert_eq!(share.recipient.user_id, ben.id);
+    assert!(
+        !w.showcase
+            .share_video(ana.id, video.id, ben.id)
+            .await
+            .unwrap()
+            .1
+    );
+
+    let listed = w
+        .showcase
+        .shared_with_me(ben.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items[0].video.id, video.id);
+    let (_, grant) = w.showcase.shared_video(ben.id, video.id).await.unwrap();
+    let grant = grant.expect("processed");
+    assert!(grant.video_url.is_none(), "no unrevocable direct URLs");
+    let played = w.play(&grant.token.token).await.unwrap();
+    assert!(
+        played.fresh_for <= Duration::from_secs(60),
+        "caches keep a share briefly"
+    );
+
+    // A stranger is told nothing exists; the recipient may not vote (not published) nor delete.
+    assert!(matches!(
+        w.showcase.shared_video(eve.id, video.id).await,
+        Err(SharingError::NotFound)
+    ));
+    assert!(matches!(
+        w.showcase.cast_vote(ben.id, video.id).await,
+        Err(CastVoteError::NotVotable)
+    ));
+    assert!(matches!(
+        w.showcase.delete_video(ben.id, video.id).await,
+        Err(DeleteVideoError::Forbidden)
+    ));
+
+    w.showcase
+        .unshare_video(ana.id, video.id, ben.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.play(&grant.token.token).await,
+        Err(MediaError::Revoked)
+    ));
+    assert!(matches!(
+        w.showcase.shared_video(ben.id, video.id).await,
+        Err(SharingError::NotFound)
+    ));
+    assert!(matches!(
+        w.showcase.unshare_video(ana.id, video.id, ben.id).await,
+        Err(SharingError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn only_the_owner_shares_and_never_with_themselves_or_a_stranger_account() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let video = w.private_processed(&ana).await;
+    assert!(matches!(
+        w.showcase.share_video(ben.id, video.id, ben.id).await,
+        Err(SharingError::Forbidden)
+    ));
+    assert!(matches!(
+        w.showcase.share_video(ana.id, video.id, ana.id).await,
+        Err(SharingError::Invalid(e)) if e.field == "user_id"
+    ));
+    assert!(matches!(
+        w.showcase.share_video(ana.id, video.id, UserId::new()).await,
+        Err(SharingError::Invalid(e)) if e.field == "user_id"
+    ));
+    assert!(matches!(
+        w.showcase.share_video(ana.id, VideoId::new(), ben.id).await,
+        Err(SharingError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_share_link_plays_for_anyone_until_revoked_and_an_altered_one_never() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let video = w.private_processed(&ana).await;
+    assert!(matches!(
+        w.showcase
+            .create_share_link(ana.id, video.id, Duration::from_secs(59))
+            .await,
+        Err(SharingError::Invalid(e)) if e.field == "expires_in"
+    ));
+    let made = w
+        .showcase
+        .create_share_link(ana.id, video.id, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let opened = w.showcase.open_share_link(&made.token.token).await.unwrap();
+    assert_eq!(opened.video.id, video.id);
+    assert_eq!(opened.owner.user_id, ana.id);
+    w.play(&opened.grant.token.token).await.unwrap();
+    let listed = w.showcase.share_links(ana.id, video.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    // The listed link's token is signed again and opens the same link.
+    w.showcase
+        .open_share_link(&listed[0].token.token)
+        .await
+        .unwrap();
+
+    let mut altered = made.token.token.clone().into_bytes();
+    let mid = altered.len() / 2;
+    altered[mid] = if altered[mid] == b'A' { b'B' } else { b'A' };
+    assert!(matches!(
+        w.showcase
+            .open_share_link(&String::from_utf8(altered).unwrap())
+            .await,
+        Err(MediaError::SignatureInvalid)
+    ));
+    // An owner's playback token is not a share link.
+    let own = w.showcase.grant_playback(ana.id, video.id).await.unwrap();
+    assert!(matches!(
+        w.showcase.open_share_link(&own.token.token).await,
+        Err(MediaError::SignatureInvalid)
+    ));
+
+    w.showcase
+        .revoke_share_link(ana.id, video.id, made.link.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.showcase.open_share_link(&made.token.token).await,
+        Err(MediaError::Revoked)
+    ));
+    assert!(matches!(
+        w.play(&made.token.token).await,
+        Err(MediaError::Revoked)
+    ));
+    assert!(w
+        .showcase
+        .share_links(ana.id, video.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        w.showcase
+            .revoke_share_link(ana.id, video.id, made.link.id)
+            .await,
+        Err(SharingError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn the_player_directory_searches_names_ignoring_case() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    w.player("Ben", "Cali").await;
+    let found = w
+        .showcase
+        .player_directory("  ANA   rojas ", PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(found.items, vec![PlayerSummary::from(&ana)]);
+    assert_eq!(
+        w.showcase
+            .player_directory("", PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    assert!(matches!(
+        w.showcase
+            .player_directory(&"a".repeat(101), PageRequest::default())
+            .await,
+        Err(SharingError::Invalid(e)) if e.field == "q"
+    ));
 }

@@ -95,6 +95,9 @@ pub struct AbuseLimits {
     vote_per_account: Limiter<UserId>,
     upload_per_address: Limiter<IpAddr>,
     upload_per_account: Limiter<UserId>,
+    refresh_per_address: Limiter<IpAddr>,
+    directory_per_account: Limiter<UserId>,
+    sharing_per_account: Limiter<UserId>,
 }
 
 impl AbuseLimits {
@@ -108,7 +111,41 @@ impl AbuseLimits {
             vote_per_account: Limiter::new(rates.vote_per_account),
             upload_per_address: Limiter::new(rates.upload_per_address),
             upload_per_account: Limiter::new(rates.upload_per_account),
+            refresh_per_address: Limiter::new(rates.refresh_per_address),
+            directory_per_account: Limiter::new(rates.directory_per_account),
+            sharing_per_account: Limiter::new(rates.sharing_per_account),
         }
+    }
+
+    /// Counts a refresh from `client` (refresh tokens are unguessable; this bounds the work a
+    /// flood of them costs).
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past the limit.
+    pub fn refresh(&self, client: ClientAddress) -> poem::Result<()> {
+        self.refresh_per_address
+            .check(&client.limit_key())
+            .map_err(|l| l.into_error("session refreshes from this address"))
+    }
+
+    /// Counts a player-directory search by `caller`.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past the limit.
+    pub fn directory(&self, caller: UserId) -> poem::Result<()> {
+        self.directory_per_account
+            .check(&caller)
+            .map_err(|l| l.into_error("player searches"))
+    }
+
+    /// Counts a share or a share link made by `owner`.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past the limit.
+    pub fn sharing(&self, owner: UserId) -> poem::Result<()> {
+        self.sharing_per_account
+            .check(&owner)
+            .map_err(|l| l.into_error("shares"))
     }
 
     /// Counts a sign-up from `client`.
@@ -176,6 +213,9 @@ mod tests {
             vote_per_account: rate,
             upload_per_address: rate,
             upload_per_account: rate,
+            refresh_per_address: rate,
+            directory_per_account: rate,
+            sharing_per_account: rate,
         }
     }
 

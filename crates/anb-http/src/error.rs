@@ -221,6 +221,14 @@ impl EdgeStatuses for Protected {
     const STATUSES: &'static [Shared] = &[Shared::Unauthorized, Shared::ServiceUnavailable];
 }
 
+/// A public operation under an abuse limit, without a bearer token (the session refresh):
+/// 429, 503.
+pub struct Limited;
+
+impl EdgeStatuses for Limited {
+    const STATUSES: &'static [Shared] = &[Shared::TooManyRequests, Shared::ServiceUnavailable];
+}
+
 /// A bearer operation under an abuse limit, without a body (the vote): 401, 429, 503.
 pub struct ProtectedLimited;
 

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     SignatureExpired,
     /// 403: a playback link that was altered or is not a playback link.
     SignatureInvalid,
+    /// 403: a share or a share link that its owner has revoked since the link was made.
+    AccessRevoked,
     /// 404: no such resource (a malformed id included).
     NotFound,
     /// 405: the path does not serve this method (`Allow` names those it does).

@@ -55,29 +55,42 @@ use api::ops::OpsApi;
 use api::playback::PlaybackApi;
 use api::public::PublicApi;
 use api::renditions::RenditionsApi;
+use api::sharing::{SharedApi, SharingApi};
 use api::videos::VideosApi;
 
+/// Every tag's operations, in the order the spec lists them.
+pub type Operations = (
+    AuthApi,
+    VideosApi,
+    RenditionsApi,
+    SharingApi,
+    SharedApi,
+    PublicApi,
+    PlaybackApi,
+    OpsApi,
+);
+
 /// The operations, as a poem-openapi service (also the source of the spec).
-pub fn api_service() -> OpenApiService<
-    (
-        AuthApi,
-        VideosApi,
-        RenditionsApi,
-        PublicApi,
-        PlaybackApi,
-        OpsApi,
-    ),
-    (),
-> {
+pub fn api_service() -> OpenApiService<Operations, ()> {
     OpenApiService::new(
-        (AuthApi, VideosApi, RenditionsApi, PublicApi, PlaybackApi, OpsApi),
+        (
+            AuthApi,
+            VideosApi,
+            RenditionsApi,
+            SharingApi,
+            SharedApi,
+            PublicApi,
+            PlaybackApi,
+            OpsApi,
+        ),
         "ANB Showcase",
         env!("CARGO_PKG_VERSION"),
     )
     .description(
         "Basketball players upload skill videos; the public votes; rankings by votes. \
          Errors are `{\"detail\", \"code\"}`. Lists are arrays with `X-Total-Count` and `Link` \
-         headers. Authenticate with `POST /api/auth/login` and send `Authorization: Bearer <token>`.",
+         headers. Authenticate with `POST /api/auth/login` and send `Authorization: Bearer <token>`; \
+         renew it with `POST /api/auth/refresh` (the login's `anb_refresh` cookie).",
     )
 }
 

@@ -62,6 +62,12 @@ pub struct RateLimits {
     pub upload_per_address: Rate,
     /// Uploads per account (`ANB_RATE_UPLOAD_PER_ACCOUNT`, `20/hour`).
     pub upload_per_account: Rate,
+    /// Session refreshes per address (`ANB_RATE_REFRESH_PER_ADDRESS`, `60/minute`).
+    pub refresh_per_address: Rate,
+    /// Player-directory searches per account (`ANB_RATE_DIRECTORY_PER_ACCOUNT`, `60/minute`).
+    pub directory_per_account: Rate,
+    /// Shares and share links made per account (`ANB_RATE_SHARING_PER_ACCOUNT`, `120/hour`).
+    pub sharing_per_account: Rate,
 }
 
 fn rate(raw: &str) -> Rate {
@@ -78,6 +84,9 @@ impl Default for RateLimits {
             vote_per_account: rate("30/minute"),
             upload_per_address: rate("60/hour"),
             upload_per_account: rate("20/hour"),
+            refresh_per_address: rate("60/minute"),
+            directory_per_account: rate("60/minute"),
+            sharing_per_account: rate("120/hour"),
         }
     }
 }

@@ -313,7 +313,8 @@ macro_rules! signed_media_response {
         media_response!(
             $(#[$doc])* $name, $content_type,
             extra: [
-                /// `signature_expired` or `signature_invalid`: ask for a new playback link.
+                /// `signature_expired` or `signature_invalid`: ask for a new playback link;
+                /// `access_revoked`: the owner stopped sharing the video with the link's holder.
                 #[oai(status = 403)]
                 Forbidden($crate::error::ErrorJson),
             ],
@@ -325,6 +326,10 @@ macro_rules! signed_media_response {
                 MediaError::SignatureInvalid => Self::Forbidden(body(
                     $crate::error::ErrorCode::SignatureInvalid,
                     "The playback link is not valid.",
+                )),
+                MediaError::Revoked => Self::Forbidden(body(
+                    $crate::error::ErrorCode::AccessRevoked,
+                    "The owner no longer shares this video through this link.",
                 )),
                 _ => Self::NotFound(body($crate::error::ErrorCode::NotFound, "Video not found.")),
             }

@@ -18,8 +18,8 @@ mod process;
 use std::sync::Arc;
 
 use anb_domain::ports::{
-    Clock, JobQueue, NoPageStore, PageStore, RenditionRepository, SystemClock, UserRepository,
-    VideoRepository, VoteRepository,
+    Clock, JobQueue, NoPageStore, PageStore, RenditionRepository, SessionRepository,
+    ShareRepository, SystemClock, UserRepository, VideoRepository, VoteRepository,
 };
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
@@ -90,19 +90,29 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         .with_context(|| format!("queue {}", mask_url(&settings.queue_url)))?;
     let blobs = ObjectStoreBlobs::from_url(&settings.blob_url)
         .with_context(|| format!("blob store {}", mask_url(&settings.blob_url)))?;
-    let tokens = JwtIssuer::new(secret.expose().as_bytes(), JwtConfig::default())?;
+    let tokens = JwtIssuer::new(
+        secret.expose().as_bytes(),
+        JwtConfig {
+            ttl: std::time::Duration::from_secs(settings.access_token_ttl_seconds),
+            ..JwtConfig::default()
+        },
+    )?;
     let page_store = open_page_store(settings).await?;
     let Repositories {
         users,
         videos,
         votes,
         renditions,
+        sessions,
+        shares,
     } = repositories(&database);
     let ports = Ports {
         users,
         videos,
         votes,
         renditions,
+        sessions,
+        shares,
         jobs,
         blobs: Arc::new(blobs),
         transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig {
@@ -129,6 +139,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         },
         media_limits: settings.media_limits.clone(),
         playback_ttl: std::time::Duration::from_secs(settings.playback_ttl_seconds),
+        refresh_ttl: std::time::Duration::from_secs(settings.refresh_token_ttl_seconds),
         max_pending_conversions: settings.max_pending_conversions,
     };
     Ok(Composed {
@@ -184,19 +195,28 @@ struct Repositories {
     videos: Arc<dyn VideoRepository>,
     votes: Arc<dyn VoteRepository>,
     renditions: Arc<dyn RenditionRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    shares: Arc<dyn ShareRepository>,
 }
 
 impl Repositories {
     /// Every repository on `store`.
     fn on<S>(store: Arc<S>) -> Self
     where
-        S: UserRepository + VideoRepository + VoteRepository + RenditionRepository,
+        S: UserRepository
+            + VideoRepository
+            + VoteRepository
+            + RenditionRepository
+            + SessionRepository
+            + ShareRepository,
     {
         Self {
             users: store.clone(),
             videos: store.clone(),
             votes: store.clone(),
-            renditions: store,
+            renditions: store.clone(),
+            sessions: store.clone(),
+            shares: store,
         }
     }
 }

@@ -62,6 +62,8 @@ const KEYS: &[&str] = &[
     "worker_concurrency",
     "worker_lease_seconds",
     "playback_ttl_seconds",
+    "access_token_ttl_seconds",
+    "refresh_token_ttl_seconds",
     "max_pending_conversions",
     "log_format",
     "cors_origins",
@@ -82,6 +84,9 @@ const KEYS: &[&str] = &[
     "rate_vote_per_account",
     "rate_upload_per_address",
     "rate_upload_per_account",
+    "rate_refresh_per_address",
+    "rate_directory_per_account",
+    "rate_sharing_per_account",
     "password_hash_concurrency",
     "password_hash_wait_seconds",
     // What uploaded media may be (`MediaLimits`) and the worker's attempt ceiling.
@@ -173,6 +178,12 @@ pub struct Settings {
     /// How long signed playback links last, in seconds (`ANB_PLAYBACK_TTL_SECONDS`, default
     /// 14400: 4 hours).
     pub playback_ttl_seconds: u64,
+    /// How long an access token lasts, in seconds (`ANB_ACCESS_TOKEN_TTL_SECONDS`, default
+    /// 900: 15 minutes; the web app refreshes it).
+    pub access_token_ttl_seconds: u64,
+    /// How long an unused refresh token lasts, in seconds (`ANB_REFRESH_TOKEN_TTL_SECONDS`,
+    /// default 2592000: 30 days); each refresh replaces it with one as long-lived.
+    pub refresh_token_ttl_seconds: u64,
     /// How many conversions on demand one player may have waiting or being made
     /// (`ANB_MAX_PENDING_CONVERSIONS`, default 3).
     pub max_pending_conversions: u32,
@@ -214,6 +225,8 @@ struct Raw {
     worker_concurrency: Option<usize>,
     worker_lease_seconds: u64,
     playback_ttl_seconds: u64,
+    access_token_ttl_seconds: u64,
+    refresh_token_ttl_seconds: u64,
     max_pending_conversions: u32,
     log_format: LogFormat,
     #[serde(deserialize_with = "list_or_comma_separated")]
@@ -235,6 +248,9 @@ struct Raw {
     rate_vote_per_account: Rate,
     rate_upload_per_address: Rate,
     rate_upload_per_account: Rate,
+    rate_refresh_per_address: Rate,
+    rate_directory_per_account: Rate,
+    rate_sharing_per_account: Rate,
     password_hash_concurrency: Option<usize>,
     password_hash_wait_seconds: u64,
     media_max_side: u32,
@@ -266,6 +282,8 @@ impl Default for Raw {
             worker_concurrency: None,
             worker_lease_seconds: 60,
             playback_ttl_seconds: 4 * 3600,
+            access_token_ttl_seconds: 15 * 60,
+            refresh_token_ttl_seconds: 30 * 24 * 3600,
             max_pending_conversions: 3,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
@@ -285,6 +303,9 @@ impl Default for Raw {
             rate_vote_per_account: edge.rates.vote_per_account,
             rate_upload_per_address: edge.rates.upload_per_address,
             rate_upload_per_account: edge.rates.upload_per_account,
+            rate_refresh_per_address: edge.rates.refresh_per_address,
+            rate_directory_per_account: edge.rates.directory_per_account,
+            rate_sharing_per_account: edge.rates.sharing_per_account,
             password_hash_concurrency: edge.password_hash_concurrency,
             password_hash_wait_seconds: edge.password_hash_wait.as_secs(),
             media_max_side: media.limits.max_side,
@@ -355,6 +376,9 @@ impl Raw {
                 vote_per_account: self.rate_vote_per_account,
                 upload_per_address: self.rate_upload_per_address,
                 upload_per_account: self.rate_upload_per_account,
+                refresh_per_address: self.rate_refresh_per_address,
+                directory_per_account: self.rate_directory_per_account,
+                sharing_per_account: self.rate_sharing_per_account,
             },
             password_hash_concurrency: self.password_hash_concurrency,
             password_hash_wait: seconds(
@@ -464,6 +488,8 @@ impl Settings {
             worker_concurrency: raw.worker_concurrency,
             worker_lease_seconds: raw.worker_lease_seconds,
             playback_ttl_seconds: raw.playback_ttl_seconds,
+            access_token_ttl_seconds: raw.access_token_ttl_seconds,
+            refresh_token_ttl_seconds: raw.refresh_token_ttl_seconds,
             max_pending_conversions: raw.max_pending_conversions,
             log_format: raw.log_format,
             cors_origins: raw.cors_origins,
@@ -502,6 +528,15 @@ impl Settings {
         ensure!(
             self.playback_ttl_seconds > 0,
             "playback_ttl_seconds must be at least 1"
+        );
+        ensure!(
+            (10..=24 * 3600).contains(&self.access_token_ttl_seconds),
+            "access_token_ttl_seconds must be between 10 and 86400"
+        );
+        ensure!(
+            self.refresh_token_ttl_seconds >= self.access_token_ttl_seconds
+                && self.refresh_token_ttl_seconds <= 365 * 24 * 3600,
+            "refresh_token_ttl_seconds must be between access_token_ttl_seconds and a year"
         );
         ensure!(
             self.max_pending_conversions > 0,

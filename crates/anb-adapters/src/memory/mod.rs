@@ -5,6 +5,8 @@
 mod pages;
 mod queue;
 mod renditions;
+mod sessions;
+mod shares;
 mod store;
 
 use std::sync::Arc;
@@ -60,6 +62,8 @@ impl MemoryBackend {
             videos: self.store.clone(),
             votes: self.store.clone(),
             renditions: self.store.clone(),
+            sessions: self.store.clone(),
+            shares: self.store.clone(),
             jobs: self.queue.clone(),
             blobs: self.blobs.clone(),
             transcoder,

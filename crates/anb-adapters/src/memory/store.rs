@@ -34,6 +34,22 @@ pub(super) struct State {
     votes: HashSet<(UserId, VideoId)>,
     /// Conversions on demand (`renditions.rs`); a video's go with it.
     pub(super) renditions: HashMap<RenditionId, Rendition>,
+    /// Sessions and refresh tokens (`sessions.rs`).
+    pub(super) sessions: super::sessions::Sessions,
+    /// Shares and share links (`shares.rs`); a video's go with it.
+    pub(super) shares: super::shares::Shares,
+}
+
+impl State {
+    /// The user with `id`.
+    pub(super) fn user(&self, id: UserId) -> Option<&User> {
+        self.users.get(&id)
+    }
+
+    /// The video with `id`.
+    pub(super) fn video(&self, id: VideoId) -> Option<&Video> {
+        self.videos.get(&id)
+    }
 }
 
 impl MemoryStore {
@@ -43,7 +59,7 @@ impl MemoryStore {
     }
 }
 
-fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
+pub(super) fn paginate<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
     let total = items.len() as u64;
     let items = items
         .into_iter()
@@ -83,6 +99,28 @@ impl UserRepository for MemoryStore {
             .get(email.as_str())
             .and_then(|id| state.users.get(id))
             .cloned())
+    }
+
+    async fn directory(
+        &self,
+        name_part: &str,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<PlayerSummary>> {
+        let state = self.state.lock();
+        let mut found: Vec<(String, &User)> = state
+            .users
+            .values()
+            .map(|u| (u.username().to_lowercase(), u))
+            .filter(|(key, _)| key.contains(name_part))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+        Ok(paginate(
+            found
+                .into_iter()
+                .map(|(_, u)| PlayerSummary::from(u))
+                .collect(),
+            page,
+        ))
     }
 }
 
@@ -259,6 +297,7 @@ impl VideoRepository for MemoryStore {
         video.check_deletable()?;
         state.claimed_at.remove(&id);
         state.renditions.retain(|_, r| r.video_id != id);
+        state.shares.forget_video(id);
         Ok(state.videos.remove(&id).expect("present: checked above"))
     }
 }

@@ -10,6 +10,8 @@ use uuid::Uuid;
 use super::driver::{Binds, Reads, Runs};
 use super::records::{GalleryRecord, RankingRecord, UserRecord, VideoRecord};
 use super::renditions::RenditionRecord;
+use super::sessions::TokenRecord;
+use super::shares::{ShareLinkRecord, ShareRecord, SharedVideoRecord};
 use super::SqlTime;
 
 /// A SQL database the generic store ([`Store`](super::Store)) runs on.
@@ -33,6 +35,10 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<RankingRecord>
         + Reads<GalleryRecord>
         + Reads<RenditionRecord>
+        + Reads<TokenRecord>
+        + Reads<ShareRecord>
+        + Reads<SharedVideoRecord>
+        + Reads<ShareLinkRecord>
         + Reads<(i64,)>
         + Reads<(bool,)>
         + Reads<(Uuid,)>

@@ -13,6 +13,8 @@ mod queries;
 mod queue;
 mod records;
 mod renditions;
+mod sessions;
+mod shares;
 mod store;
 mod time;
 mod users;

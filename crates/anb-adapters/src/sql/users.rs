@@ -1,8 +1,8 @@
 //! [`UserRepository`] on [`Store`]: emails unique ignoring case by constraint.
 
 use anb_domain::ports::{CreateUserError, UserRepository};
-use anb_domain::user::{NewUser, User};
-use anb_domain::{Email, UserId};
+use anb_domain::user::{NewUser, PlayerSummary, User};
+use anb_domain::{Email, Page, PageRequest, UserId};
 use async_trait::async_trait;
 
 use super::dialect::Dialect;
@@ -16,7 +16,8 @@ impl<D: Dialect> UserRepository for Store<D> {
     async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
         let query = sqlx::query::<D::Db>(
             "INSERT INTO users (id, first_name, last_name, email, password_hash, city, city_key, \
-             country, country_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             country, country_key, created_at, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .arg(user.id.as_uuid())
         .arg(user.first_name.as_str().to_owned())
@@ -27,7 +28,8 @@ impl<D: Dialect> UserRepository for Store<D> {
         .arg(user.city.key().to_owned())
         .arg(user.country.as_str().to_owned())
         .arg(user.country.key().to_owned())
-        .arg(SqlTime(user.created_at));
+        .arg(SqlTime(user.created_at))
+        .arg(user.name_key());
         let mut conn = self.write().await?;
         match driver::execute(query, &mut conn).await {
             Ok(_) => Ok(user.into_user()),
@@ -55,6 +57,44 @@ impl<D: Dialect> UserRepository for Store<D> {
             "finding a user by email",
         )
         .await
+    }
+
+    async fn directory(
+        &self,
+        name_part: &str,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<PlayerSummary>> {
+        let pattern = format!("%{}%", super::queries::like_literal(name_part));
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.name_key LIKE $1 ESCAPE '\\' \
+             ORDER BY u.name_key, u.id LIMIT $2 OFFSET $3"
+        );
+        let mut conn = self.read().await?;
+        let records: Vec<UserRecord> = driver::fetch_all(
+            sqlx::query::<D::Db>(&sql)
+                .arg(pattern.clone())
+                .arg(i64::try_from(page.limit())?)
+                .arg(i64::try_from(page.offset())?),
+            &mut *conn,
+        )
+        .await
+        .fault("searching the player directory")?;
+        let (total,): (i64,) = driver::fetch_one(
+            sqlx::query::<D::Db>("SELECT COUNT(*) FROM users WHERE name_key LIKE $1 ESCAPE '\\'")
+                .arg(pattern),
+            &mut *conn,
+        )
+        .await
+        .fault("counting the player directory")?;
+        let items = records
+            .into_iter()
+            .map(|r| Ok(PlayerSummary::from(&r.into_user()?)))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total)?,
+            request: page,
+        })
     }
 }
 

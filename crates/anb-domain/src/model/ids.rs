@@ -80,3 +80,12 @@ uuid_id!(
     /// Identifies a rendition (a conversion an owner asked for).
     RenditionId
 );
+uuid_id!(
+    /// Identifies a sign-in session: the family of refresh tokens one login started (each
+    /// refresh replaces the token, the session stays).
+    SessionId
+);
+uuid_id!(
+    /// Identifies a share link (a signed, revocable URL anyone can watch a video through).
+    ShareLinkId
+);

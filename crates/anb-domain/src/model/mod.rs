@@ -7,5 +7,7 @@ pub mod ids;
 pub mod job;
 pub mod media;
 pub mod rendition;
+pub mod session;
+pub mod sharing;
 pub mod user;
 pub mod video;

@@ -35,6 +35,13 @@ impl User {
     }
 }
 
+impl NewUser {
+    /// What the player directory searches: `first last`, lower-cased.
+    pub fn name_key(&self) -> String {
+        display_name(&self.first_name, &self.last_name).to_lowercase()
+    }
+}
+
 /// `first last`, the contract's `username`.
 pub fn display_name(first: &PersonName, last: &PersonName) -> String {
     format!("{} {}", first.as_str(), last.as_str())

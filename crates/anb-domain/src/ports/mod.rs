@@ -9,6 +9,8 @@ mod queue;
 mod readiness;
 mod renditions;
 mod security;
+mod sessions;
+mod shares;
 mod transcoder;
 mod unavailable;
 mod users;
@@ -23,7 +25,11 @@ pub use readiness::Readiness;
 pub use renditions::{
     RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
 };
-pub use security::{AccessToken, PasswordHasher, PlaybackToken, TokenError, TokenIssuer};
+pub use security::{
+    AccessToken, PasswordHasher, PlaybackClaims, PlaybackToken, TokenError, TokenIssuer,
+};
+pub use sessions::SessionRepository;
+pub use shares::{ShareError, ShareRepository};
 pub use transcoder::{TranscodeError, Transcoder};
 pub use unavailable::Unavailable;
 pub use users::{CreateUserError, UserRepository};

@@ -1,6 +1,8 @@
 use async_trait::async_trait;
 
 use crate::ids::{UserId, VideoId};
+use crate::session::{MintedSecret, SecretDigest};
+use crate::sharing::Viewer;
 use crate::values::{Password, PasswordHash};
 
 /// Hashes and checks passwords (argon2id in production). Slow by design: implementations run
@@ -68,8 +70,20 @@ impl std::fmt::Debug for PlaybackToken {
     }
 }
 
+/// What a valid playback token says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlaybackClaims {
+    /// The video it plays.
+    pub video: VideoId,
+    /// On whose behalf.
+    pub viewer: Viewer,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Issues and verifies signed tokens: access tokens naming a user, and playback tokens naming
-/// a video. Neither kind passes for the other.
+/// a video and a viewer. Neither kind passes for the other. Also mints the opaque secrets
+/// stored only as digests (refresh tokens).
 pub trait TokenIssuer: Send + Sync + 'static {
     /// A token naming `user`.
     ///
@@ -83,23 +97,27 @@ pub trait TokenIssuer: Send + Sync + 'static {
     /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong.
     fn verify(&self, token: &str) -> Result<UserId, TokenError>;
 
-    /// A playback token for `video`, valid for `ttl`.
+    /// A playback token for `video` on behalf of `viewer`, valid for `ttl`.
     ///
     /// # Errors
     /// Only internal faults.
     fn issue_playback(
         &self,
         video: VideoId,
+        viewer: Viewer,
         ttl: std::time::Duration,
     ) -> anyhow::Result<PlaybackToken>;
 
-    /// The video a valid playback token names, and when the token expires.
+    /// What a valid playback token says.
     ///
     /// # Errors
     /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong
     /// (altered, another key, an access token).
-    fn verify_playback(
-        &self,
-        token: &str,
-    ) -> Result<(VideoId, chrono::DateTime<chrono::Utc>), TokenError>;
+    fn verify_playback(&self, token: &str) -> Result<PlaybackClaims, TokenError>;
+
+    /// A new random secret (at least 256 bits, URL-safe) and its digest.
+    fn mint_secret(&self) -> MintedSecret;
+
+    /// The digest of a presented secret (the same as [`TokenIssuer::mint_secret`] gave for it).
+    fn digest(&self, secret: &str) -> SecretDigest;
 }

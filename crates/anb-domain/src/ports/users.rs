@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 
 use crate::ids::UserId;
-use crate::user::{NewUser, User};
-use crate::values::Email;
+use crate::user::{NewUser, PlayerSummary, User};
+use crate::values::{Email, Page, PageRequest};
 
 /// Why an account could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -37,4 +37,15 @@ pub trait UserRepository: Send + Sync + 'static {
     /// # Errors
     /// Only backend faults.
     async fn find_by_email(&self, email: &Email) -> anyhow::Result<Option<User>>;
+
+    /// Players whose name (first and last, lower-cased) contains `name_part` (lower-cased by the
+    /// caller; empty: everyone), ordered by name then id. Never their emails.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn directory(
+        &self,
+        name_part: &str,
+        page: PageRequest,
+    ) -> anyhow::Result<Page<PlayerSummary>>;
 }

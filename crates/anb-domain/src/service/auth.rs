@@ -1,8 +1,8 @@
 use tracing::instrument;
 
-use super::Showcase;
+use super::{Showcase, SignedIn};
 use crate::ids::UserId;
-use crate::ports::{AccessToken, CreateUserError, TokenError};
+use crate::ports::{CreateUserError, TokenError};
 use crate::user::{NewUser, User};
 use crate::values::{City, Country, Email, Password, PersonName, ValidationError};
 
@@ -123,13 +123,13 @@ impl Showcase {
             })
     }
 
-    /// Checks credentials and issues an access token.
+    /// Checks credentials and starts a session: an access token and a refresh token.
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`] for a malformed or unknown email or a wrong password
     /// (an unknown email still costs one hash verification, so timing does not tell them apart).
     #[instrument(skip_all)]
-    pub async fn login(&self, email: &str, password: &str) -> Result<AccessToken, LoginError> {
+    pub async fn login(&self, email: &str, password: &str) -> Result<SignedIn, LoginError> {
         let password = Password::for_login(password);
         let user = match Email::parse(email) {
             Ok(email) => self.ports.users.find_by_email(&email).await?,
@@ -148,7 +148,7 @@ impl Showcase {
         {
             return Err(LoginError::InvalidCredentials);
         }
-        Ok(self.ports.tokens.issue(user.id)?)
+        Ok(self.start_session(user.id).await?)
     }
 
     /// The user an access token names. Checks the signature and expiry only (no storage read).

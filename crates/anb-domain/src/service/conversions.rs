@@ -13,6 +13,7 @@ use crate::ids::{UserId, VideoId};
 use crate::job::JobPayload;
 use crate::ports::{PlaybackToken, RequestRenditionError, Requested};
 use crate::rendition::{Rendition, RenditionRequest};
+use crate::sharing::Viewer;
 use crate::video::VideoStatus;
 
 /// Why a conversion was not accepted.
@@ -128,10 +129,10 @@ impl Showcase {
                 .await
                 .context("checking the conversion's job")?;
         }
-        let token = self
-            .ports
-            .tokens
-            .issue_playback(video_id, self.config.playback_ttl)?;
+        let token =
+            self.ports
+                .tokens
+                .issue_playback(video_id, Viewer::Owner, self.config.playback_ttl)?;
         Ok(ConversionAccepted {
             rendition,
             queued,
@@ -151,10 +152,10 @@ impl Showcase {
     ) -> Result<RenditionList, VideoAccessError> {
         let video = self.own_video(caller, video_id).await?;
         let renditions = self.ports.renditions.list_for_video(video.id).await?;
-        let token = self
-            .ports
-            .tokens
-            .issue_playback(video.id, self.config.playback_ttl)?;
+        let token =
+            self.ports
+                .tokens
+                .issue_playback(video.id, Viewer::Owner, self.config.playback_ttl)?;
         Ok(RenditionList { renditions, token })
     }
 

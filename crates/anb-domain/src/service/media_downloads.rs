@@ -98,6 +98,9 @@ pub enum MediaError {
     /// A playback token that is altered, foreign or not a playback token.
     #[error("the playback link is not valid")]
     SignatureInvalid,
+    /// A playback token of a share or a share link that its owner has revoked since.
+    #[error("the video is no longer shared through this link")]
+    Revoked,
     /// The requested range is outside the file.
     #[error("range not satisfiable")]
     InvalidRange {

@@ -8,6 +8,8 @@ mod processing;
 mod rendition_files;
 mod reprocess;
 mod restore;
+mod sessions;
+mod sharing;
 mod streaming;
 mod sweeper;
 mod upload_stream;
@@ -24,6 +26,11 @@ pub use processing::JobOutcome;
 pub use rendition_files::RenditionFile;
 pub use reprocess::{ReprocessError, ReprocessTarget};
 pub use restore::{JobRestore, RestoreReport};
+pub use sessions::{RefreshError, SignedIn};
+pub use sharing::{
+    ShareLinkGrant, SharedPlayback, SharingError, MAX_LINKS_PER_VIDEO, MAX_SHARES_PER_VIDEO,
+    MAX_SHARE_LINK_TTL, MIN_SHARE_LINK_TTL,
+};
 pub use streaming::{Playback, PlaybackGrant, StreamDownload, StreamFile};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
@@ -31,8 +38,8 @@ pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, JobQueue, PasswordHasher, RenditionRepository, TokenIssuer, Transcoder,
-    UserRepository, VideoRepository, VoteRepository,
+    BlobStore, Clock, JobQueue, PasswordHasher, RenditionRepository, SessionRepository,
+    ShareRepository, TokenIssuer, Transcoder, UserRepository, VideoRepository, VoteRepository,
 };
 use crate::values::PasswordHash;
 
@@ -53,6 +60,10 @@ pub struct Ports {
     pub votes: Arc<dyn VoteRepository>,
     /// Conversions on demand.
     pub renditions: Arc<dyn RenditionRepository>,
+    /// Sign-in sessions and their refresh tokens.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Private shares and share links.
+    pub shares: Arc<dyn ShareRepository>,
     /// Background jobs.
     pub jobs: Arc<dyn JobQueue>,
     /// Media storage.
@@ -81,6 +92,9 @@ pub struct ShowcaseConfig {
     pub playback_ttl: std::time::Duration,
     /// How many conversions on demand one player may have waiting or being made (default 3).
     pub max_pending_conversions: u32,
+    /// How long a refresh token lasts unused (default 30 days); each refresh replaces it with
+    /// one as long-lived, so a session lasts while it is used.
+    pub refresh_ttl: std::time::Duration,
 }
 
 impl Default for ShowcaseConfig {
@@ -91,6 +105,7 @@ impl Default for ShowcaseConfig {
             media_limits: MediaLimits::default(),
             playback_ttl: std::time::Duration::from_secs(4 * 3600),
             max_pending_conversions: 3,
+            refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

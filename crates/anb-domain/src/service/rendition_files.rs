@@ -87,7 +87,7 @@ impl Showcase {
         file: Option<&RenditionFile>,
         range: Option<ByteRange>,
     ) -> Result<StreamDownload, MediaError> {
-        let (video, expires_at) = self.signed_video(token).await?;
+        let (video, expires_at, _) = self.signed_video(token).await?;
         let file = file.ok_or(MediaError::NotFound)?;
         let rendition = self
             .ports

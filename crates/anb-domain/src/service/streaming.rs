@@ -10,7 +10,8 @@ use super::{ByteRange, MediaDownload, MediaError, Showcase, VideoAccessError};
 use crate::blob::{BlobKey, DownloadUrl};
 use crate::ids::{UserId, VideoId};
 use crate::media::STORYBOARD_SPRITE;
-use crate::ports::{PlaybackToken, TokenError};
+use crate::ports::{PlaybackClaims, PlaybackToken, TokenError};
+use crate::sharing::Viewer;
 use crate::video::{Video, VideoStatus};
 
 /// How long a cache may keep a file that can change at its URL (a master playlist, a
@@ -179,9 +180,26 @@ impl Showcase {
             return Err(MediaError::NotProcessed);
         }
         let ttl = self.config.playback_ttl;
-        let token = self.ports.tokens.issue_playback(video.id, ttl)?;
-        let direct = |key: Option<BlobKey>| async move {
-            let Some(key) = key else {
+        let token = self
+            .ports
+            .tokens
+            .issue_playback(video.id, Viewer::Owner, ttl)?;
+        self.playback_grant(&video, token, true).await
+    }
+
+    /// A grant for `video` carrying `token`; with the store's own signed URLs when `direct`
+    /// (never for a revocable viewer: a presigned URL cannot be taken back).
+    pub(super) async fn playback_grant(
+        &self,
+        video: &Video,
+        token: PlaybackToken,
+        direct: bool,
+    ) -> Result<PlaybackGrant, MediaError> {
+        let ttl = (token.expires_at - self.ports.clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        let signed = |key: Option<BlobKey>| async move {
+            let Some(key) = key.filter(|_| direct) else {
                 return Ok(None);
             };
             match self.ports.blobs.download_url(&key, ttl).await {
@@ -197,8 +215,8 @@ impl Showcase {
             token,
             has_stream: video.stream.is_some(),
             has_storyboard: video.storyboard.is_some(),
-            video_url: direct(video.processed.clone()).await?,
-            thumbnail_url: direct(video.thumbnail.clone()).await?,
+            video_url: signed(video.processed.clone()).await?,
+            thumbnail_url: signed(video.thumbnail.clone()).await?,
         })
     }
 
@@ -220,8 +238,15 @@ impl Showcase {
         let (video, until) = match via {
             Playback::Published(id) => (self.published_video(id).await?, None),
             Playback::Signed(token) => {
-                let (video, expires_at) = self.signed_video(token).await?;
-                (video, Some(expires_at))
+                let (video, expires_at, viewer) = self.signed_video(token).await?;
+                // What a share lets a cache keep, a revocation must not outlive for long.
+                let until = match viewer {
+                    Viewer::Owner => expires_at,
+                    Viewer::Recipient(_) | Viewer::Link(_) => {
+                        expires_at.min(self.ports.clock.now() + MUTABLE_FOR)
+                    }
+                };
+                (video, Some(until))
             }
         };
         let file = file.ok_or(MediaError::NotFound)?;
@@ -235,16 +260,23 @@ impl Showcase {
 }
 
 impl Showcase {
-    /// The processed video a valid playback token names, and when the token expires.
+    /// The processed video a valid playback token names, when the token expires, and on whose
+    /// behalf it plays: a share's or a share link's token only while the share or the link
+    /// lives (checked on every request, so revoking ends access at once).
     ///
     /// # Errors
-    /// [`MediaError::SignatureExpired`], [`MediaError::SignatureInvalid`];
-    /// [`MediaError::NotFound`] when the video is gone or not processed.
+    /// [`MediaError::SignatureExpired`], [`MediaError::SignatureInvalid`],
+    /// [`MediaError::Revoked`]; [`MediaError::NotFound`] when the video is gone or not
+    /// processed.
     pub(super) async fn signed_video(
         &self,
         token: &str,
-    ) -> Result<(Video, DateTime<Utc>), MediaError> {
-        let (id, expires_at) = self
+    ) -> Result<(Video, DateTime<Utc>, Viewer), MediaError> {
+        let PlaybackClaims {
+            video: id,
+            viewer,
+            expires_at,
+        } = self
             .ports
             .tokens
             .verify_playback(token)
@@ -252,6 +284,19 @@ impl Showcase {
                 TokenError::Expired => MediaError::SignatureExpired,
                 TokenError::Invalid => MediaError::SignatureInvalid,
             })?;
+        let live = match viewer {
+            Viewer::Owner => true,
+            Viewer::Recipient(user) => self.ports.shares.shared_since(id, user).await?.is_some(),
+            Viewer::Link(link) => self
+                .ports
+                .shares
+                .link(link)
+                .await?
+                .is_some_and(|l| l.video_id == id && l.is_live(self.ports.clock.now())),
+        };
+        if !live {
+            return Err(MediaError::Revoked);
+        }
         let video = self
             .ports
             .videos
@@ -259,7 +304,7 @@ impl Showcase {
             .await?
             .filter(|v| v.status == VideoStatus::Processed)
             .ok_or(MediaError::NotFound)?;
-        Ok((video, expires_at))
+        Ok((video, expires_at, viewer))
     }
 }
 

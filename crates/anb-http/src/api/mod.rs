@@ -13,6 +13,8 @@ pub mod public;
 pub mod refusals;
 pub mod rendition_models;
 pub mod renditions;
+pub mod sharing;
+pub mod sharing_models;
 pub mod strict_text;
 pub mod videos;
 
@@ -34,6 +36,8 @@ pub enum ApiTags {
     Public,
     /// Files behind signed playback links (no bearer header).
     Playback,
+    /// Private shares, share links, what is shared with the caller, the player directory.
+    Sharing,
     /// Health, readiness, metrics.
     Ops,
 }

@@ -6,7 +6,7 @@
 
 use anb_domain::{
     CastVoteError, ConversionError, DeleteVideoError, LoginError, MediaError, ProfileError,
-    PublishError, SignupError, UploadVideoError, VideoAccessError,
+    PublishError, SharingError, SignupError, UploadVideoError, VideoAccessError,
 };
 
 use crate::error::{body, ApiError, ErrorCode, ErrorJson};
@@ -122,6 +122,11 @@ impl From<MediaError> for Answer {
                 ErrorCode::SignatureInvalid,
                 "The playback link is not valid.",
             ),
+            MediaError::Revoked => Self::refuse(
+                Status::Forbidden,
+                ErrorCode::AccessRevoked,
+                "The owner no longer shares this video through this link.",
+            ),
             MediaError::NotFound | MediaError::InvalidRange { .. } => video_not_found(),
             MediaError::Unexpected(e) => Self::fault(&e),
         }
@@ -147,6 +152,28 @@ impl From<ConversionError> for Answer {
             ConversionError::NotFound => video_not_found(),
             ConversionError::Forbidden => not_yours(),
             ConversionError::Unexpected(e) => Self::fault(&e),
+        }
+    }
+}
+
+impl From<SharingError> for Answer {
+    fn from(e: SharingError) -> Self {
+        match e {
+            SharingError::Invalid(e) => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::ValidationError,
+                e.to_string(),
+            ),
+            SharingError::NotProcessed => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::NotProcessed,
+                "El video aún no ha sido procesado.",
+            ),
+            SharingError::NotFound => {
+                Self::refuse(Status::NotFound, ErrorCode::NotFound, "Not found.")
+            }
+            SharingError::Forbidden => not_yours(),
+            SharingError::Unexpected(e) => Self::fault(&e),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod pages;
 pub mod queue;
 pub mod renditions;
 pub mod repositories;
+pub mod sessions;
+pub mod sharing;
 pub mod stuck_videos;
 
 /// Expands to one `#[tokio::test]` per check of `$module`, each building its subject with `$make`.
@@ -76,6 +78,30 @@ macro_rules! repository_conformance {
                 rendition_changes_follow_the_allowed_paths_and_progress_only_while_processing,
                 deleting_a_video_deletes_its_renditions,
                 unfinished_renditions_are_read_by_id_in_pages,
+            ]
+        );
+        $crate::__conformance_tests!(
+            sessions,
+            $make,
+            [
+                a_rotation_replaces_the_token_and_the_next_one_rotates_in_turn,
+                a_replaced_token_presented_again_ends_its_whole_session,
+                concurrent_rotations_of_one_token_rotate_exactly_once,
+                an_expired_token_is_refused,
+                ending_a_session_refuses_its_tokens_and_spares_the_others,
+                ending_every_session_of_a_user_spares_other_users,
+            ]
+        );
+        $crate::__conformance_tests!(
+            sharing,
+            $make,
+            [
+                a_share_is_made_once_listed_both_ways_and_removed_once,
+                sharing_with_a_missing_player_or_a_missing_video_is_refused,
+                videos_shared_with_a_player_are_paged_most_recent_first,
+                a_share_link_is_stored_listed_and_revoked_once,
+                deleting_a_video_deletes_its_shares_and_links,
+                the_directory_finds_players_by_part_of_their_name_in_name_order,
             ]
         );
         $crate::__conformance_tests!(

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anb_domain::ports::{
     CastVoteError, Clock, CreateUserError, DeleteVideoRecordError, PublicVideoQuery, RankingQuery,
-    RenditionRepository, SystemClock, TransitionError, UserRepository, VideoRepository,
-    VisibilityError, VoteRepository,
+    RenditionRepository, SessionRepository, ShareRepository, SystemClock, TransitionError,
+    UserRepository, VideoRepository, VisibilityError, VoteRepository,
 };
 use anb_domain::user::NewUser;
 use anb_domain::video::ProcessingProgress;
@@ -30,19 +30,30 @@ pub struct Repositories {
     pub votes: Arc<dyn VoteRepository>,
     /// Conversions on demand.
     pub renditions: Arc<dyn RenditionRepository>,
+    /// Sign-in sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Shares and share links.
+    pub shares: Arc<dyn ShareRepository>,
 }
 
 impl Repositories {
     /// Every repository on `store`.
     pub fn on<S>(store: Arc<S>) -> Self
     where
-        S: UserRepository + VideoRepository + VoteRepository + RenditionRepository,
+        S: UserRepository
+            + VideoRepository
+            + VoteRepository
+            + RenditionRepository
+            + SessionRepository
+            + ShareRepository,
     {
         Self {
             users: store.clone(),
             videos: store.clone(),
             votes: store.clone(),
-            renditions: store,
+            renditions: store.clone(),
+            sessions: store.clone(),
+            shares: store,
         }
     }
 }
@@ -51,7 +62,7 @@ pub(super) fn now() -> DateTime<Utc> {
     SystemClock.now()
 }
 
-fn new_user(city: &City, country: &Country) -> NewUser {
+pub(super) fn new_user(city: &City, country: &Country) -> NewUser {
     let tag = unique("p");
     NewUser {
         id: UserId::new(),
@@ -65,11 +76,11 @@ fn new_user(city: &City, country: &Country) -> NewUser {
     }
 }
 
-fn a_city() -> City {
+pub(super) fn a_city() -> City {
     City::parse(&unique("City")).unwrap()
 }
 
-fn colombia() -> Country {
+pub(super) fn colombia() -> Country {
     Country::parse("Colombia").unwrap()
 }
 
