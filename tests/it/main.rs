@@ -15,5 +15,7 @@ mod page_cache;
 mod poison_jobs;
 mod queue_outage;
 mod schemathesis;
+mod sessions;
+mod sharing;
 mod streaming;
 mod web_ui;

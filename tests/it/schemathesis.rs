@@ -42,13 +42,23 @@ const RAISED_LIMITS: &[&str] = &[
     "ANB_RATE_VOTE_PER_ACCOUNT",
     "ANB_RATE_UPLOAD_PER_ADDRESS",
     "ANB_RATE_UPLOAD_PER_ACCOUNT",
+    "ANB_RATE_REFRESH_PER_ADDRESS",
+    "ANB_RATE_DIRECTORY_PER_ACCOUNT",
+    "ANB_RATE_SHARING_PER_ACCOUNT",
 ];
 
 /// The operations the contract lets answer 400 to a schema-valid request, for a rule rather
 /// than a malformed request: a sign-up whose passwords differ or whose email is taken, an upload
-/// whose bytes are not a video, a second vote, deleting a published video. (The hooks still
-/// fail any `validation_error` among those answers.)
-const RULE_REFUSALS: &[&str] = &["signup", "upload_video", "vote", "delete_video"];
+/// whose bytes are not a video, a second vote, deleting a published video, sharing a video with
+/// its owner or past its limits (409), a link to a video not yet processed. (The hooks still fail any `validation_error` among those answers.)
+const RULE_REFUSALS: &[&str] = &[
+    "signup",
+    "upload_video",
+    "vote",
+    "delete_video",
+    "share_video",
+    "create_share_link",
+];
 
 /// The operations that serve a file by range: a schema-valid `Range` past the end of the file
 /// is 416 (RFC 9110), not a rejected request.
@@ -91,6 +101,8 @@ fn toml_string(value: &str) -> String {
 /// generation and one of its rungs.
 struct StreamNames {
     token: String,
+    /// A share link's token (it plays the same files, and opens `/api/share-links/{token}`).
+    share_token: String,
     generation: String,
     rung: String,
     /// A ready HLS rendition of the video, and its ladder's generation.
@@ -164,9 +176,10 @@ Authorization = {owner}
 [dictionaries.videos]
 values = [{video}]
 
-# Its playback token, its ladder's generation and a rung, in 3 of 4 paths that name one.
+# Its playback token (and a share link's), its ladder's generation and a rung, in 3 of 4
+# paths that name one.
 [dictionaries.tokens]
-values = [{token}]
+values = [{token}, {share_token}]
 
 [dictionaries.generations]
 values = [{generation}, {rendition_generation}]
@@ -191,7 +204,7 @@ headers = {{ Authorization = {voter} }}
 
 [[operations]]
 include-operation-id = [{rule_operations}]
-checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "429", "503"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429", "503"]
 
 [[operations]]
 include-operation-id = [{ranged_operations}]
@@ -201,6 +214,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
         base = toml_string(base_url),
         video = toml_string(video_id),
         token = toml_string(&stream.token),
+        share_token = toml_string(&stream.share_token),
         generation = toml_string(&stream.generation),
         rung = toml_string(&stream.rung),
         rendition = toml_string(&stream.rendition),
@@ -359,8 +373,25 @@ async fn schemathesis_finds_no_failure_and_no_server_error_in_any_operation() {
     let mut parts = variant.split('/');
     let (generation, rung) = (parts.next().unwrap(), parts.next().unwrap());
     let (rendition, rendition_generation) = ready_hls_rendition(&api, &owner, &video_id).await;
+    let share_link = api
+        .send(
+            api.as_player(
+                &owner,
+                Method::POST,
+                &format!("/api/videos/{video_id}/share-links"),
+            )
+            .json(&serde_json::json!({})),
+        )
+        .await
+        .expect_json(201);
+    let share_token = share_link["api_url"]
+        .as_str()
+        .and_then(|url| url.strip_prefix("/api/share-links/"))
+        .expect("a share link's token")
+        .to_owned();
     let stream = StreamNames {
         token,
+        share_token,
         generation: generation.to_owned(),
         rung: rung.to_owned(),
         rendition,

@@ -54,6 +54,11 @@ pub enum ErrorCode {
     AlreadyVoted,
     /// 400: a vote for one's own video.
     SelfVote,
+    /// 400: sharing a video with its own owner.
+    SelfShare,
+    /// 409: the video already has the most shares (200) or live share links (20) it may
+    /// have; unshare or revoke one first.
+    TooManyShares,
     /// 400: a vote for a video that is not published.
     NotVotable,
     /// 400: publishing or unpublishing a video that is not processed.

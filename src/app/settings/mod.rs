@@ -530,8 +530,8 @@ impl Settings {
             "playback_ttl_seconds must be at least 1"
         );
         ensure!(
-            (10..=24 * 3600).contains(&self.access_token_ttl_seconds),
-            "access_token_ttl_seconds must be between 10 and 86400"
+            (1..=24 * 3600).contains(&self.access_token_ttl_seconds),
+            "access_token_ttl_seconds must be between 1 and 86400"
         );
         ensure!(
             self.refresh_token_ttl_seconds >= self.access_token_ttl_seconds

@@ -270,7 +270,7 @@ impl Api {
         uuid::Uuid::parse_str(&user_id).expect("user_id is a UUID");
         let token = self.login(&email, PASSWORD).await.expect_json(200);
         assert_eq!(token["token_type"], "Bearer");
-        assert_eq!(token["expires_in"], 3600);
+        assert_eq!(token["expires_in"], 900);
         Player {
             user_id,
             email,

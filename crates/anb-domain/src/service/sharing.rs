@@ -18,7 +18,7 @@ use crate::video::{Video, VideoStatus};
 pub const MIN_SHARE_LINK_TTL: Duration = Duration::from_secs(60);
 /// Longest lifetime of a share link (30 days).
 pub const MAX_SHARE_LINK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-/// Most players one video may be shared with, and most live links it may have.
+/// Most players one video may be shared with.
 pub const MAX_SHARES_PER_VIDEO: u64 = 200;
 /// Most live (unexpired, unrevoked) share links one video may have.
 pub const MAX_LINKS_PER_VIDEO: usize = 20;
@@ -32,10 +32,23 @@ pub enum SharingError {
     /// The video belongs to another player.
     #[error("this video belongs to another player")]
     Forbidden,
-    /// A field is wrong (sharing with oneself, an unknown player, a lifetime out of range,
-    /// too many shares or links).
+    /// A field is malformed (a lifetime out of range, a search too long).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// Sharing a video with its own owner.
+    #[error("you cannot share a video with yourself")]
+    SelfShare,
+    /// Sharing with a player who has no account.
+    #[error("no such player")]
+    NoSuchPlayer,
+    /// The video already has the most shares, or the most live links, it may have.
+    #[error("a video can have at most {limit} {what}")]
+    TooMany {
+        /// What is counted: `shares` or `live share links`.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
     /// Links are only made for processed videos.
     #[error("the video has not been processed")]
     NotProcessed,
@@ -79,8 +92,8 @@ impl Showcase {
     /// (the `bool` says whether the share is new).
     ///
     /// # Errors
-    /// [`SharingError::NotFound`], [`SharingError::Forbidden`], [`SharingError::Invalid`]
-    /// (on `user_id`: oneself, an unknown player, or the video already shared with
+    /// [`SharingError::NotFound`], [`SharingError::Forbidden`], [`SharingError::SelfShare`],
+    /// [`SharingError::NoSuchPlayer`], [`SharingError::TooMany`] (already shared with
     /// [`MAX_SHARES_PER_VIDEO`] players).
     #[instrument(skip(self))]
     pub async fn share_video(
@@ -91,9 +104,7 @@ impl Showcase {
     ) -> Result<(Share, bool), SharingError> {
         self.own_video(caller, video).await?;
         if recipient == caller {
-            return Err(
-                ValidationError::new("user_id", "you cannot share a video with yourself").into(),
-            );
+            return Err(SharingError::SelfShare);
         }
         let shared = self
             .ports
@@ -109,11 +120,10 @@ impl Showcase {
                 .await?
                 .is_none()
         {
-            return Err(ValidationError::new(
-                "user_id",
-                format!("a video can be shared with at most {MAX_SHARES_PER_VIDEO} players"),
-            )
-            .into());
+            return Err(SharingError::TooMany {
+                what: "shares",
+                limit: MAX_SHARES_PER_VIDEO,
+            });
         }
         match self
             .ports
@@ -122,9 +132,7 @@ impl Showcase {
             .await
         {
             Ok(done) => Ok(done),
-            Err(ShareError::NoSuchRecipient) => {
-                Err(ValidationError::new("user_id", "no such player").into())
-            }
+            Err(ShareError::NoSuchRecipient) => Err(SharingError::NoSuchPlayer),
             Err(ShareError::NoSuchVideo) => Err(SharingError::NotFound),
             Err(ShareError::Unexpected(e)) => Err(e.into()),
         }
@@ -234,7 +242,8 @@ impl Showcase {
     /// # Errors
     /// [`SharingError::NotFound`], [`SharingError::Forbidden`], [`SharingError::NotProcessed`],
     /// [`SharingError::Invalid`] (on `expires_in`: outside [`MIN_SHARE_LINK_TTL`] ..=
-    /// [`MAX_SHARE_LINK_TTL`]; or the video already has [`MAX_LINKS_PER_VIDEO`] live links).
+    /// [`MAX_SHARE_LINK_TTL`]), [`SharingError::TooMany`] (the video already has
+    /// [`MAX_LINKS_PER_VIDEO`] live links).
     #[instrument(skip(self))]
     pub async fn create_share_link(
         &self,
@@ -258,13 +267,10 @@ impl Showcase {
             return Err(SharingError::NotProcessed);
         }
         if self.share_links(caller, video.id).await?.len() >= MAX_LINKS_PER_VIDEO {
-            return Err(ValidationError::new(
-                "expires_in",
-                format!(
-                    "a video can have at most {MAX_LINKS_PER_VIDEO} live share links; revoke one first"
-                ),
-            )
-            .into());
+            return Err(SharingError::TooMany {
+                what: "live share links",
+                limit: MAX_LINKS_PER_VIDEO as u64,
+            });
         }
         let id = ShareLinkId::new();
         let token = self

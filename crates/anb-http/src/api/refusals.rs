@@ -22,6 +22,8 @@ pub enum Status {
     Forbidden,
     /// 404.
     NotFound,
+    /// 409.
+    Conflict,
     /// 429.
     TooManyRequests,
 }
@@ -168,6 +170,19 @@ impl From<SharingError> for Answer {
                 Status::BadRequest,
                 ErrorCode::NotProcessed,
                 "El video aún no ha sido procesado.",
+            ),
+            SharingError::SelfShare => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::SelfShare,
+                "You cannot share a video with yourself.",
+            ),
+            SharingError::NoSuchPlayer => {
+                Self::refuse(Status::NotFound, ErrorCode::NotFound, "No such player.")
+            }
+            SharingError::TooMany { what, limit } => Self::refuse(
+                Status::Conflict,
+                ErrorCode::TooManyShares,
+                format!("A video can have at most {limit} {what}; remove one first."),
             ),
             SharingError::NotFound => {
                 Self::refuse(Status::NotFound, ErrorCode::NotFound, "Not found.")

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::sharing_models::{
     DirectoryEntry, ShareLinkRequest, ShareLinkView, ShareRequest, ShareView, SharedLinkView,
-    SharedVideoDetail, SharedVideoItem,
+    SharedVideoDetail, SharedVideoItem, DEFAULT_SHARE_LINK_TTL_SECONDS,
 };
 use super::{answering_405, ApiTags};
 use crate::error::{
@@ -32,16 +32,18 @@ pub enum ShareResponse {
     /// Shared.
     #[oai(status = 201)]
     Created(Json<ShareView>),
-    /// `validation_error` on `user_id`: oneself, no such player, or the most players a video
-    /// can be shared with.
+    /// `self_share`: the caller's own account; `validation_error`: a malformed body.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
     /// `forbidden`: another player's video.
     #[oai(status = 403)]
     Forbidden(ErrorJson),
-    /// `not_found`: no such video.
+    /// `not_found`: no such video, or no such player.
     #[oai(status = 404)]
     NotFound(ErrorJson),
+    /// `too_many_shares`: the video is already shared with the most players it may be (200).
+    #[oai(status = 409)]
+    TooManyShares(ErrorJson),
 }
 
 /// `GET /api/videos/{video_id}/shares` responses.
@@ -85,8 +87,7 @@ pub enum ShareLinkResponse {
     /// The link.
     #[oai(status = 201)]
     Created(Json<ShareLinkView>),
-    /// `validation_error` (`expires_in`, or the most live links a video can have) or
-    /// `not_processed`.
+    /// `validation_error` (`expires_in`) or `not_processed`.
     #[oai(status = 400)]
     BadRequest(ErrorJson),
     /// `forbidden`: another player's video.
@@ -95,6 +96,10 @@ pub enum ShareLinkResponse {
     /// `not_found`: no such video.
     #[oai(status = 404)]
     NotFound(ErrorJson),
+    /// `too_many_shares`: the video already has the most live links it may have (20); revoke
+    /// one first.
+    #[oai(status = 409)]
+    TooManyShares(ErrorJson),
 }
 
 /// `GET /api/videos/{video_id}/share-links` responses.
@@ -171,6 +176,7 @@ crate::refusals!(ShareResponse {
     BadRequest => BadRequest,
     Forbidden => Forbidden,
     NotFound => NotFound,
+    Conflict => TooManyShares,
 });
 crate::refusals!(SharesResponse {
     BadRequest => BadRequest,
@@ -182,6 +188,7 @@ crate::refusals!(ShareLinkResponse {
     BadRequest => BadRequest,
     Forbidden => Forbidden,
     NotFound => NotFound,
+    Conflict => TooManyShares,
 });
 crate::refusals!(ShareLinksResponse { Forbidden => Forbidden, NotFound => NotFound });
 crate::refusals!(SharedVideoResponse { NotFound => NotFound });
@@ -316,7 +323,12 @@ impl SharingOperations {
     ) -> Result<ShareLinkResponse, Refused<ProtectedLimited>> {
         state.limits.sharing(caller.0)?;
         let video = VideoId::from(video_id.0);
-        let ttl = Duration::from_secs(request.0.expires_in);
+        let ttl = Duration::from_secs(
+            request
+                .0
+                .expires_in
+                .unwrap_or(DEFAULT_SHARE_LINK_TTL_SECONDS),
+        );
         match state.showcase.create_share_link(caller.0, video, ttl).await {
             Ok(grant) => Ok(ShareLinkResponse::Created(Json(grant.into()))),
             Err(e) => ShareLinkResponse::refused(e),

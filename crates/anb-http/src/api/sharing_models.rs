@@ -43,19 +43,15 @@ impl From<Share> for ShareView {
     }
 }
 
+/// A share link's lifetime when none is asked for: 7 days.
+pub const DEFAULT_SHARE_LINK_TTL_SECONDS: u64 = 7 * 24 * 3600;
+
 /// How long a share link should last.
 #[derive(Debug, Object)]
 pub struct ShareLinkRequest {
-    /// Seconds, from 60 to 2592000 (30 days); 604800 (7 days) when absent.
-    #[oai(
-        default = "default_link_ttl",
-        validator(minimum(value = "60"), maximum(value = "2592000"))
-    )]
-    pub expires_in: u64,
-}
-
-fn default_link_ttl() -> u64 {
-    7 * 24 * 3600
+    /// Seconds, from 60 to 2592000 (30 days); 604800 (7 days) when absent or `null`.
+    #[oai(nullable, validator(minimum(value = "60"), maximum(value = "2592000")))]
+    pub expires_in: Option<u64>,
 }
 
 /// A share link: anyone with `url` can watch the video until `expires_at` or until it is
