@@ -625,6 +625,35 @@ mod smtp {
         assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
     }
 
+    /// A server that accepts the connection and then says nothing: the send gives up after
+    /// three times the connection timeout with `Unavailable`.
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_unavailable_after_the_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("smtp://{}", listener.local_addr().unwrap());
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                held.push(socket);
+            }
+        });
+        let timeout = Duration::from_millis(700);
+        let mailer =
+            SmtpMailer::from_url_with_timeout(&url, parse_from(FROM).unwrap(), timeout).unwrap();
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), mailer.send(&mail("Hola")))
+            .await
+            .expect("the send gave up on its own");
+        assert!(
+            matches!(outcome, Err(MailError::Unavailable(_))),
+            "{outcome:?}"
+        );
+        let took = started.elapsed();
+        assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+        silent.abort();
+    }
+
     /// A URL lettre does not know is refused when the mailer is built, without the password.
     #[test]
     fn an_unknown_scheme_is_refused_without_showing_the_password() {

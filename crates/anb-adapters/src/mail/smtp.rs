@@ -8,8 +8,13 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 
-/// How long connecting, and then each SMTP command, may take before the send fails
-/// (`MailError::Unavailable`): a server that hangs never holds a request for long.
+/// How long connecting may take; the whole send (connecting, the greeting, every command and
+/// the data) may take three times as long. Past either the send fails with
+/// `MailError::Unavailable`: a server that hangs never holds a request for long.
+///
+/// lettre's tokio transport bounds only the connection (its blocking transport sets read
+/// timeouts; the async one has none: a server that accepted and then said nothing held the send
+/// forever), so the whole send is bounded here.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// SMTP reply codes that refuse the recipient for good: 550 (no such mailbox, or policy), 551
@@ -25,6 +30,8 @@ const REFUSED_RECIPIENT: &[&str] = &["550", "551", "553"];
 #[derive(Clone)]
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The bound on a whole send.
+    send_timeout: Duration,
     from: Mailbox,
     server: String,
 }
@@ -45,6 +52,19 @@ impl SmtpMailer {
     /// # Errors
     /// When `url` is not an SMTP URL lettre knows (the error never repeats the URL).
     pub fn from_url(url: &str, from: Mailbox) -> anyhow::Result<Self> {
+        Self::from_url_with_timeout(url, from, SMTP_TIMEOUT)
+    }
+
+    /// Like [`SmtpMailer::from_url`], with another bound than [`SMTP_TIMEOUT`] on connecting
+    /// (and three times it on the whole send).
+    ///
+    /// # Errors
+    /// As [`SmtpMailer::from_url`].
+    pub fn from_url_with_timeout(
+        url: &str,
+        from: Mailbox,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let parsed = url::Url::parse(url).context("the SMTP URL is not a URL")?;
         let server = format!(
             "{}://{}:{}",
@@ -56,10 +76,11 @@ impl SmtpMailer {
         );
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("the SMTP URL {server} is not usable: {e}"))?
-            .timeout(Some(SMTP_TIMEOUT))
+            .timeout(Some(timeout))
             .build();
         Ok(Self {
             transport,
+            send_timeout: timeout * 3,
             from,
             server,
         })
@@ -75,19 +96,25 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &MailMessage) -> Result<(), MailError> {
         let email = super::build(&self.from, message)?;
-        match self.transport.send(email).await {
-            Ok(_) => Ok(()),
-            Err(e) if refuses_the_recipient(&e) => {
-                tracing::info!(server = %self.server, error = %e, "the SMTP server refused a recipient");
-                Err(MailError::RecipientRefused(message.to.clone()))
-            }
-            Err(e) => Err(MailError::Unavailable(
+        let unavailable = |cause: Box<dyn std::error::Error + Send + Sync>| {
+            MailError::Unavailable(
                 anyhow::Error::new(Unavailable::because(
                     format!("the SMTP server {}", self.server),
                     Duration::from_secs(30),
-                    e,
+                    cause,
                 ))
                 .context("sending an email"),
+            )
+        };
+        match tokio::time::timeout(self.send_timeout, self.transport.send(email)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if refuses_the_recipient(&e) => {
+                tracing::info!(server = %self.server, error = %e, "the SMTP server refused a recipient");
+                Err(MailError::RecipientRefused(message.to.clone()))
+            }
+            Ok(Err(e)) => Err(unavailable(Box::new(e))),
+            Err(_) => Err(unavailable(
+                format!("no answer within {:?}", self.send_timeout).into(),
             )),
         }
     }
