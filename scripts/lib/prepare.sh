@@ -83,6 +83,31 @@ need_schemathesis() {
   export ANB_SCHEMATHESIS
 }
 
+# aiosmtpd, the SMTP server the mail tests deliver to (anb_adapters::testkit::smtp_server starts
+# one per test), from PyPI into a virtualenv under target/tools: aiosmtpd and every dependency
+# pinned with their hashes in scripts/lib/aiosmtpd.requirements.txt (see aiosmtpd.in).
+# Reinstalled when that file changes. Needs Python 3.11 or newer. Exports ANB_AIOSMTPD.
+need_aiosmtpd() {
+  local venv=target/tools/aiosmtpd
+  local requirements=scripts/lib/aiosmtpd.requirements.txt
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "aiosmtpd (pinned in $requirements) needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
+    exit 1
+  fi
+  if [ ! -x "$venv/bin/aiosmtpd" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
+    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
+      || apt_install python3-venv
+    echo "==> installing aiosmtpd (PyPI, hash-pinned) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
+      -r "$requirements"
+    cp "$requirements" "$venv/installed.txt"
+  fi
+  ANB_AIOSMTPD="$(pwd)/$venv/bin/aiosmtpd"
+  export ANB_AIOSMTPD
+}
+
 # Headless Chromium and its WebDriver for the web app's browser test (Debian's chromium and
 # chromium-driver; on Ubuntu, whose chromium is a snap, point ANB_CHROMIUM and ANB_CHROMEDRIVER
 # at a Chromium and its chromedriver instead).

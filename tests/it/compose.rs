@@ -213,3 +213,60 @@ async fn processes_migrating_one_new_sqlite_file_at_once_take_turns() {
         .unwrap();
     assert_eq!(applied, i64::try_from(migrations).unwrap());
 }
+
+/// Without `ANB_SMTP_URL` email is written as `.eml` files under `<data_dir>/mail`; with one it
+/// goes to that SMTP server, from `ANB_MAIL_FROM`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_goes_to_files_under_the_data_directory_or_to_the_smtp_server_named() {
+    use anb_adapters::testkit::conformance::mail::{EmlDirectory, Mailbox as _};
+    use anb_adapters::testkit::smtp_server::SmtpServer;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let in_memory = [
+        ("data_dir", data.to_str().unwrap()),
+        ("database_url", "memory://"),
+        ("queue_url", "memory://"),
+        ("blob_url", "memory://"),
+    ];
+    let message = mail::MailMessage::new(
+        Email::parse("ana@example.com").unwrap(),
+        "Verificá tu correo",
+        "https://anb.example/verificar?token=abc",
+    );
+    let app = compose::connect(&settings(&in_memory)).await.unwrap();
+    app.ports.mailer.send(&message).await.unwrap();
+    let files = EmlDirectory(data.join("mail")).messages().await;
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].subject.as_str(), files[0].text.as_str()),
+        (message.subject.as_str(), message.text.as_str())
+    );
+
+    let server = SmtpServer::start().await;
+    let url = server.url();
+    let mut named = in_memory.to_vec();
+    named.extend([
+        ("smtp_url", url.as_str()),
+        ("mail_from", "Liga ANB <avisos@anb.example>"),
+    ]);
+    let app = compose::connect(&settings(&named)).await.unwrap();
+    app.ports.mailer.send(&message).await.unwrap();
+    let arrived = server.messages().await;
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0].subject, message.subject);
+    let raw: Vec<String> = std::fs::read_dir(server.maildir().join("new"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        raw[0].contains("From: \"Liga ANB\" <avisos@anb.example>"),
+        "{}",
+        raw[0]
+    );
+    assert_eq!(
+        EmlDirectory(data.join("mail")).messages().await.len(),
+        1,
+        "no new file"
+    );
+}

@@ -4,7 +4,9 @@
 //!
 //! | feature   | module       | implements |
 //! |-----------|--------------|------------|
-//! | `memory`  | [`memory`]   | every repository, the job queue, the blob store, the page store (in process) |
+//! | `memory`  | [`memory`]   | every repository, the job queue, the blob store, the page store, the mailer (in process) |
+//! | `mail`    | `mail`       | `Mailer`: each email an `.eml` file in a directory |
+//! | `smtp`    | `mail`       | `Mailer` on an SMTP server (lettre) |
 //! | `blob`    | [`blob`]     | `BlobStore` on `object_store` |
 //! | `ffmpeg`  | `ffmpeg`     | `Transcoder`: media probing and the one-pass transcode |
 //! | `postgres`| `postgres`   | every repository and the job queue on PostgreSQL (sqlx) |
@@ -27,6 +29,8 @@ pub mod blob;
 pub mod ffmpeg;
 #[cfg(feature = "jwt")]
 pub mod jwt;
+#[cfg(feature = "mail")]
+pub mod mail;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(any(

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use anb_adapters::testkit::conformance::mail::MailSubject;
 use anb_adapters::testkit::conformance::repositories::Repositories;
 
 /// Votes through the repository, then `corrupt`s the counters of one city's players behind its
@@ -138,6 +139,13 @@ mod memory {
     anb_adapters::page_store_conformance!(async {
         Arc::new(anb_adapters::memory::MemoryPageStore::new())
             as Arc<dyn anb_domain::ports::PageStore>
+    });
+    anb_adapters::mailer_conformance!(async {
+        let mailer = Arc::new(anb_adapters::memory::MemoryMailer::new());
+        MailSubject {
+            mailer: mailer.clone(),
+            mailbox: mailer,
+        }
     });
 }
 
@@ -469,5 +477,193 @@ mod s3 {
         let stream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(b"x"))]));
         let key = BlobKey::new("denied").unwrap();
         assert!(blobs.put(&key, stream).await.is_err());
+    }
+}
+
+/// The mailer's sender in these tests.
+const FROM: &str = "ANB Showcase <no-reply@anb.example>";
+
+/// A message to a fresh recipient.
+fn mail(subject: &str) -> anb_domain::mail::MailMessage {
+    let to = anb_domain::Email::parse(&format!(
+        "{}@example.com",
+        anb_adapters::testkit::unique("to")
+    ));
+    anb_domain::mail::MailMessage::new(to.unwrap(), subject, "Hola.")
+}
+
+mod eml_files {
+    use super::*;
+    use anb_adapters::mail::{parse_from, FileMailer};
+    use anb_adapters::testkit::conformance::mail::{EmlDirectory, Mailbox as _};
+    use anb_domain::ports::{MailError, Mailer};
+
+    fn mailer() -> (FileMailer, EmlDirectory) {
+        let dir = std::env::temp_dir().join(anb_adapters::testkit::unique("anb-test-mail"));
+        let mailer = FileMailer::new(dir.join("mail"), parse_from(FROM).unwrap()).unwrap();
+        (mailer, EmlDirectory(dir.join("mail")))
+    }
+
+    anb_adapters::mailer_conformance!(async {
+        let (mailer, mailbox) = mailer();
+        MailSubject {
+            mailer: Arc::new(mailer),
+            mailbox: Arc::new(mailbox),
+        }
+    });
+
+    /// File names sort in the order the messages were sent, end in `.eml`, and no temporary
+    /// file is left beside them; each file is a whole message from the configured sender.
+    #[tokio::test]
+    async fn files_sort_in_sending_order_and_no_temporary_file_is_left() {
+        let (mailer, dir) = mailer();
+        for i in 0..30 {
+            mailer.send(&mail(&format!("{i:02}"))).await.unwrap();
+        }
+        let names = dir.names();
+        assert_eq!(names.len(), 30, "{names:#?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.ends_with(".eml") && !n.starts_with('.')),
+            "{names:#?}"
+        );
+        let subjects: Vec<String> = dir
+            .messages()
+            .await
+            .into_iter()
+            .map(|m| m.subject)
+            .collect();
+        let sent: Vec<String> = (0..30).map(|i| format!("{i:02}")).collect();
+        assert_eq!(subjects, sent);
+        let raw = std::fs::read_to_string(dir.0.join(&names[0])).unwrap();
+        assert!(
+            raw.contains("From: \"ANB Showcase\" <no-reply@anb.example>\r\n"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("Date: ")
+                && raw.contains("@anb.example>\r\n")
+                && raw.ends_with("Hola.\r\n"),
+            "{raw}"
+        );
+    }
+
+    /// A directory that cannot be written is `Unavailable`, not a panic.
+    #[tokio::test]
+    async fn an_unwritable_directory_is_unavailable() {
+        let (mailer, dir) = mailer();
+        std::fs::remove_dir_all(&dir.0).unwrap();
+        // A file where the directory was: nothing can be created under it.
+        std::fs::write(&dir.0, b"not a directory").unwrap();
+        assert!(matches!(
+            mailer.send(&mail("x")).await,
+            Err(MailError::Unavailable(_))
+        ));
+    }
+}
+
+mod smtp {
+    use super::*;
+    use anb_adapters::mail::{parse_from, SmtpMailer};
+    use anb_adapters::testkit::conformance::mail::Mailbox as _;
+    use anb_adapters::testkit::smtp_server::SmtpServer;
+    use anb_domain::ports::{MailError, Mailer, Unavailable};
+    use std::time::{Duration, Instant};
+
+    anb_adapters::mailer_conformance!(async {
+        let server = SmtpServer::start().await;
+        let mailer = SmtpMailer::from_url(&server.url(), parse_from(FROM).unwrap()).unwrap();
+        MailSubject {
+            mailer: Arc::new(mailer),
+            mailbox: Arc::new(server),
+        }
+    });
+
+    /// A recipient the server refuses (550) is `RecipientRefused`; the others still arrive.
+    #[tokio::test]
+    async fn a_recipient_the_server_refuses_is_recipient_refused() {
+        let server = SmtpServer::start_refusing().await;
+        let mailer = SmtpMailer::from_url(&server.url(), parse_from(FROM).unwrap()).unwrap();
+        let to = anb_domain::Email::parse("refused-ana@example.com").unwrap();
+        let refused = anb_domain::mail::MailMessage::new(to.clone(), "Hola", "Hola.");
+        match mailer.send(&refused).await {
+            Err(MailError::RecipientRefused(who)) => assert_eq!(who, to),
+            other => panic!("expected RecipientRefused, got {other:?}"),
+        }
+        let accepted = mail("Para otra");
+        mailer.send(&accepted).await.unwrap();
+        let arrived = server.messages().await;
+        assert_eq!(arrived.len(), 1);
+        assert_eq!(arrived[0].to, vec![accepted.to.to_string()]);
+    }
+
+    /// Nothing listening: the send fails at once with `Unavailable` (an `Unavailable` in its
+    /// chain, for a 503), without a panic.
+    #[tokio::test]
+    async fn a_server_that_is_down_is_unavailable_quickly() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("smtp://user:hunter2-secret@127.0.0.1:{port}");
+        let mailer = SmtpMailer::from_url(&url, parse_from(FROM).unwrap()).unwrap();
+        let started = Instant::now();
+        let error = match mailer.send(&mail("Hola")).await {
+            Err(MailError::Unavailable(error)) => error,
+            other => panic!("expected Unavailable, got {other:?}"),
+        };
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(Unavailable::find_in(&error).is_some(), "{error:#}");
+        let shown = format!("{error:#} {error:?} {mailer:?}");
+        assert!(!shown.contains("hunter2"), "the password shows: {shown}");
+        assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
+    }
+
+    /// A server that accepts the connection and then says nothing: the send gives up after
+    /// three times the connection timeout with `Unavailable`.
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_unavailable_after_the_timeout() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("smtp://{}", listener.local_addr().unwrap());
+        let silent = tokio::spawn(async move {
+            let mut held = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                held.push(socket);
+            }
+        });
+        let timeout = Duration::from_millis(700);
+        let mailer =
+            SmtpMailer::from_url_with_timeout(&url, parse_from(FROM).unwrap(), timeout).unwrap();
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(10), mailer.send(&mail("Hola")))
+            .await
+            .expect("the send gave up on its own");
+        assert!(
+            matches!(outcome, Err(MailError::Unavailable(_))),
+            "{outcome:?}"
+        );
+        let took = started.elapsed();
+        assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+        silent.abort();
+    }
+
+    /// A URL lettre does not know is refused when the mailer is built, without the password.
+    #[test]
+    fn an_unknown_scheme_is_refused_without_showing_the_password() {
+        let error = SmtpMailer::from_url(
+            "imap://me:hunter2-secret@mail.example",
+            parse_from(FROM).unwrap(),
+        )
+        .unwrap_err();
+        let shown = format!("{error:#}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("imap://mail.example"), "{shown}");
     }
 }

@@ -19,7 +19,7 @@ pub mod ports;
 pub mod service;
 pub mod values;
 
-pub use model::{blob, ids, job, media, rendition, session, sharing, user, video};
+pub use model::{blob, ids, job, mail, media, rendition, session, sharing, user, video};
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
 pub use ids::{JobId, LeaseToken, RenditionId, SessionId, ShareLinkId, UserId, VideoId};

@@ -1,7 +1,8 @@
 //! The one place that knows every adapter: turns [`Settings`] into the ports the binaries run
 //! on. The database URL picks the repositories (migrated on connect), the queue URL the job
 //! queue, the blob URL the store, the cache URL (if any) the page store the HTTP instances
-//! share; FFmpeg transcodes, argon2id hashes, JWTs sign.
+//! share; FFmpeg transcodes, argon2id hashes, JWTs sign; email goes to the SMTP server the
+//! SMTP URL names, or without one into `.eml` files under the data directory.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -18,7 +19,7 @@ mod process;
 use std::sync::Arc;
 
 use anb_domain::ports::{
-    Clock, JobQueue, NoPageStore, PageStore, RenditionRepository, SessionRepository,
+    Clock, JobQueue, Mailer, NoPageStore, PageStore, RenditionRepository, SessionRepository,
     ShareRepository, SystemClock, UserRepository, VideoRepository, VoteRepository,
 };
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
@@ -31,6 +32,7 @@ use super::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
 use anb_adapters::blob::ObjectStoreBlobs;
 use anb_adapters::ffmpeg::{FfmpegConfig, FfmpegTranscoder, InputPolicy};
 use anb_adapters::jwt::{JwtConfig, JwtIssuer};
+use anb_adapters::mail::{FileMailer, SmtpMailer};
 use anb_adapters::memory::{MemoryPageStore, MemoryQueue, MemoryStore};
 use anb_adapters::postgres::{PostgresQueue, PostgresStore};
 use anb_adapters::redis::{RedisPageStore, RedisQueue, DEFAULT_PAGE_PREFIX};
@@ -98,6 +100,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         },
     )?;
     let page_store = open_page_store(settings).await?;
+    let mailer = open_mailer(settings)?;
     let Repositories {
         users,
         videos,
@@ -130,6 +133,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         ),
         tokens: Arc::new(tokens),
         clock,
+        mailer,
     };
     let config = ShowcaseConfig {
         max_upload_bytes: settings.max_upload_bytes(),
@@ -148,6 +152,19 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         profile: settings.profile.clone(),
         page_store,
         database,
+    })
+}
+
+/// The mailer: the SMTP server `smtp_url` names (connected on the first email), or `.eml`
+/// files under [`Settings::mail_dir`]; every email from `mail_from`.
+fn open_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    let from = anb_adapters::mail::parse_from(&settings.mail_from).context("mail_from")?;
+    Ok(match &settings.smtp_url {
+        Some(url) => Arc::new(
+            SmtpMailer::from_url(url.expose(), from)
+                .with_context(|| format!("SMTP server {}", mask_url(url.expose())))?,
+        ),
+        None => Arc::new(FileMailer::new(settings.mail_dir(), from)?),
     })
 }
 

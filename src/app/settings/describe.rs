@@ -84,14 +84,20 @@ impl Settings {
             Some(url) => format!("{} (shared)", mask_url(url)),
             None => "in-process".to_owned(),
         };
+        let mail = match &self.smtp_url {
+            Some(url) => mask_url(url.expose()),
+            None => format!("files in {}", self.mail_dir().display()),
+        };
         format!(
-            "http={} database={} queue={} blobs={} cache={} profile={} max_upload_mb={} \
-             jwt_secret={}",
+            "http={} database={} queue={} blobs={} cache={} mail={} mail_from={:?} profile={} \
+             max_upload_mb={} jwt_secret={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
             mask_url(&self.blob_url),
             cache,
+            mail,
+            self.mail_from,
             self.profile.name,
             self.max_upload_mb,
             secret,

@@ -6,6 +6,7 @@
 //! - `queue_url`: `db://` (default: the database's jobs table) | `redis://…` | `memory://`
 //! - `blob_url`: `file://data/blobs` (default, under `data_dir`) | `s3://bucket?…` | `memory://`
 //! - `cache_url`: none (default: public pages cached in each process only) | `redis://…` | `memory://`
+//! - `smtp_url`: none (default: each email an `.eml` file under `{data_dir}/mail`) | `smtp://…` | `smtps://…`
 //!
 //! ```
 //! use anb::app::settings::Settings;
@@ -46,6 +47,12 @@ pub const CONFIG_ENV: &str = "ANB_CONFIG";
 pub const DEFAULT_CONFIG_FILE: &str = "anb.toml";
 /// Prefix of the environment variables: `ANB_` + the key in upper case.
 pub const ENV_PREFIX: &str = "ANB_";
+/// The sender of every email unless `ANB_MAIL_FROM` names another.
+pub const DEFAULT_MAIL_FROM: &str = "ANB Showcase <no-reply@localhost>";
+
+/// Keys whose environment variables are taken verbatim (never parsed as a number, a list or
+/// a table): secrets, and the sender, whose `Name <address>` figment would not leave alone.
+const VERBATIM: &[&str] = &["jwt_secret", "smtp_url", "mail_from"];
 
 /// Every key a file or the environment may set.
 const KEYS: &[&str] = &[
@@ -68,6 +75,8 @@ const KEYS: &[&str] = &[
     "log_format",
     "cors_origins",
     "cache_url",
+    "smtp_url",
+    "mail_from",
     // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
@@ -195,6 +204,14 @@ pub struct Settings {
     /// server, `redis://…` or `rediss://…`; `memory://`, this process only; default none: each
     /// process caches its own). Blank is none.
     pub cache_url: Option<String>,
+    /// The SMTP server email goes through (`ANB_SMTP_URL`: `smtp://user:pass@host:port`,
+    /// `smtp://…?tls=required` for STARTTLS, `smtps://…`; default none: each email is written
+    /// as an `.eml` file under [`Settings::mail_dir`]). A secret (it may hold a password):
+    /// described and logged masked. Blank is none.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every email (`ANB_MAIL_FROM`, a mailbox: `Name <user@host>` or a bare
+    /// address; default [`DEFAULT_MAIL_FROM`]). Checked at start-up.
+    pub mail_from: String,
     /// The HTTP edge's limits (README: "Security").
     pub edge: EdgeLimits,
     /// What uploaded media may be, checked at upload and again by the worker
@@ -232,6 +249,8 @@ struct Raw {
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
     cache_url: Option<String>,
+    smtp_url: Option<Secret>,
+    mail_from: String,
     http_header_timeout_seconds: u64,
     http_idle_timeout_seconds: u64,
     http_body_timeout_seconds: u64,
@@ -288,6 +307,8 @@ impl Default for Raw {
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             cache_url: None,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
             http_header_timeout_seconds: edge.header_timeout.as_secs(),
             http_idle_timeout_seconds: edge.idle_timeout.as_secs(),
             http_body_timeout_seconds: edge.body_timeout.as_secs(),
@@ -420,7 +441,8 @@ impl Settings {
 
     /// The layered sources [`Settings::load`] reads: the settings file (the one [`CONFIG_ENV`]
     /// names, which must exist, else `./anb.toml` if present), then the `ANB_*` variables.
-    /// `ANB_JWT_SECRET` is taken verbatim (never parsed as a number or a list).
+    /// `ANB_JWT_SECRET`, `ANB_SMTP_URL` and `ANB_MAIL_FROM` are taken verbatim (never parsed
+    /// as a number or a list).
     ///
     /// # Errors
     /// When [`CONFIG_ENV`] names a file that does not exist.
@@ -444,11 +466,13 @@ impl Settings {
         let variables: Vec<&str> = KEYS
             .iter()
             .copied()
-            .filter(|k| *k != "jwt_secret")
+            .filter(|k| !VERBATIM.contains(k))
             .collect();
         figment = figment.merge(Env::prefixed(ENV_PREFIX).only(&variables));
-        if let Ok(secret) = std::env::var(format!("{ENV_PREFIX}JWT_SECRET")) {
-            figment = figment.merge(Serialized::default("jwt_secret", secret));
+        for key in VERBATIM {
+            if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{}", key.to_uppercase())) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
         }
         Ok(figment)
     }
@@ -497,6 +521,11 @@ impl Settings {
                 .cache_url
                 .map(|url| url.trim().to_owned())
                 .filter(|url| !url.is_empty()),
+            smtp_url: raw
+                .smtp_url
+                .map(|url| Secret::new(url.expose().trim()))
+                .filter(|url| !url.expose().is_empty()),
+            mail_from: raw.mail_from.trim().to_owned(),
             edge,
             media_limits,
             worker_max_attempts,
@@ -516,6 +545,15 @@ impl Settings {
                 mask_url(url)
             );
         }
+        if let Some(url) = &self.smtp_url {
+            let url = url.expose();
+            ensure!(
+                url.starts_with("smtp://") || url.starts_with("smtps://"),
+                "unsupported SMTP URL {:?} (expected smtp://… or smtps://…)",
+                mask_url(url)
+            );
+        }
+        anb_adapters::mail::parse_from(&self.mail_from).context("mail_from")?;
         ensure!(
             !self.queue_name.is_empty() && !self.queue_name.chars().any(char::is_whitespace),
             "queue_name must be a non-empty name without spaces"
@@ -630,6 +668,11 @@ impl Settings {
     /// The upload limit in bytes.
     pub fn max_upload_bytes(&self) -> u64 {
         self.max_upload_mb.saturating_mul(1024 * 1024)
+    }
+
+    /// Where email is written when no SMTP server is configured: `{data_dir}/mail`.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
     }
 
     /// Where a generated JWT secret is kept.

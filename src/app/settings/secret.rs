@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-/// A secret (the JWT signing key). `Debug` and `Display` print `***`; read it with
+/// A secret (the JWT signing key, the SMTP URL). `Debug` and `Display` print `***`; read it with
 /// [`Secret::expose`].
 ///
 /// ```

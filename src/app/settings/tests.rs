@@ -119,6 +119,56 @@ fn anb_cache_url_names_a_shared_redis_for_the_public_pages_and_blank_means_none(
 }
 
 #[test]
+fn without_an_smtp_url_email_is_written_as_files_under_the_data_directory() {
+    let s = with(&[("data_dir", "/srv/anb")]).unwrap();
+    assert!(s.smtp_url.is_none());
+    assert_eq!(s.mail_dir(), PathBuf::from("/srv/anb/mail"));
+    assert_eq!(s.mail_from, DEFAULT_MAIL_FROM);
+    assert!(
+        s.describe().contains(
+            "mail=files in /srv/anb/mail mail_from=\"ANB Showcase <no-reply@localhost>\""
+        ),
+        "{}",
+        s.describe()
+    );
+}
+
+#[test]
+fn anb_smtp_url_and_anb_mail_from_are_taken_as_written_and_a_blank_url_is_none() {
+    jailed(|jail| {
+        let url = "smtp://anb%40example.com:p%40ss,w0rd@mail.example:587?tls=required";
+        jail.set_env("ANB_SMTP_URL", url);
+        jail.set_env("ANB_MAIL_FROM", "Liga ANB <avisos@anb.example>");
+        let s = Settings::load()?;
+        assert_eq!(s.smtp_url.as_ref().map(Secret::expose), Some(url));
+        assert_eq!(s.mail_from, "Liga ANB <avisos@anb.example>");
+        assert!(s.is_embedded()?, "an SMTP server shares no data");
+        jail.set_env("ANB_SMTP_URL", "  ");
+        assert!(Settings::load()?.smtp_url.is_none());
+        Ok(())
+    });
+}
+
+#[test]
+fn a_sender_that_is_not_a_mailbox_and_an_smtp_url_of_another_scheme_are_refused() {
+    for bad in [
+        "",
+        "no reply",
+        "ANB <no-reply>",
+        "a@b@c",
+        // A line break would be a header of its own in every email: lettre refuses it.
+        "ANB\r\nBcc: intruso@example.com <no-reply@anb.example>",
+    ] {
+        let err = with(&[("mail_from", bad)]).unwrap_err();
+        assert!(format!("{err:#}").contains("mail_from"), "{bad:?}: {err:#}");
+    }
+    let err = with(&[("smtp_url", "imap://me:smtp-password@mail.example")]).unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("unsupported SMTP URL"), "{text}");
+    assert!(!text.contains("smtp-password"), "{text}");
+}
+
+#[test]
 fn unknown_profiles_backends_and_zero_limits_are_refused() {
     for (key, value, says) in [
         ("profile", "cinema", "unknown processing profile"),
@@ -155,6 +205,7 @@ fn describe_names_every_backend_and_masks_credentials() {
             "s3://media?endpoint=https://s3.example&region=eu",
         ),
         ("jwt_secret", "a-jwt-secret-that-is-long-enough-to-use"),
+        ("smtp_url", "smtps://mailer:smtp-password@mail.example:465"),
     ])
     .unwrap();
     let text = s.describe();
@@ -163,6 +214,7 @@ fn describe_names_every_backend_and_masks_credentials() {
         "redis-password",
         "cache-password",
         "a-jwt-secret",
+        "smtp-password",
     ] {
         assert!(!text.contains(secret), "{text}");
     }
@@ -171,10 +223,12 @@ fn describe_names_every_backend_and_masks_credentials() {
         "redis://:***@cache:6379/0",
         "cache=redis://:***@pages:6379/1 (shared)",
         "s3://media",
+        "mail=smtps://mailer:***@mail.example:465",
     ] {
         assert!(text.contains(shown), "{text}");
     }
     assert!(!format!("{s:?}").contains("a-jwt-secret"));
+    assert!(!format!("{s:?}").contains("smtp-password"));
     assert_eq!(
         mask_url("s3://b?endpoint=x&secret_key=abc"),
         "s3://b?endpoint=x&secret_key=***"

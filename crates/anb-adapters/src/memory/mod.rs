@@ -1,7 +1,9 @@
-//! In-memory adapters: every repository, the job queue and the blob store, held in process.
+//! In-memory adapters: every repository, the job queue, the blob store and the mailer, held in
+//! process.
 //! They behave exactly like the durable ones (the conformance suite proves it) and lose
 //! everything when the process ends: for tests, demos and embedding without storage.
 
+mod mail;
 mod pages;
 mod queue;
 mod renditions;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use anb_domain::ports::{Clock, SystemClock};
 
+pub use mail::MemoryMailer;
 pub use pages::MemoryPageStore;
 pub use queue::MemoryQueue;
 pub use store::MemoryStore;
@@ -30,6 +33,8 @@ pub struct MemoryBackend {
     pub blobs: Arc<ObjectStoreBlobs>,
     /// The clock the queue uses for leases.
     pub clock: Arc<dyn Clock>,
+    /// Email: every message sent, kept.
+    pub mailer: Arc<MemoryMailer>,
 }
 
 impl MemoryBackend {
@@ -45,10 +50,11 @@ impl MemoryBackend {
             queue: Arc::new(MemoryQueue::new(clock.clone())),
             blobs: Arc::new(ObjectStoreBlobs::in_memory()),
             clock,
+            mailer: Arc::new(MemoryMailer::new()),
         }
     }
 
-    /// All the service's ports on these stores, with argon2id hashing and JWTs signed by a
+    /// All the service's ports on these stores and this mailer, with argon2id hashing and JWTs signed by a
     /// random per-backend secret, and the given transcoder.
     #[cfg(all(feature = "argon2", feature = "jwt"))]
     pub fn ports(&self, transcoder: Arc<dyn anb_domain::ports::Transcoder>) -> anb_domain::Ports {
@@ -73,6 +79,7 @@ impl MemoryBackend {
                     .expect("a 64-character secret is strong enough"),
             ),
             clock: self.clock.clone(),
+            mailer: self.mailer.clone(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod s3_server;
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
 pub mod seed;
 pub mod services;
+#[cfg(feature = "smtp")]
+pub mod smtp_server;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,10 +1,11 @@
 //! The entities and what the service says about them: players ([`user`]), videos and their
 //! statuses ([`video`]), media and what the transcoder makes of it ([`media`]), stored objects
-//! ([`blob`]), background jobs and their retry policy ([`job`]), and the identifiers ([`ids`]).
+//! ([`blob`]), outgoing email ([`mail`]), background jobs and their retry policy ([`job`]), and the identifiers ([`ids`]).
 
 pub mod blob;
 pub mod ids;
 pub mod job;
+pub mod mail;
 pub mod media;
 pub mod rendition;
 pub mod session;

@@ -4,6 +4,7 @@
 
 mod blobs;
 mod clock;
+mod mail;
 mod pages;
 mod queue;
 mod readiness;
@@ -19,6 +20,7 @@ mod votes;
 
 pub use blobs::{BlobError, BlobStore};
 pub use clock::{Clock, SystemClock};
+pub use mail::{MailError, Mailer};
 pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};
 pub use readiness::Readiness;

@@ -38,7 +38,7 @@ pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, JobQueue, PasswordHasher, RenditionRepository, SessionRepository,
+    BlobStore, Clock, JobQueue, Mailer, PasswordHasher, RenditionRepository, SessionRepository,
     ShareRepository, TokenIssuer, Transcoder, UserRepository, VideoRepository, VoteRepository,
 };
 use crate::values::PasswordHash;
@@ -76,6 +76,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Outgoing email (verification, password reset).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// Tunables of the use cases.

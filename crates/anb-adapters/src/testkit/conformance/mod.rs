@@ -2,11 +2,13 @@
 //! takes a freshly built subject and panics when the adapter breaks the port's contract.
 //!
 //! Adapters run it through the macros [`repository_conformance!`](crate::repository_conformance),
-//! [`queue_conformance!`](crate::queue_conformance), [`blob_conformance!`](crate::blob_conformance)
-//! and [`page_store_conformance!`](crate::page_store_conformance).
+//! [`queue_conformance!`](crate::queue_conformance), [`blob_conformance!`](crate::blob_conformance),
+//! [`page_store_conformance!`](crate::page_store_conformance) and
+//! [`mailer_conformance!`](crate::mailer_conformance).
 //! Checks use unique emails and cities, so a subject may share a database with other tests.
 
 pub mod blobs;
+pub mod mail;
 pub mod pages;
 pub mod queue;
 pub mod renditions;
@@ -190,6 +192,24 @@ macro_rules! page_store_conformance {
                 a_page_is_gone_once_its_ttl_has_passed,
                 putting_again_replaces_the_page_and_its_ttl,
                 a_ttl_under_a_millisecond_stores_nothing,
+            ]
+        );
+    };
+}
+
+/// Runs every mailer check on the [`MailSubject`](mail::MailSubject) that `$make` (an async
+/// expression) builds: a mailer and the mailbox its messages arrive in, empty.
+#[macro_export]
+macro_rules! mailer_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            mail,
+            $make,
+            [
+                a_sent_message_arrives_with_its_recipient_subject_and_text_intact,
+                several_messages_all_arrive,
+                concurrent_sends_all_arrive,
+                a_line_break_in_the_subject_adds_no_header,
             ]
         );
     };
