@@ -120,6 +120,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         ),
         tokens: Arc::new(tokens),
         clock,
+        identity: None,
     };
     let config = ShowcaseConfig {
         max_upload_bytes: settings.max_upload_bytes(),

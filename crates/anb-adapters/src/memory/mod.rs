@@ -69,6 +69,7 @@ impl MemoryBackend {
                     .expect("a 64-character secret is strong enough"),
             ),
             clock: self.clock.clone(),
+            identity: None,
         }
     }
 }

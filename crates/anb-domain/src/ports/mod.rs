@@ -4,6 +4,7 @@
 
 mod blobs;
 mod clock;
+mod identity;
 mod pages;
 mod queue;
 mod readiness;
@@ -17,6 +18,7 @@ mod votes;
 
 pub use blobs::{BlobError, BlobStore};
 pub use clock::{Clock, SystemClock};
+pub use identity::{ExternalIdentity, IdentityError, IdentityProvider, LoginStart, PendingLogin};
 pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};
 pub use readiness::Readiness;

@@ -31,8 +31,8 @@ pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, JobQueue, PasswordHasher, RenditionRepository, TokenIssuer, Transcoder,
-    UserRepository, VideoRepository, VoteRepository,
+    BlobStore, Clock, IdentityProvider, JobQueue, PasswordHasher, RenditionRepository, TokenIssuer,
+    Transcoder, UserRepository, VideoRepository, VoteRepository,
 };
 use crate::values::PasswordHash;
 
@@ -65,6 +65,8 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The OpenID provider players may log in with (`None`: password logins only).
+    pub identity: Option<Arc<dyn IdentityProvider>>,
 }
 
 /// Tunables of the use cases.
