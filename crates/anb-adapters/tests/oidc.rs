@@ -1,0 +1,260 @@
+//! The OpenID Connect adapter against a real OpenID provider (oidc-provider on Node, started
+//! by each test: `ANB_TEST_OIDC_PROVIDER`, see `anb_adapters::testkit::oidc_provider`).
+
+use anb_adapters::oidc::{OpenIdConfig, OpenIdProvider};
+use anb_adapters::testkit::oidc_provider::{
+    OidcProvider, ProviderOptions, CLIENT_ID, CLIENT_SECRET, UNVERIFIED_ACCOUNT, UNVERIFIED_EMAIL,
+    VERIFIED_ACCOUNT, VERIFIED_EMAIL,
+};
+use anb_domain::ports::{IdentityError, IdentityProvider, LoginStart, PendingLogin, Unavailable};
+use std::time::Duration;
+
+const REDIRECT: &str = "http://127.0.0.1:9/api/auth/oidc/callback";
+
+async fn provider() -> (OidcProvider, OpenIdProvider) {
+    let provider = OidcProvider::start(&[REDIRECT]).await;
+    let adapter = OpenIdProvider::new(provider.config()).unwrap();
+    (provider, adapter)
+}
+
+/// A login started and the browser's part done: what the callback receives.
+async fn logged_in(
+    provider: &OidcProvider,
+    adapter: &OpenIdProvider,
+    account: &str,
+) -> (LoginStart, String, String) {
+    let login = adapter.start(REDIRECT).await.unwrap();
+    let callback = provider
+        .log_in(&login.authorize_url, account)
+        .await
+        .unwrap();
+    (login, callback.state, callback.code)
+}
+
+fn assert_refused(result: Result<impl std::fmt::Debug, IdentityError>, what: &str) -> String {
+    match result {
+        Err(IdentityError::Refused(reason)) => reason,
+        other => panic!("{what}: expected Refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_flow_returns_the_accounts_subject_and_verified_email() {
+    let (provider, adapter) = provider().await;
+    let login = adapter.start(REDIRECT).await.unwrap();
+    let url = url::Url::parse(&login.authorize_url).unwrap();
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(param("state").as_ref(), Some(&login.pending.state));
+    assert_eq!(param("nonce").as_ref(), Some(&login.pending.nonce));
+    assert_eq!(param("scope").as_deref(), Some("openid email profile"));
+    assert_eq!(param("redirect_uri").as_deref(), Some(REDIRECT));
+    assert!(param("code_challenge").is_some());
+
+    let callback = provider
+        .log_in(&login.authorize_url, VERIFIED_ACCOUNT)
+        .await
+        .unwrap();
+    assert!(callback.url.starts_with(REDIRECT), "{}", callback.url);
+    let who = adapter
+        .finish(&login.pending, &callback.state, &callback.code, REDIRECT)
+        .await
+        .unwrap();
+    assert_eq!(who.issuer, provider.issuer());
+    assert_eq!(who.subject, VERIFIED_ACCOUNT);
+    assert_eq!(who.email.as_ref().map(|e| e.as_str()), Some(VERIFIED_EMAIL));
+    assert!(who.email_verified);
+    assert_eq!(who.given_name.as_deref(), Some("Ana"));
+    assert_eq!(who.family_name.as_deref(), Some("Pérez"));
+    assert_eq!(adapter.name(), "127.0.0.1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_email_comes_back_unverified() {
+    let (provider, adapter) = provider().await;
+    let (login, state, code) = logged_in(&provider, &adapter, UNVERIFIED_ACCOUNT).await;
+    let who = adapter
+        .finish(&login.pending, &state, &code, REDIRECT)
+        .await
+        .unwrap();
+    assert_eq!(who.subject, UNVERIFIED_ACCOUNT);
+    assert_eq!(
+        who.email.as_ref().map(|e| e.as_str()),
+        Some(UNVERIFIED_EMAIL)
+    );
+    assert!(!who.email_verified);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_missing_from_the_id_token_come_from_userinfo() {
+    let provider = OidcProvider::start_with(ProviderOptions {
+        redirect_uris: vec![REDIRECT.into()],
+        claims_in_userinfo: true,
+        ..ProviderOptions::default()
+    })
+    .await;
+    let adapter = OpenIdProvider::new(provider.config()).unwrap();
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let who = adapter
+        .finish(&login.pending, &state, &code, REDIRECT)
+        .await
+        .unwrap();
+    assert_eq!(who.subject, VERIFIED_ACCOUNT);
+    assert_eq!(who.email.as_ref().map(|e| e.as_str()), Some(VERIFIED_EMAIL));
+    assert!(who.email_verified);
+    assert_eq!(who.family_name.as_deref(), Some("Pérez"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_state_is_a_state_mismatch() {
+    let (provider, adapter) = provider().await;
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let result = adapter
+        .finish(&login.pending, &format!("{state}x"), &code, REDIRECT)
+        .await;
+    assert!(
+        matches!(result, Err(IdentityError::StateMismatch)),
+        "{result:?}"
+    );
+    // Nothing was sent to the provider: the code still works with the right state.
+    adapter
+        .finish(&login.pending, &state, &code, REDIRECT)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_login_with_another_nonce_is_refused() {
+    let (provider, adapter) = provider().await;
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let other = PendingLogin {
+        nonce: adapter.start(REDIRECT).await.unwrap().pending.nonce,
+        ..login.pending.clone()
+    };
+    let reason = assert_refused(
+        adapter.finish(&other, &state, &code, REDIRECT).await,
+        "another nonce",
+    );
+    assert!(reason.contains("nonce"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_pkce_verifier_is_refused_by_the_provider() {
+    let (provider, adapter) = provider().await;
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let other = PendingLogin {
+        pkce_verifier: adapter.start(REDIRECT).await.unwrap().pending.pkce_verifier,
+        ..login.pending.clone()
+    };
+    let reason = assert_refused(
+        adapter.finish(&other, &state, &code, REDIRECT).await,
+        "another PKCE verifier",
+    );
+    assert!(reason.contains("invalid_grant"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_used_twice_is_refused() {
+    let (provider, adapter) = provider().await;
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    adapter
+        .finish(&login.pending, &state, &code, REDIRECT)
+        .await
+        .unwrap();
+    let reason = assert_refused(
+        adapter
+            .finish(&login.pending, &state, &code, REDIRECT)
+            .await,
+        "the code again",
+    );
+    assert!(reason.contains("invalid_grant"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_clients_secret_is_refused() {
+    let (provider, _) = provider().await;
+    let adapter = OpenIdProvider::new(OpenIdConfig {
+        client_secret: format!("{CLIENT_SECRET}-not"),
+        ..provider.config()
+    })
+    .unwrap();
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let reason = assert_refused(
+        adapter
+            .finish(&login.pending, &state, &code, REDIRECT)
+            .await,
+        "a wrong client secret",
+    );
+    assert!(reason.contains("invalid_client"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_id_token_is_refused() {
+    let provider = OidcProvider::start_with(ProviderOptions {
+        redirect_uris: vec![REDIRECT.into()],
+        tamper_id_tokens: true,
+        ..ProviderOptions::default()
+    })
+    .await;
+    let adapter = OpenIdProvider::new(provider.config()).unwrap();
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let reason = assert_refused(
+        adapter
+            .finish(&login.pending, &state, &code, REDIRECT)
+            .await,
+        "a tampered ID token",
+    );
+    assert_eq!(provider.tampered_tokens(), 1, "the proxy altered the token");
+    assert!(reason.contains("ignature"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_issuer_is_unavailable_and_a_later_call_tries_again() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let adapter = OpenIdProvider::new(OpenIdConfig {
+        timeout: Duration::from_secs(2),
+        ..OpenIdConfig::new(format!("http://127.0.0.1:{port}"), CLIENT_ID, CLIENT_SECRET)
+    })
+    .unwrap();
+    for _ in 0..2 {
+        match adapter.start(REDIRECT).await {
+            Err(IdentityError::Unavailable(error)) => {
+                assert!(Unavailable::find_in(&error).is_some(), "{error:#}")
+            }
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+    }
+    let pending = PendingLogin {
+        state: "s".into(),
+        nonce: "n".into(),
+        pkce_verifier: "v".repeat(43),
+    };
+    let result = adapter.finish(&pending, "s", "code", REDIRECT).await;
+    assert!(
+        matches!(result, Err(IdentityError::Unavailable(_))),
+        "{result:?}"
+    );
+
+    // The provider comes up there: the next login discovers it.
+    let provider = OidcProvider::start_with(ProviderOptions {
+        redirect_uris: vec![REDIRECT.into()],
+        port,
+        ..ProviderOptions::default()
+    })
+    .await;
+    let (login, state, code) = logged_in(&provider, &adapter, VERIFIED_ACCOUNT).await;
+    let who = adapter
+        .finish(&login.pending, &state, &code, REDIRECT)
+        .await
+        .unwrap();
+    assert_eq!(who.subject, VERIFIED_ACCOUNT);
+}
