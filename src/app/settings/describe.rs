@@ -84,9 +84,16 @@ impl Settings {
             Some(url) => format!("{} (shared)", mask_url(url)),
             None => "in-process".to_owned(),
         };
+        let oidc = match &self.oidc {
+            Some(oidc) => format!(
+                "{:?} ({} client {} secret {})",
+                oidc.name, oidc.issuer, oidc.client_id, oidc.client_secret
+            ),
+            None => "off".to_owned(),
+        };
         format!(
             "http={} database={} queue={} blobs={} cache={} profile={} max_upload_mb={} \
-             jwt_secret={}",
+             jwt_secret={} oidc={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
@@ -95,6 +102,7 @@ impl Settings {
             self.profile.name,
             self.max_upload_mb,
             secret,
+            oidc,
         )
     }
 }
