@@ -182,6 +182,11 @@ need_oidc_provider() {
     echo "==> installing ${missing[*]}"
     apt_install "${missing[@]}"
   fi
+  # oidc-provider 9 and jose 6 need Node 20.19 or newer (Debian 12's own nodejs is 18).
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "the test OpenID provider needs Node.js 20.19 or newer; node is $(node --version)" >&2
+    exit 1
+  fi
   if [ ! -d "$dir/node_modules/oidc-provider" ] || ! cmp -s "$source/package-lock.json" "$dir/installed-lock.json"; then
     echo "==> installing oidc-provider (npm registry, pinned by $source/package-lock.json) into $dir"
     rm -rf "$dir"
