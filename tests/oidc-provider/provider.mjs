@@ -3,7 +3,7 @@
 // test-only interaction route that logs an account in without a browser.
 //
 //   node provider.mjs --client-id ID --client-secret SECRET --redirect-uri URI [--redirect-uri URI…]
-//                     [--port N] [--issuer URL] [--claims-in-userinfo]
+//                     [--port N] [--issuer URL] [--claims-in-userinfo] [--any-loopback-port]
 //
 // It listens on 127.0.0.1:PORT (0, the default, picks a free port) and announces ISSUER
 // (default http://127.0.0.1:<the port>: give another one when a proxy stands in front of it).
@@ -20,7 +20,10 @@
 // Accounts (`sub` is the id): `ana` (ana@example.com, verified), `ben` (ben@example.com, not
 // verified). By default the ID token carries the scopes' claims (email, email_verified,
 // given_name, family_name), as Google's does; with --claims-in-userinfo it carries only what
-// the specification requires and the claims come from the userinfo endpoint.
+// the specification requires and the claims come from the userinfo endpoint. With
+// --any-loopback-port the client is registered as a native application, so a redirect URI on
+// http://127.0.0.1 matches a registered one whatever its port (RFC 8252, section 7.3): register
+// `http://127.0.0.1/callback` before the server whose port is not known yet has started.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
       default: (process.env.OIDC_REDIRECT_URIS ?? '').split(',').filter(Boolean),
     },
     'claims-in-userinfo': { type: 'boolean', default: false },
+    'any-loopback-port': { type: 'boolean', default: false },
   },
 });
 
@@ -95,6 +99,7 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      application_type: args['any-loopback-port'] ? 'native' : 'web',
     },
   ],
   // Every authorization request must carry an S256 code challenge (the only method v9 offers).

@@ -258,3 +258,40 @@ async fn an_unreachable_issuer_is_unavailable_and_a_later_call_tries_again() {
         .unwrap();
     assert_eq!(who.subject, VERIFIED_ACCOUNT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_native_client_may_come_back_to_any_loopback_port() {
+    // How an end-to-end test registers the callback of a server not started yet.
+    let provider = OidcProvider::start_with(ProviderOptions {
+        redirect_uris: vec!["http://127.0.0.1/api/auth/oidc/callback".into()],
+        any_loopback_port: true,
+        ..ProviderOptions::default()
+    })
+    .await;
+    let adapter = OpenIdProvider::new(provider.config()).unwrap();
+    let redirect = "http://127.0.0.1:45678/api/auth/oidc/callback";
+    let login = adapter.start(redirect).await.unwrap();
+    let callback = provider
+        .log_in(&login.authorize_url, VERIFIED_ACCOUNT)
+        .await
+        .unwrap();
+    assert!(callback.url.starts_with(redirect), "{}", callback.url);
+    let who = adapter
+        .finish(&login.pending, &callback.state, &callback.code, redirect)
+        .await
+        .unwrap();
+    assert_eq!(who.subject, VERIFIED_ACCOUNT);
+    // Another path is still refused.
+    let elsewhere = adapter
+        .start("http://127.0.0.1:45678/elsewhere")
+        .await
+        .unwrap();
+    let refused = provider
+        .log_in(&elsewhere.authorize_url, VERIFIED_ACCOUNT)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("redirect_uri"),
+        "{refused:#}"
+    );
+}

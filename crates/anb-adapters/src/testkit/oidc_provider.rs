@@ -69,6 +69,11 @@ pub struct ProviderOptions {
     pub tamper_id_tokens: bool,
     /// The port to listen on (0, the default: a free one).
     pub port: u16,
+    /// The client is registered as a native application, so a redirect URI on
+    /// `http://127.0.0.1` matches a registered one whatever its port (RFC 8252, section 7.3):
+    /// register `http://127.0.0.1/api/…/callback` and start the provider before the server
+    /// whose port is not known yet.
+    pub any_loopback_port: bool,
 }
 
 /// Where a login sent the browser back to: the client's redirect URI with `code` and `state`.
@@ -157,6 +162,9 @@ impl OidcProvider {
         }
         if options.claims_in_userinfo {
             command.arg("--claims-in-userinfo");
+        }
+        if options.any_loopback_port {
+            command.arg("--any-loopback-port");
         }
         if let Some(listener) = &proxy_listener {
             command.args(["--issuer", &format!("http://{}", listener.local_addr()?)]);
