@@ -7,7 +7,8 @@
 //! rather than at start-up (a provider that is down does not stop the service), kept for
 //! [`OpenIdConfig::metadata_ttl`], and fetched again after that or after a failure. An ID token
 //! whose signature does not verify against cached keys is checked once more against freshly
-//! fetched ones (the provider may have rotated its keys since). Every request has a timeout
+//! fetched ones (the provider may have rotated its keys since; at most every
+//! [`OpenIdConfig::key_refresh_interval`]). Every request has a timeout
 //! and no redirect is followed.
 
 mod http;
@@ -53,6 +54,10 @@ pub struct OpenIdConfig {
     pub timeout: Duration,
     /// How long discovered metadata and keys are used before they are fetched again.
     pub metadata_ttl: Duration,
+    /// An ID token signed with a key the cached ones lack makes the adapter fetch the keys again
+    /// (the provider rotated them), at most this often (so forged tokens cannot make it hammer
+    /// the provider).
+    pub key_refresh_interval: Duration,
 }
 
 impl std::fmt::Debug for OpenIdConfig {
@@ -65,6 +70,7 @@ impl std::fmt::Debug for OpenIdConfig {
             .field("scopes", &self.scopes)
             .field("timeout", &self.timeout)
             .field("metadata_ttl", &self.metadata_ttl)
+            .field("key_refresh_interval", &self.key_refresh_interval)
             .finish()
     }
 }
@@ -74,7 +80,8 @@ impl OpenIdConfig {
     pub const GOOGLE_ISSUER: &'static str = "https://accounts.google.com";
 
     /// A provider by its issuer, with the scopes `openid email profile`, 10 s requests,
-    /// metadata kept for an hour, and [`default_name`](Self::default_name) as its name.
+    /// metadata kept for an hour, keys fetched again on an unknown one at most every minute, and
+    /// [`default_name`](Self::default_name) as its name.
     pub fn new(
         issuer: impl Into<String>,
         client_id: impl Into<String>,
@@ -89,6 +96,7 @@ impl OpenIdConfig {
             scopes: vec!["email".into(), "profile".into()],
             timeout: Duration::from_secs(10),
             metadata_ttl: Duration::from_secs(3600),
+            key_refresh_interval: Duration::from_secs(60),
         }
     }
 
@@ -302,9 +310,9 @@ impl IdentityProvider for OpenIdProvider {
         let nonce = Nonce::new(pending.nonce.clone());
         let claims = match self.verify(&metadata, id_token, &nonce) {
             // The keys may have rotated since they were fetched: once, with fresh ones (not
-            // more often than every minute, so forged tokens cannot make us hammer the provider).
+            // more often than `key_refresh_interval`).
             Err(ClaimsVerificationError::SignatureVerification(_))
-                if self.older_than(Duration::from_secs(60)).await =>
+                if self.older_than(self.config.key_refresh_interval).await =>
             {
                 let fresh = self.metadata(true).await?;
                 self.verify(&fresh, id_token, &nonce)

@@ -92,7 +92,7 @@ pub struct OidcProvider {
     issuer: String,
     http: reqwest::Client,
     tampered: Arc<AtomicUsize>,
-    _child: Child,
+    child: Child,
     _proxy: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -233,9 +233,14 @@ impl OidcProvider {
             issuer,
             http,
             tampered,
-            _child: child,
+            child,
             _proxy: proxy,
         })
+    }
+
+    /// Stops the provider and waits until it has exited (its port is free again).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// The issuer identifier (`http://127.0.0.1:PORT`): what the adapter is configured with.
