@@ -66,3 +66,92 @@ async fn keys_rotated_by_the_provider_are_fetched_again() {
         .unwrap();
     assert_eq!(who.subject, VERIFIED_ACCOUNT);
 }
+
+/// An issuer at a server that answers every request with `answer` (None: never answers).
+async fn raw_issuer(answer: Option<&'static str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                match answer {
+                    Some(answer) => {
+                        let _ = socket.write_all(answer.as_bytes()).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(60)).await,
+                }
+            });
+        }
+    });
+    issuer
+}
+
+fn adapter_at(issuer: String) -> OpenIdProvider {
+    OpenIdProvider::new(OpenIdConfig {
+        timeout: Duration::from_secs(1),
+        ..OpenIdConfig::new(issuer, "anb", "s3cret")
+    })
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_the_provider_is_not_followed() {
+    let target = raw_issuer(Some("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")).await;
+    let redirect: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {target}/.well-known/openid-configuration\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+        .into_boxed_str(),
+    );
+    let adapter = adapter_at(raw_issuer(Some(redirect)).await);
+    match adapter.start("http://127.0.0.1:9/callback").await {
+        Err(IdentityError::Unavailable(error)) => {
+            let chain = format!("{error:#}");
+            assert!(chain.contains("redirect (302 Found)"), "{chain}");
+            assert!(chain.contains(&target), "{chain}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_never_answers_is_unavailable_within_the_timeout() {
+    let adapter = adapter_at(raw_issuer(None).await);
+    let started = std::time::Instant::now();
+    let result = adapter.start("http://127.0.0.1:9/callback").await;
+    assert!(
+        matches!(result, Err(IdentityError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_failing_with_a_server_error_is_unavailable() {
+    let adapter = adapter_at(
+        raw_issuer(Some(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+        ))
+        .await,
+    );
+    match adapter.start("http://127.0.0.1:9/callback").await {
+        Err(IdentityError::Unavailable(error)) => {
+            assert!(
+                format!("{error:#}").contains("answered 503 Service Unavailable"),
+                "{error:#}"
+            )
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
