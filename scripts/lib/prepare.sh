@@ -190,6 +190,42 @@ need_hls_js() {
   export ANB_HLS_JS
 }
 
+# The real OpenID provider the OIDC tests log in against: panva's certified oidc-provider
+# (npm registry), run with Node by tests/oidc-provider/provider.mjs. It and every dependency are
+# pinned with the registry's sha512 in tests/oidc-provider/package-lock.json; `npm ci` installs
+# exactly that (no install scripts) into target/tools/oidc-provider, again when the lock file
+# changes. Installs nodejs and npm with apt when missing. Exports ANB_TEST_OIDC_PROVIDER (the
+# script, beside its node_modules; not ANB_OIDC_PROVIDER, which is the `anb` setting choosing a
+# preset, and which the binaries the tests start would read).
+need_oidc_provider() {
+  local dir=target/tools/oidc-provider
+  local source=tests/oidc-provider
+  local missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+  # oidc-provider 9 and jose 6 need Node 20.19 or newer (Debian 12's own nodejs is 18).
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "the test OpenID provider needs Node.js 20.19 or newer; node is $(node --version)" >&2
+    exit 1
+  fi
+  if [ ! -d "$dir/node_modules/oidc-provider" ] || ! cmp -s "$source/package-lock.json" "$dir/installed-lock.json"; then
+    echo "==> installing oidc-provider (npm registry, pinned by $source/package-lock.json) into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$source/package.json" "$source/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error)
+    cp "$source/package-lock.json" "$dir/installed-lock.json"
+  fi
+  # The script is copied at every call (it is not part of the lock), so edits to it take effect.
+  cp "$source/provider.mjs" "$dir/provider.mjs"
+  ANB_TEST_OIDC_PROVIDER="$(pwd)/$dir/provider.mjs"
+  export ANB_TEST_OIDC_PROVIDER
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""

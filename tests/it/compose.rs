@@ -270,3 +270,35 @@ async fn email_goes_to_files_under_the_data_directory_or_to_the_smtp_server_name
         "no new file"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openid_provider_in_the_settings_is_composed_into_the_ports() {
+    use anb_adapters::testkit::oidc_provider::{OidcProvider, CLIENT_ID, CLIENT_SECRET};
+    let callback = "http://127.0.0.1:9/api/auth/oidc/callback";
+    let provider = OidcProvider::start(&[callback]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let without = compose::connect(&settings(&[("data_dir", data.to_str().unwrap())]))
+        .await
+        .unwrap();
+    assert!(without.ports.identity.is_none());
+    drop(without);
+    let app = compose::connect(&settings(&[
+        ("data_dir", data.to_str().unwrap()),
+        ("oidc_issuer", provider.issuer()),
+        ("oidc_client_id", CLIENT_ID),
+        ("oidc_client_secret", CLIENT_SECRET),
+        ("oidc_name", "Test ID"),
+    ]))
+    .await
+    .unwrap();
+    let identity = app.showcase.ports().identity.clone().expect("composed");
+    assert_eq!(identity.name(), "Test ID");
+    let login = identity.start(callback).await.unwrap();
+    let back = provider.log_in(&login.authorize_url, "ana").await.unwrap();
+    let who = identity
+        .finish(&login.pending, &back.state, &back.code, callback)
+        .await
+        .unwrap();
+    assert_eq!((who.subject.as_str(), who.email_verified), ("ana", true));
+}

@@ -14,6 +14,7 @@
 //! | `argon2`  | [`argon2`]   | `PasswordHasher` (argon2id) |
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
 //! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases); `PageStore`: the public pages shared by HTTP instances |
+//! | `oidc`    | `oidc`       | `IdentityProvider`: OpenID Connect logins (`openidconnect`; Google as a preset) |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
 //!
 //! Every adapter maps its driver's errors to the domain's (a unique violation becomes
@@ -33,6 +34,8 @@ pub mod jwt;
 pub mod mail;
 #[cfg(feature = "memory")]
 pub mod memory;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 #[cfg(any(
     feature = "blob",
     feature = "postgres",

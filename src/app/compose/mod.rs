@@ -134,6 +134,14 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         tokens: Arc::new(tokens),
         clock,
         mailer,
+        identity: match &settings.oidc {
+            Some(oidc) => Some(Arc::new(
+                anb_adapters::oidc::OpenIdProvider::new(oidc.config())
+                    .context("configuring the OpenID provider")?,
+            )
+                as Arc<dyn anb_domain::ports::IdentityProvider>),
+            None => None,
+        },
     };
     let config = ShowcaseConfig {
         max_upload_bytes: settings.max_upload_bytes(),

@@ -88,9 +88,16 @@ impl Settings {
             Some(url) => mask_url(url.expose()),
             None => format!("files in {}", self.mail_dir().display()),
         };
+        let oidc = match &self.oidc {
+            Some(oidc) => format!(
+                "{:?} ({} client {} secret {})",
+                oidc.name, oidc.issuer, oidc.client_id, oidc.client_secret
+            ),
+            None => "off".to_owned(),
+        };
         format!(
             "http={} database={} queue={} blobs={} cache={} mail={} mail_from={:?} profile={} \
-             max_upload_mb={} jwt_secret={}",
+             max_upload_mb={} jwt_secret={} oidc={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
@@ -101,6 +108,7 @@ impl Settings {
             self.profile.name,
             self.max_upload_mb,
             secret,
+            oidc,
         )
     }
 }

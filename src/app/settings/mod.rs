@@ -21,6 +21,7 @@
 mod describe;
 mod jwt_secret;
 mod media_limits;
+mod oidc;
 mod secret;
 
 use std::net::{IpAddr, SocketAddr};
@@ -39,6 +40,7 @@ use serde::{Deserialize, Deserializer};
 pub use anb_http::{EdgeLimits, RateLimits};
 pub use describe::mask_url;
 pub use jwt_secret::JWT_SECRET_FILE;
+pub use oidc::OidcSettings;
 pub use secret::Secret;
 
 /// Environment variable naming the settings file (default [`DEFAULT_CONFIG_FILE`]).
@@ -52,7 +54,13 @@ pub const DEFAULT_MAIL_FROM: &str = "ANB Showcase <no-reply@localhost>";
 
 /// Keys whose environment variables are taken verbatim (never parsed as a number, a list or
 /// a table): secrets, and the sender, whose `Name <address>` figment would not leave alone.
-const VERBATIM: &[&str] = &["jwt_secret", "smtp_url", "mail_from"];
+const VERBATIM: &[&str] = &[
+    "jwt_secret",
+    "smtp_url",
+    "mail_from",
+    "oidc_client_id",
+    "oidc_client_secret",
+];
 
 /// Every key a file or the environment may set.
 const KEYS: &[&str] = &[
@@ -107,6 +115,12 @@ const KEYS: &[&str] = &[
     "media_max_pixel_aspect",
     "media_video_codecs",
     "worker_max_attempts",
+    // The OpenID provider players may log in with.
+    "oidc_provider",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_name",
 ];
 
 /// How the binaries write logs.
@@ -223,6 +237,10 @@ pub struct Settings {
     /// Deliveries of a processing job before it gives up, failed attempts and crashed workers
     /// alike (`ANB_WORKER_MAX_ATTEMPTS`, default 5).
     pub worker_max_attempts: u32,
+    /// The OpenID provider players may log in with (`ANB_OIDC_ISSUER`, `ANB_OIDC_CLIENT_ID`,
+    /// `ANB_OIDC_CLIENT_SECRET`, all or none; `ANB_OIDC_PROVIDER=google` for Google's issuer;
+    /// `ANB_OIDC_NAME`): `None`, password logins only.
+    pub oidc: Option<OidcSettings>,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -281,6 +299,11 @@ struct Raw {
     #[serde(deserialize_with = "list_or_comma_separated")]
     media_video_codecs: Vec<String>,
     worker_max_attempts: u32,
+    oidc_provider: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<Secret>,
+    oidc_name: Option<String>,
 }
 
 impl Default for Raw {
@@ -337,6 +360,11 @@ impl Default for Raw {
             media_max_pixel_aspect: media.limits.max_pixel_aspect,
             media_video_codecs: media.limits.video_codecs,
             worker_max_attempts: media.max_attempts,
+            oidc_provider: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_name: None,
         }
     }
 }
@@ -441,8 +469,8 @@ impl Settings {
 
     /// The layered sources [`Settings::load`] reads: the settings file (the one [`CONFIG_ENV`]
     /// names, which must exist, else `./anb.toml` if present), then the `ANB_*` variables.
-    /// `ANB_JWT_SECRET`, `ANB_SMTP_URL` and `ANB_MAIL_FROM` are taken verbatim (never parsed
-    /// as a number or a list).
+    /// `ANB_JWT_SECRET`, `ANB_SMTP_URL`, `ANB_MAIL_FROM`, `ANB_OIDC_CLIENT_ID` and
+    /// `ANB_OIDC_CLIENT_SECRET` are taken verbatim (never parsed as a number or a list).
     ///
     /// # Errors
     /// When [`CONFIG_ENV`] names a file that does not exist.
@@ -470,7 +498,8 @@ impl Settings {
             .collect();
         figment = figment.merge(Env::prefixed(ENV_PREFIX).only(&variables));
         for key in VERBATIM {
-            if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{}", key.to_uppercase())) {
+            let variable = format!("{ENV_PREFIX}{}", key.to_ascii_uppercase());
+            if let Ok(value) = std::env::var(variable) {
                 figment = figment.merge(Serialized::default(key, value));
             }
         }
@@ -483,11 +512,12 @@ impl Settings {
     /// # Errors
     /// A malformed value or an unknown key; an unknown profile; a URL of no known backend (a
     /// cache URL that is not Redis' too); a zero upload limit, lease, concurrency or
-    /// connection count.
+    /// connection count; OpenID settings that are incomplete (see [`OidcSettings`]).
     pub fn from_figment(figment: &Figment) -> anyhow::Result<Self> {
         let raw: Raw = figment.extract().context("reading the settings")?;
         let edge = raw.edge()?;
         let (media_limits, worker_max_attempts) = (raw.media_limits()?, raw.worker_max_attempts()?);
+        let oidc = raw.oidc()?;
         let profile = Profile::by_name(&raw.profile).with_context(|| {
             format!(
                 "unknown processing profile {:?} (known: showcase, anb-course)",
@@ -529,6 +559,7 @@ impl Settings {
             edge,
             media_limits,
             worker_max_attempts,
+            oidc,
         };
         settings.validate()?;
         Ok(settings)

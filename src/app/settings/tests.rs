@@ -395,3 +395,129 @@ fn malformed_rates_proxies_and_zero_limits_are_refused_naming_the_setting() {
         );
     }
 }
+
+#[test]
+fn no_openid_provider_by_default() {
+    assert_eq!(with(&[]).unwrap().oidc, None);
+    assert!(with(&[]).unwrap().describe().contains("oidc=off"));
+}
+
+#[test]
+fn an_openid_provider_from_the_environment_with_its_secret_masked() {
+    jailed(|jail| {
+        jail.set_env("ANB_OIDC_ISSUER", "https://login.example.org/realms/anb");
+        jail.set_env("ANB_OIDC_CLIENT_ID", "12345");
+        jail.set_env("ANB_OIDC_CLIENT_SECRET", "007");
+        let s = Settings::load()?;
+        let oidc = s.oidc.clone().expect("configured");
+        assert_eq!(oidc.issuer, "https://login.example.org/realms/anb");
+        // Taken verbatim: digits stay a string.
+        assert_eq!(oidc.client_id, "12345");
+        assert_eq!(oidc.client_secret.expose(), "007");
+        assert_eq!(oidc.name, "login.example.org");
+        let config = oidc.config();
+        assert_eq!(
+            (config.issuer.as_str(), config.client_secret.as_str()),
+            ("https://login.example.org/realms/anb", "007")
+        );
+        let described = s.describe();
+        assert!(
+            described.contains("oidc=\"login.example.org\""),
+            "{described}"
+        );
+        assert!(!described.contains("007"), "{described}");
+        assert!(!format!("{s:?} {oidc:?} {config:?}").contains("007"));
+        Ok(())
+    });
+}
+
+#[test]
+fn the_google_preset_names_googles_issuer_and_the_name_is_settable() {
+    let google = [
+        ("oidc_provider", "google"),
+        ("oidc_client_id", "id.apps.googleusercontent.com"),
+        ("oidc_client_secret", "GOCSPX-secret"),
+    ];
+    let oidc = with(&google).unwrap().oidc.unwrap();
+    assert_eq!(oidc.issuer, "https://accounts.google.com");
+    assert_eq!(oidc.name, "Google");
+    // The same issuer given by hand is Google too.
+    let by_hand = with(&[
+        ("oidc_issuer", "https://accounts.google.com"),
+        google[1],
+        google[2],
+    ])
+    .unwrap();
+    assert_eq!(by_hand.oidc.unwrap().name, "Google");
+    let named = with(&[
+        google[0],
+        google[1],
+        google[2],
+        ("oidc_name", "Google Workspace"),
+    ]);
+    assert_eq!(named.unwrap().oidc.unwrap().name, "Google Workspace");
+}
+
+#[test]
+fn openid_settings_come_all_together_or_not_at_all() {
+    let full = [
+        ("oidc_issuer", "https://id.example.org"),
+        ("oidc_client_id", "anb"),
+        ("oidc_client_secret", "s3cret"),
+    ];
+    for missing in 0..full.len() {
+        let partial: Vec<_> = (0..full.len())
+            .filter(|i| *i != missing)
+            .map(|i| full[i])
+            .collect();
+        let err = with(&partial).unwrap_err();
+        let key = if missing == 0 {
+            "oidc_issuer"
+        } else {
+            full[missing].0
+        };
+        assert!(format!("{err:#}").contains(key), "{err:#}");
+    }
+    let err = with(&[("oidc_provider", "google")]).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("oidc_client_id, oidc_client_secret"),
+        "{err:#}"
+    );
+    let err = with(&[("oidc_name", "Orphan")]).unwrap_err();
+    assert!(format!("{err:#}").contains("oidc_name"), "{err:#}");
+    // Blank is absent.
+    assert_eq!(
+        with(&[("oidc_issuer", " "), ("oidc_client_secret", "")])
+            .unwrap()
+            .oidc,
+        None
+    );
+}
+
+#[test]
+fn unknown_presets_conflicting_and_insecure_issuers_are_refused() {
+    let client = [("oidc_client_id", "anb"), ("oidc_client_secret", "s3cret")];
+    let refused = |issuer: (&str, &str), expected: &str| {
+        let err = with(&[issuer, client[0], client[1]]).unwrap_err();
+        assert!(format!("{err:#}").contains(expected), "{err:#}");
+    };
+    refused(("oidc_provider", "facebook"), "unknown preset");
+    refused(("oidc_issuer", "http://id.example.org"), "https://");
+    refused(("oidc_issuer", "not a url"), "not a URL");
+    refused(("oidc_issuer", "https://id.example.org/?x=1"), "no query");
+    let err = with(&[
+        ("oidc_provider", "google"),
+        ("oidc_issuer", "https://id.example.org"),
+        client[0],
+        client[1],
+    ])
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("set one of them"), "{err:#}");
+    // The loopback may use http (tests).
+    let local = with(&[
+        ("oidc_issuer", "http://127.0.0.1:4000"),
+        client[0],
+        client[1],
+    ]);
+    assert_eq!(local.unwrap().oidc.unwrap().name, "127.0.0.1");
+}

@@ -80,6 +80,7 @@ impl MemoryBackend {
             ),
             clock: self.clock.clone(),
             mailer: self.mailer.clone(),
+            identity: None,
         }
     }
 }

@@ -13,6 +13,8 @@
 pub mod clips;
 pub mod conformance;
 mod marker_transcoder;
+#[cfg(feature = "testkit-oidc")]
+pub mod oidc_provider;
 #[cfg(feature = "testkit-s3")]
 pub mod s3_server;
 #[cfg(all(feature = "postgres", feature = "sqlite"))]

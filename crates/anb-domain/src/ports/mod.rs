@@ -4,6 +4,7 @@
 
 mod blobs;
 mod clock;
+mod identity;
 mod mail;
 mod pages;
 mod queue;
@@ -20,6 +21,7 @@ mod votes;
 
 pub use blobs::{BlobError, BlobStore};
 pub use clock::{Clock, SystemClock};
+pub use identity::{ExternalIdentity, IdentityError, IdentityProvider, LoginStart, PendingLogin};
 pub use mail::{MailError, Mailer};
 pub use pages::{NoPageStore, PageStore, StoredPage};
 pub use queue::{JobQueue, QueueError};

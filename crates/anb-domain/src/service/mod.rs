@@ -38,8 +38,9 @@ pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, JobQueue, Mailer, PasswordHasher, RenditionRepository, SessionRepository,
-    ShareRepository, TokenIssuer, Transcoder, UserRepository, VideoRepository, VoteRepository,
+    BlobStore, Clock, IdentityProvider, JobQueue, Mailer, PasswordHasher, RenditionRepository,
+    SessionRepository, ShareRepository, TokenIssuer, Transcoder, UserRepository, VideoRepository,
+    VoteRepository,
 };
 use crate::values::PasswordHash;
 
@@ -78,6 +79,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Outgoing email (verification, password reset).
     pub mailer: Arc<dyn Mailer>,
+    /// The OpenID provider players may log in with (`None`: password logins only).
+    pub identity: Option<Arc<dyn IdentityProvider>>,
 }
 
 /// Tunables of the use cases.

@@ -3,11 +3,14 @@
 //!
 //! Adapters run it through the macros [`repository_conformance!`](crate::repository_conformance),
 //! [`queue_conformance!`](crate::queue_conformance), [`blob_conformance!`](crate::blob_conformance),
-//! [`page_store_conformance!`](crate::page_store_conformance) and
-//! [`mailer_conformance!`](crate::mailer_conformance).
+//! [`page_store_conformance!`](crate::page_store_conformance),
+//! [`mailer_conformance!`](crate::mailer_conformance) and (feature `testkit-oidc`)
+//! [`identity_conformance!`](crate::identity_conformance).
 //! Checks use unique emails and cities, so a subject may share a database with other tests.
 
 pub mod blobs;
+#[cfg(feature = "testkit-oidc")]
+pub mod identity;
 pub mod mail;
 pub mod pages;
 pub mod queue;
@@ -210,6 +213,33 @@ macro_rules! mailer_conformance {
                 several_messages_all_arrive,
                 concurrent_sends_all_arrive,
                 a_line_break_in_the_subject_adds_no_header,
+            ]
+        );
+    };
+}
+
+/// Runs every `IdentityProvider` check against the real test OpenID provider
+/// ([`oidc_provider`](crate::testkit::oidc_provider); `ANB_TEST_OIDC_PROVIDER`), with the adapter
+/// `$make` builds for an `OpenIdConfig` (a closure returning `Arc<dyn IdentityProvider>`).
+#[cfg(feature = "testkit-oidc")]
+#[macro_export]
+macro_rules! identity_conformance {
+    ($make:expr) => {
+        $crate::__conformance_tests!(
+            identity,
+            async { $make },
+            [
+                the_code_flow_returns_the_accounts_subject_and_verified_email,
+                an_unverified_email_comes_back_unverified,
+                claims_missing_from_the_id_token_come_from_userinfo,
+                a_wrong_state_is_a_state_mismatch,
+                a_pending_login_with_another_nonce_is_refused,
+                a_wrong_pkce_verifier_is_refused_by_the_provider,
+                a_code_used_twice_is_refused,
+                another_clients_secret_is_refused,
+                a_tampered_id_token_is_refused,
+                an_unreachable_issuer_is_unavailable_and_a_later_call_tries_again,
+                a_native_client_may_come_back_to_any_loopback_port,
             ]
         );
     };
