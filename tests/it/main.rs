@@ -10,6 +10,7 @@ mod conversions;
 mod e2e_http;
 mod hostile_media;
 mod hostile_traffic;
+mod oidc_login;
 mod openapi;
 mod page_cache;
 mod poison_jobs;

@@ -89,6 +89,11 @@ fn viewer_of(via: Option<&str>) -> Option<Viewer> {
     }
 }
 
+/// The audience of a note for `purpose` (never `playback`, never absent).
+fn note_audience(purpose: &str) -> String {
+    format!("note:{purpose}")
+}
+
 /// Lower-case hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -200,6 +205,30 @@ impl TokenIssuer for JwtIssuer {
 
     fn digest(&self, secret: &str) -> SecretDigest {
         SecretDigest::new(hex(&Sha256::digest(secret.as_bytes())))
+    }
+
+    fn sign_note(&self, purpose: &str, payload: &str, ttl: Duration) -> anyhow::Result<String> {
+        let iat = unix_now();
+        let claims = Claims {
+            sub: payload.to_owned(),
+            iss: self.config.issuer.clone(),
+            iat,
+            exp: iat + ttl.as_secs().max(1),
+            aud: Some(note_audience(purpose)),
+            via: None,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    fn open_note(&self, purpose: &str, note: &str) -> Result<String, TokenError> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[note_audience(purpose)]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+        Ok(self.decode(note, &validation)?.sub)
     }
 }
 
@@ -389,6 +418,49 @@ mod tests {
         assert_eq!(issuer().digest(&a.secret), a.digest);
         assert_ne!(a.digest.as_str(), a.secret);
         assert_ne!(issuer().digest(&b.secret), a.digest);
+    }
+
+    #[test]
+    fn a_note_opens_only_for_its_purpose_and_no_other_token_passes_for_one() {
+        let note = issuer()
+            .sign_note("oidc-login", "{\"state\":\"s\"}", Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(
+            issuer().open_note("oidc-login", &note),
+            Ok("{\"state\":\"s\"}".to_owned())
+        );
+        assert_eq!(
+            issuer().open_note("oidc-signup", &note),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(issuer().verify(&note), Err(TokenError::Invalid));
+        assert_eq!(issuer().verify_playback(&note), Err(TokenError::Invalid));
+        let access = issuer().issue(UserId::new()).unwrap().token;
+        let playback = issuer()
+            .issue_playback(VideoId::new(), Viewer::Owner, Duration::from_secs(60))
+            .unwrap()
+            .token;
+        for other in [access, playback] {
+            assert_eq!(
+                issuer().open_note("oidc-login", &other),
+                Err(TokenError::Invalid)
+            );
+        }
+        let expired = sign(
+            &Claims {
+                sub: "x".into(),
+                iss: "anb-showcase".into(),
+                iat: unix_now() - 100,
+                exp: unix_now() - 10,
+                aud: Some("note:oidc-login".into()),
+                via: None,
+            },
+            SECRET,
+        );
+        assert_eq!(
+            issuer().open_note("oidc-login", &expired),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]

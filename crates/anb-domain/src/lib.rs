@@ -31,11 +31,12 @@ pub use media::{
 pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
-    LoginError, MediaDownload, MediaError, MediaKind, Playback, PlaybackGrant, Ports, ProfileError,
-    PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile, RenditionList,
-    ReprocessError, ReprocessTarget, RestoreReport, ShareLinkGrant, SharedPlayback, SharingError,
-    Showcase, ShowcaseConfig, SignedIn, SignupError, SignupForm, StreamDownload, StreamFile,
-    UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome, OidcProfile,
+    OidcStart, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
+    ReceivedFile, RefreshError, RenditionFile, RenditionList, ReprocessError, ReprocessTarget,
+    RestoreReport, ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig,
+    SignedIn, SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
+    UploadVideoError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

@@ -51,6 +51,7 @@ pub use limits::{EdgeLimits, RateLimits};
 pub use state::{AppState, HttpConfig};
 
 use api::auth::AuthApi;
+use api::oidc::OidcApi;
 use api::ops::OpsApi;
 use api::playback::PlaybackApi;
 use api::public::PublicApi;
@@ -61,6 +62,7 @@ use api::videos::VideosApi;
 /// Every tag's operations, in the order the spec lists them.
 pub type Operations = (
     AuthApi,
+    OidcApi,
     VideosApi,
     RenditionsApi,
     SharingApi,
@@ -75,6 +77,7 @@ pub fn api_service() -> OpenApiService<Operations, ()> {
     OpenApiService::new(
         (
             AuthApi,
+            OidcApi,
             VideosApi,
             RenditionsApi,
             SharingApi,

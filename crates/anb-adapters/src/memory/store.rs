@@ -38,6 +38,8 @@ pub(super) struct State {
     pub(super) sessions: super::sessions::Sessions,
     /// Shares and share links (`shares.rs`); a video's go with it.
     pub(super) shares: super::shares::Shares,
+    /// External identities: (issuer, subject) → account.
+    identities: HashMap<(String, String), UserId>,
 }
 
 impl State {
@@ -121,6 +123,33 @@ impl UserRepository for MemoryStore {
                 .collect(),
             page,
         ))
+    }
+
+    async fn find_by_identity(&self, issuer: &str, subject: &str) -> anyhow::Result<Option<User>> {
+        let state = self.state.lock();
+        Ok(state
+            .identities
+            .get(&(issuer.to_owned(), subject.to_owned()))
+            .and_then(|id| state.users.get(id))
+            .cloned())
+    }
+
+    async fn link_identity(
+        &self,
+        user: UserId,
+        issuer: &str,
+        subject: &str,
+        _at: DateTime<Utc>,
+    ) -> anyhow::Result<UserId> {
+        let mut state = self.state.lock();
+        anyhow::ensure!(
+            state.users.contains_key(&user),
+            "user {user} does not exist"
+        );
+        Ok(*state
+            .identities
+            .entry((issuer.to_owned(), subject.to_owned()))
+            .or_insert(user))
     }
 }
 

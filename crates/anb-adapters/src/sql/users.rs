@@ -96,6 +96,52 @@ impl<D: Dialect> UserRepository for Store<D> {
             request: page,
         })
     }
+
+    async fn find_by_identity(&self, issuer: &str, subject: &str) -> anyhow::Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM user_identities i JOIN users u ON u.id = i.user_id \
+             WHERE i.issuer = $1 AND i.subject = $2"
+        );
+        self.one_user(
+            sqlx::query::<D::Db>(&sql)
+                .arg(issuer.to_owned())
+                .arg(subject.to_owned()),
+            "finding a user by identity",
+        )
+        .await
+    }
+
+    async fn link_identity(
+        &self,
+        user: UserId,
+        issuer: &str,
+        subject: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<UserId> {
+        let mut conn = self.write().await?;
+        let insert = sqlx::query::<D::Db>(
+            "INSERT INTO user_identities (issuer, subject, user_id, linked_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (issuer, subject) DO NOTHING",
+        )
+        .arg(issuer.to_owned())
+        .arg(subject.to_owned())
+        .arg(user.as_uuid())
+        .arg(SqlTime(at));
+        driver::execute(insert, &mut *conn)
+            .await
+            .fault("linking an identity")?;
+        let (owner,): (uuid::Uuid,) = driver::fetch_one(
+            sqlx::query::<D::Db>(
+                "SELECT user_id FROM user_identities WHERE issuer = $1 AND subject = $2",
+            )
+            .arg(issuer.to_owned())
+            .arg(subject.to_owned()),
+            &mut *conn,
+        )
+        .await
+        .fault("reading an identity's account")?;
+        Ok(UserId::from_uuid(owner))
+    }
 }
 
 impl<D: Dialect> Store<D> {

@@ -120,4 +120,24 @@ pub trait TokenIssuer: Send + Sync + 'static {
 
     /// The digest of a presented secret (the same as [`TokenIssuer::mint_secret`] gave for it).
     fn digest(&self, secret: &str) -> SecretDigest;
+
+    /// A signed, expiring note carrying `payload` for `purpose` (state a client keeps for the
+    /// service between two requests, such as a login in progress at an OpenID provider). A
+    /// note passes only for its own purpose, and never as an access or playback token.
+    ///
+    /// # Errors
+    /// Only internal faults.
+    fn sign_note(
+        &self,
+        purpose: &str,
+        payload: &str,
+        ttl: std::time::Duration,
+    ) -> anyhow::Result<String>;
+
+    /// The payload of a valid note signed for `purpose`.
+    ///
+    /// # Errors
+    /// [`TokenError::Expired`] past its expiry; [`TokenError::Invalid`] for anything else wrong
+    /// (altered, another purpose, another kind of token).
+    fn open_note(&self, purpose: &str, note: &str) -> Result<String, TokenError>;
 }

@@ -48,4 +48,25 @@ pub trait UserRepository: Send + Sync + 'static {
         name_part: &str,
         page: PageRequest,
     ) -> anyhow::Result<Page<PlayerSummary>>;
+
+    /// The account an external identity (`subject` at the OpenID `issuer`) is linked to, or
+    /// `None`.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn find_by_identity(&self, issuer: &str, subject: &str) -> anyhow::Result<Option<User>>;
+
+    /// Links an external identity to `user`; linking it again to the same account changes
+    /// nothing. Returns the account it is linked to (another one when it was linked before:
+    /// an identity belongs to one account, by a unique constraint).
+    ///
+    /// # Errors
+    /// Backend faults, and a `user` that does not exist.
+    async fn link_identity(
+        &self,
+        user: UserId,
+        issuer: &str,
+        subject: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<UserId>;
 }

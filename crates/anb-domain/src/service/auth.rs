@@ -135,7 +135,9 @@ impl Showcase {
             Ok(email) => self.ports.users.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let Some(user) = user else {
+        // An account made through an OpenID provider has no password: refused like an
+        // unknown email (and as slowly).
+        let Some(user) = user.filter(|u| u.password_hash.is_usable()) else {
             let decoy = self.decoy_hash().await?;
             let _ = self.ports.hasher.verify(&password, &decoy).await?;
             return Err(LoginError::InvalidCredentials);

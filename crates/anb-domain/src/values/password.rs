@@ -74,7 +74,21 @@ impl PasswordHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The hash of an account with no password (made through an OpenID provider): no password
+    /// matches it, and it is not a PHC string a hasher would try to parse.
+    pub fn unusable() -> Self {
+        Self(UNUSABLE.to_owned())
+    }
+
+    /// Whether some password can match it (it is not [`PasswordHash::unusable`]).
+    pub fn is_usable(&self) -> bool {
+        self.0 != UNUSABLE
+    }
 }
+
+/// The stored value of [`PasswordHash::unusable`].
+const UNUSABLE: &str = "!no-password";
 
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

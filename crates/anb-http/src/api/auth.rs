@@ -34,7 +34,7 @@ pub enum SignupResponse {
 pub const REFRESH_COOKIE: &str = "anb_refresh";
 
 /// The `Set-Cookie` value storing `signed_in`'s refresh token until it expires.
-fn refresh_cookie(signed_in: &SignedIn, now: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn refresh_cookie(signed_in: &SignedIn, now: chrono::DateTime<chrono::Utc>) -> String {
     let max_age = (signed_in.refresh.expires_at - now).num_seconds().max(0);
     format!(
         "{REFRESH_COOKIE}={}; Max-Age={max_age}; Path=/api/auth; HttpOnly; Secure; SameSite=Strict",
@@ -48,7 +48,7 @@ fn cleared_cookie() -> String {
 }
 
 /// The token body of a login or a refresh.
-fn token_body(signed_in: &SignedIn) -> Json<TokenResponse> {
+pub(crate) fn token_body(signed_in: &SignedIn) -> Json<TokenResponse> {
     Json(TokenResponse {
         access_token: signed_in.access.token.clone(),
         token_type: TokenType::Bearer,

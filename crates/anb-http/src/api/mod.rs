@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod models;
+pub mod oidc;
 pub mod ops;
 pub mod playback;
 pub mod public;

@@ -107,6 +107,7 @@ macro_rules! repository_conformance {
                 a_share_link_is_stored_listed_and_revoked_once,
                 deleting_a_video_deletes_its_shares_and_links,
                 the_directory_finds_players_by_part_of_their_name_in_name_order,
+                an_external_identity_links_to_one_account,
             ]
         );
         $crate::__conformance_tests!(

@@ -244,3 +244,53 @@ pub async fn the_directory_finds_players_by_part_of_their_name_in_name_order(r: 
         0
     );
 }
+
+/// An identity links to one account: found by it afterwards; linking it again (to the same or
+/// another account) keeps the first link.
+pub async fn an_external_identity_links_to_one_account(r: Repositories) {
+    let ana = player(&r).await;
+    let ben = player(&r).await;
+    let subject = unique("sub");
+    let issuer = "https://id.example";
+    assert_eq!(
+        r.users.find_by_identity(issuer, &subject).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        r.users
+            .link_identity(ana.id, issuer, &subject, now())
+            .await
+            .unwrap(),
+        ana.id
+    );
+    assert_eq!(
+        r.users
+            .link_identity(ana.id, issuer, &subject, now())
+            .await
+            .unwrap(),
+        ana.id
+    );
+    assert_eq!(
+        r.users
+            .link_identity(ben.id, issuer, &subject, now())
+            .await
+            .unwrap(),
+        ana.id,
+        "an identity belongs to one account"
+    );
+    assert_eq!(
+        r.users
+            .find_by_identity(issuer, &subject)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ana.id)
+    );
+    assert_eq!(
+        r.users
+            .find_by_identity("https://other.example", &subject)
+            .await
+            .unwrap(),
+        None
+    );
+}

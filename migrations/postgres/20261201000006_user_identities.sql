@@ -1,0 +1,9 @@
+-- External identities (an OpenID provider's subject) linked to accounts: one account each.
+CREATE TABLE user_identities (
+    issuer    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    user_id   UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    linked_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_identities_by_user ON user_identities (user_id);
