@@ -84,6 +84,9 @@ pub enum StartResponse {
         #[oai(header = "Set-Cookie")]
         String,
     ),
+    /// `validation_error`: no valid `Host` to come back to.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
     /// `not_found`: no OpenID provider is configured.
     #[oai(status = 404)]
     NotFound(ErrorJson),
@@ -113,6 +116,9 @@ pub enum CallbackResponse {
         #[oai(header = "Location")]
         String,
     ),
+    /// `validation_error`: a parameter longer than its limit, or no valid `Host`.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
     /// `not_found`: no OpenID provider is configured.
     #[oai(status = 404)]
     NotFound(ErrorJson),
