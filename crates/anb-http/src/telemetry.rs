@@ -51,7 +51,7 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
-        %path,
+        path = %loggable_path(&path),
         request_id = %id,
         client = tracing::field::Empty
     );
@@ -91,11 +91,45 @@ fn method_label(method: &poem::http::Method) -> &'static str {
         .map_or("OTHER", poem::http::Method::as_str)
 }
 
+/// Path prefixes whose next segment is a bearer credential (a playback token, a share link's
+/// token): logs show `***` in its place.
+const SECRET_SEGMENT_AFTER: &[&str] = &["/api/playback/", "/api/share-links/"];
+
+/// `path` as logs show it: the credential a playback or share-link path carries replaced by
+/// `***` (whoever reads the logs must not be able to watch through them).
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_SEGMENT_AFTER {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}***{tail}").into();
+        }
+    }
+    path.into()
+}
+
 /// A bounded label for paths outside the API (static files, unknown routes).
 fn route_label(path: &str) -> String {
     match path {
         "/" | "/docs" | "/openapi.json" => path.to_owned(),
         p if p.starts_with("/docs") => "/docs".to_owned(),
         _ => "other".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn logs_never_show_the_token_of_a_playback_or_share_link_path() {
+        assert_eq!(
+            loggable_path("/api/playback/eyJhbGci.eyJzdWIi.c2ln/hls/0a1b/720p/seg_00001.m4s"),
+            "/api/playback/***/hls/0a1b/720p/seg_00001.m4s"
+        );
+        assert_eq!(
+            loggable_path("/api/share-links/eyJhbGci.eyJzdWIi.c2ln"),
+            "/api/share-links/***"
+        );
+        assert_eq!(loggable_path("/api/videos/42"), "/api/videos/42");
     }
 }

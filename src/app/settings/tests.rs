@@ -188,9 +188,37 @@ fn unknown_profiles_backends_and_zero_limits_are_refused() {
         "worker_concurrency",
         "playback_ttl_seconds",
         "max_pending_conversions",
+        "access_token_ttl_seconds",
+        "refresh_token_ttl_seconds",
     ] {
         let figment = Figment::new().merge((key, 0));
         assert!(Settings::from_figment(&figment).is_err(), "{key} = 0");
+    }
+}
+
+#[test]
+fn access_tokens_last_a_quarter_of_an_hour_and_refresh_tokens_a_month_unless_set() {
+    let s = with(&[]).unwrap();
+    assert_eq!(
+        (s.access_token_ttl_seconds, s.refresh_token_ttl_seconds),
+        (900, 30 * 24 * 3600)
+    );
+    let s = Settings::from_figment(
+        &Figment::new()
+            .merge(("access_token_ttl_seconds", 60))
+            .merge(("refresh_token_ttl_seconds", 3600)),
+    )
+    .unwrap();
+    assert_eq!(
+        (s.access_token_ttl_seconds, s.refresh_token_ttl_seconds),
+        (60, 3600)
+    );
+    // A refresh token outliving no access token, a day-long access token: refused.
+    for (access, refresh) in [(3600, 60), (86_401, 86_401 * 2)] {
+        let figment = Figment::new()
+            .merge(("access_token_ttl_seconds", access))
+            .merge(("refresh_token_ttl_seconds", refresh));
+        assert!(Settings::from_figment(&figment).is_err(), "{access}/{refresh}");
     }
 }
 

@@ -220,7 +220,6 @@ impl AuthOperations {
         #[oai(name = "anb_refresh")]
         refresh: Cookie<Option<String>>,
     ) -> Result<RefreshResponse, Refused<Limited>> {
-        state.limits.refresh(**client)?;
         let refused = || {
             RefreshResponse::Unauthorized(
                 body(
@@ -230,9 +229,12 @@ impl AuthOperations {
                 cleared_cookie(),
             )
         };
+        // A visitor without a session (every page load of the web app asks) costs nothing and
+        // counts against no limit.
         let Some(presented) = refresh.0 else {
             return Ok(refused());
         };
+        state.limits.refresh(**client)?;
         match state.showcase.refresh(&presented).await {
             Ok(signed_in) => Ok(RefreshResponse::Ok(
                 token_body(&signed_in),
