@@ -851,6 +851,28 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "location.hash === '#/mis-videos' && document.querySelector('#nav a[href=\"#/compartidos\"]')",
         )
         .await;
+    // A token the server refuses (as one that ran out): three calls at once answer 401, the
+    // page renews the token once (one refresh, the others wait for it) and each call is sent
+    // again and succeeds.
+    let renewed = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const refreshes = () => performance.getEntriesByType('resource')
+               .filter((r) => new URL(r.name).pathname === '/api/auth/refresh').length;
+             const before = refreshes();
+             import(document.querySelector('link[rel=modulepreload][href$=\"/js/api.js\"]').href)
+               .then(async (api) => {
+                 api.session.save('not-a-token', 900);
+                 const answers = await Promise.all([api.auth.me(), api.videos.mine(), api.sharing.withMe()]);
+                 done([answers.map((a) => Boolean(a.data)), api.session.token !== 'not-a-token', refreshes() - before]);
+               })
+               .catch((e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("calls with a refused token");
+    assert_eq!(renewed, json!([[true, true, true], true, 1]), "{renewed}");
     browser.click("#nav a[href=\"#/compartidos\"]").await;
     browser
         .wait_until(
