@@ -28,6 +28,7 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 let leaveView = null;
 let notice = null;
+let routes = 0;
 
 function link(name, label) {
   const current = currentRoute().name === name;
@@ -60,19 +61,32 @@ function renderNav() {
   document.querySelector('.skip').textContent = t('skip');
 }
 
+/**
+ * Draws the current route's screen. Each screen draws into its own box: one still loading when
+ * the address changes again (a session that ended half-way, a quick click) draws into a box
+ * no longer in the page and is stopped, never over the next screen.
+ */
 async function route() {
+  const mine = ++routes;
   leaveView?.();
   leaveView = null;
   const { name, params, arg } = currentRoute();
   renderNav();
   hideToast();
-  replace(main, h('p', { class: 'loading' }, t('loading')));
+  const screen = h('div', { class: 'screen' }, h('p', { class: 'loading' }, t('loading')));
+  replace(main, screen);
   const view = VIEWS[name];
   try {
-    leaveView = await view(main, params, arg) ?? null;
+    const leave = await view(screen, params, arg) ?? null;
+    if (mine !== routes) {
+      leave?.();
+      return;
+    }
+    leaveView = leave;
   } catch (error) {
+    if (mine !== routes) return;
     console.error(error);
-    replace(main, h('p', { class: 'notice error' }, t('error.generic')));
+    replace(screen, h('p', { class: 'notice error' }, t('error.generic')));
   }
   if (document.activeElement === document.body || !main.contains(document.activeElement)) {
     main.focus({ preventScroll: true });
