@@ -895,8 +895,41 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         )
         .await;
 
-    // B's account: log out on every device.
+    // A session that cannot be renewed (the cookie gone, the token refused) ends on the log-in
+    // screen, which says so and leads back to where B was going.
+    browser
+        .cdp(
+            "Network.deleteCookies",
+            json!({ "name": "anb_refresh", "url": format!("{base}/api/auth/refresh") }),
+        )
+        .await;
+    browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             import(document.querySelector('link[rel=modulepreload][href$=\"/js/api.js\"]').href)
+               .then((api) => { api.session.save('not-a-token', 900); done(true); }, (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("a refused token");
     browser.click("#nav a[href=\"#/cuenta\"]").await;
+    browser
+        .wait_until(
+            "the log-in screen, saying the session ended",
+            "location.hash === '#/entrar?next=cuenta' && document.querySelector('#f-email')
+               && !document.querySelector('#nav button.logout')
+               && document.querySelector('#toast.show')?.textContent === 'Tu sesión terminó. Entra de nuevo.'",
+        )
+        .await;
+    browser.fill("#f-email", &b.email).await;
+    browser.fill("#f-password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+
+    // B's account: log out on every device.
+    browser
+        .wait_until("back to the account", "location.hash === '#/cuenta'")
+        .await;
     browser.find("#logout-all").await;
     assert!(browser.text("main").await.contains(&b.email));
     captured.extend(browser.capture("20-account").await);
