@@ -7,7 +7,12 @@
 //! (seeking shows a storyboard tile) and votes; the rankings show A first with one vote; B's
 //! second vote is refused with the contract's message; a wrong password, a taken email and a
 //! refused delete show their messages where they belong; A uploads a longer clip and its row
-//! shows the processing bar (percent done, time left). Every screen is captured at 1280 and
+//! shows the processing bar (percent done, time left). Sessions and sharing: a reload keeps A
+//! signed in with nothing in the page's storage (the refresh cookie); A shares the video with B
+//! and makes share links in the share dialog; a logged-out cookie is refused; B watches it in
+//! "Compartidos conmigo"; a refused token is renewed once for concurrent calls; a session that
+//! cannot be renewed ends on the log-in screen; logout on every device; the share link plays
+//! signed out, a revoked and a made-up one say why not. Every screen is captured at 1280 and
 //! 375 px wide under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
 //!
 //! Also here: the web app's vendored hls.js is the pinned npm release, byte for byte.
