@@ -7,7 +7,12 @@
 //! (seeking shows a storyboard tile) and votes; the rankings show A first with one vote; B's
 //! second vote is refused with the contract's message; a wrong password, a taken email and a
 //! refused delete show their messages where they belong; A uploads a longer clip and its row
-//! shows the processing bar (percent done, time left). Every screen is captured at 1280 and
+//! shows the processing bar (percent done, time left). Sessions and sharing: a reload keeps A
+//! signed in with nothing in the page's storage (the refresh cookie); A shares the video with B
+//! and makes share links in the share dialog; a logged-out cookie is refused; B watches it in
+//! "Compartidos conmigo"; a refused token is renewed once for concurrent calls; a session that
+//! cannot be renewed ends on the log-in screen; logout on every device; the share link plays
+//! signed out, a revoked and a made-up one say why not. Every screen is captured at 1280 and
 //! 375 px wide under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
 //!
 //! Also here: the web app's vendored hls.js is the pinned npm release, byte for byte.
@@ -23,6 +28,7 @@ use app::Launch;
 use browser::Browser;
 use client::unique_email;
 use clips::Clip;
+use fantoccini::key::Key;
 use serde_json::json;
 
 /// Where the screenshots go: `target/ui-screenshots/` of the workspace.
@@ -71,6 +77,34 @@ async fn log_out(browser: &Browser) {
             "document.querySelector('#nav a[href=\"#/entrar\"]')",
         )
         .await;
+}
+
+/// Nothing about the session in the page's storage (the language choice may be there).
+async fn assert_no_session_in_storage(browser: &Browser) {
+    let stored = browser
+        .eval("[Object.keys(localStorage).filter((k) => k !== 'anb.lang'), sessionStorage.length,
+               Object.values(localStorage).some((v) => v.includes('eyJ')), document.cookie.includes('anb_refresh')]")
+        .await;
+    assert_eq!(
+        stored,
+        json!([[], 0, false, false]),
+        "the session in storage: {stored}"
+    );
+}
+
+/// The browser's `anb_refresh` cookie (DevTools: scripts cannot read it).
+async fn refresh_cookie(browser: &Browser, base: &str) -> serde_json::Value {
+    let cookies = browser
+        .cdp(
+            "Network.getCookies",
+            json!({ "urls": [format!("{base}/api/auth/refresh")] }),
+        )
+        .await;
+    cookies["cookies"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == "anb_refresh"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no anb_refresh cookie: {cookies}"))
 }
 
 async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
@@ -571,6 +605,36 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
             "document.querySelector('li.mine[data-status=\"processed\"]')",
         )
         .await;
+
+    // A reload keeps A signed in: the access token lives in the page's memory only (nothing
+    // about the session in localStorage or sessionStorage), and the page gets a new one with
+    // the refresh cookie (HttpOnly, Secure, SameSite=Strict, sent to /api/auth only).
+    assert_no_session_in_storage(&browser).await;
+    let cookie = refresh_cookie(&browser, &base).await;
+    assert_eq!(
+        (
+            cookie["httpOnly"].clone(),
+            cookie["secure"].clone(),
+            cookie["sameSite"].clone(),
+            cookie["path"].clone()
+        ),
+        (
+            json!(true),
+            json!(true),
+            json!("Strict"),
+            json!("/api/auth")
+        ),
+        "{cookie}"
+    );
+    browser.client.refresh().await.expect("a reload");
+    browser
+        .wait_until(
+            "A is still signed in after the reload",
+            "document.querySelector('#nav button.logout')
+               && document.querySelector('li.mine[data-status=\"processed\"]')",
+        )
+        .await;
+    assert_no_session_in_storage(&browser).await;
     browser.click("li.mine button.danger").await;
     browser
         .client
@@ -606,6 +670,110 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .wait_until(
             "published again",
             "document.querySelector('li.mine .meta').textContent.endsWith('Publicado')",
+        )
+        .await;
+
+    // A shares the video from its row: the dialog takes the focus (to the player search),
+    // finds B by name (name and city), shares with B, makes a 1-day link, then a 7-day one
+    // that A revokes, copies the live one; Escape closes it and the focus goes back.
+    browser.click("li.mine button.share").await;
+    browser
+        .wait_until(
+            "the share dialog is open, the focus on its search",
+            "document.querySelector('dialog.share-dialog[open]') && document.activeElement.id === 'share-q'
+               && document.querySelector('dialog.share-dialog .shares') && !document.querySelector('dialog.share-dialog .links li')",
+        )
+        .await;
+    browser.fill("#share-q", "brun").await;
+    browser
+        .wait_until(
+            "B is found",
+            "document.querySelector('#share-results li[data-user-id] button.grant')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#share-results li[data-user-id] span").await,
+        "Bruno Díaz · Cali"
+    );
+    browser.click("#share-results button.grant").await;
+    browser
+        .wait_until(
+            "B is listed among who can watch it",
+            "document.querySelector('dialog .shares li')?.textContent.includes('Bruno Díaz')
+               && document.querySelector('dialog .dialog-status').textContent === 'Compartido con Bruno Díaz.'",
+        )
+        .await;
+    let new_link = |seconds: u32| {
+        format!(
+            "(() => {{ const s = document.querySelector('#share-lifetime');
+                s.value = '{seconds}'; s.dispatchEvent(new Event('change')); return true; }})()"
+        )
+    };
+    browser.eval(&new_link(86_400)).await;
+    browser.click("dialog button.create-link").await;
+    browser
+        .wait_until(
+            "the link is listed, the focus on its copy button",
+            "document.querySelectorAll('dialog .links li').length === 1
+               && document.activeElement.matches('dialog .links li button.copy')",
+        )
+        .await;
+    let link = browser
+        .eval("[document.querySelector('dialog .links li').dataset.linkId, document.querySelector('dialog .links li input').value]")
+        .await;
+    let (link_id, link_url) = (
+        link[0].as_str().expect("a link id").to_owned(),
+        link[1].as_str().expect("a link URL").to_owned(),
+    );
+    assert!(
+        link_url.starts_with(&format!("{base}/#/shared/")),
+        "{link_url}"
+    );
+    browser.eval(&new_link(604_800)).await;
+    browser.click("dialog button.create-link").await;
+    browser
+        .wait_until(
+            "two links",
+            "document.querySelectorAll('dialog .links li').length === 2",
+        )
+        .await;
+    let revoked_url = browser
+        .eval(&format!(
+            "document.querySelector('dialog .links li:not([data-link-id=\"{link_id}\"]) input').value"
+        ))
+        .await
+        .as_str()
+        .expect("the second link")
+        .to_owned();
+    browser
+        .click(&format!(
+            "dialog .links li:not([data-link-id=\"{link_id}\"]) button.revoke"
+        ))
+        .await;
+    browser
+        .wait_until(
+            "the second link is revoked",
+            &format!(
+                "document.querySelectorAll('dialog .links li').length === 1
+                   && document.querySelector('dialog .links li').dataset.linkId === '{link_id}'
+                   && document.querySelector('dialog .dialog-status').textContent === 'Enlace revocado: ya no funciona.'"
+            ),
+        )
+        .await;
+    browser.click("dialog .links li button.copy").await;
+    browser
+        .wait_until(
+            "the link is copied (or selected for copying)",
+            "['Enlace copiado.', 'Enlace seleccionado: cópialo con Ctrl+C (o ⌘+C).']
+               .includes(document.querySelector('dialog .dialog-status').textContent)",
+        )
+        .await;
+    captured.extend(browser.capture("16b-share-dialog").await);
+    browser.press(Key::Escape).await;
+    browser
+        .wait_until(
+            "Escape closes the dialog and the focus is back on its button",
+            "!document.querySelector('dialog.share-dialog') && document.activeElement.matches('li.mine button.share')",
         )
         .await;
 
@@ -647,11 +815,185 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         )
         .await;
     captured.extend(browser.capture("18-my-videos-english").await);
+    browser.click("#nav button.lang").await;
+    browser
+        .wait_until(
+            "the Spanish texts again",
+            "document.querySelector('h1').textContent === 'Mis videos'",
+        )
+        .await;
+
+    // A logs out: the session ends on the server (its refresh cookie, replayed, is refused)
+    // and a reload shows the signed-out view.
+    let cookie = refresh_cookie(&browser, &base).await;
+    log_out(&browser).await;
+    let replayed = reqwest::Client::new()
+        .post(format!("{base}/api/auth/refresh"))
+        .header(
+            "Cookie",
+            format!(
+                "anb_refresh={}",
+                cookie["value"].as_str().unwrap_or_default()
+            ),
+        )
+        .send()
+        .await
+        .expect("a refresh with the old cookie");
+    assert_eq!(replayed.status().as_u16(), 401);
+    browser.client.refresh().await.expect("a reload");
+    browser
+        .wait_until(
+            "signed out after the reload",
+            "document.querySelector('#nav a[href=\"#/entrar\"]') && !document.querySelector('#nav button.logout')",
+        )
+        .await;
+
+    // B sees A's video in "Compartidos conmigo" and plays it (HLS through its signed links).
+    log_in(&browser, &base, &b.email, PASSWORD).await;
+    browser
+        .wait_until(
+            "B is signed in",
+            "location.hash === '#/mis-videos' && document.querySelector('#nav a[href=\"#/compartidos\"]')",
+        )
+        .await;
+    // A token the server refuses (as one that ran out): three calls at once answer 401, the
+    // page renews the token once (one refresh, the others wait for it) and each call is sent
+    // again and succeeds.
+    let renewed = browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const refreshes = () => performance.getEntriesByType('resource')
+               .filter((r) => new URL(r.name).pathname === '/api/auth/refresh').length;
+             const before = refreshes();
+             import(document.querySelector('link[rel=modulepreload][href$=\"/js/api.js\"]').href)
+               .then(async (api) => {
+                 api.session.save('not-a-token', 900);
+                 const answers = await Promise.all([api.auth.me(), api.videos.mine(), api.sharing.withMe()]);
+                 done([answers.map((a) => Boolean(a.data)), api.session.token !== 'not-a-token', refreshes() - before]);
+               })
+               .catch((e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("calls with a refused token");
+    assert_eq!(renewed, json!([[true, true, true], true, 1]), "{renewed}");
+    browser.click("#nav a[href=\"#/compartidos\"]").await;
+    browser
+        .wait_until(
+            "the shared video is listed",
+            "document.querySelector('li.shared[data-video-id] h2')?.textContent === 'Triple desde media cancha'",
+        )
+        .await;
+    assert!(browser
+        .text("li.shared .player")
+        .await
+        .starts_with("Ana Rincón · Medellín"));
+    captured.extend(browser.capture("19-shared-with-me").await);
+    browser.click("li.shared button.play").await;
+    browser
+        .wait_until(
+            "the shared video plays",
+            "(() => { const v = document.querySelector('li.shared video');
+               return v && v.readyState >= 2 && v.videoHeight > 0 && v.currentTime > 0.5
+                 && ['native', 'hls.js'].includes(v.dataset.engine) && v.dataset.source.endsWith('/hls/master.m3u8'); })()",
+        )
+        .await;
+
+    // A session that cannot be renewed (the cookie gone, the token refused) ends on the log-in
+    // screen, which says so and leads back to where B was going.
+    browser
+        .cdp(
+            "Network.deleteCookies",
+            json!({ "name": "anb_refresh", "url": format!("{base}/api/auth/refresh") }),
+        )
+        .await;
+    browser
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             import(document.querySelector('link[rel=modulepreload][href$=\"/js/api.js\"]').href)
+               .then((api) => { api.session.save('not-a-token', 900); done(true); }, (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("a refused token");
+    browser.click("#nav a[href=\"#/cuenta\"]").await;
+    browser
+        .wait_until(
+            "the log-in screen, saying the session ended",
+            "location.hash === '#/entrar?next=cuenta' && document.querySelector('#f-email')
+               && !document.querySelector('#nav button.logout')
+               && document.querySelector('#toast.show')?.textContent === 'Tu sesión terminó. Entra de nuevo.'",
+        )
+        .await;
+    browser.fill("#f-email", &b.email).await;
+    browser.fill("#f-password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+
+    // B's account: log out on every device.
+    browser
+        .wait_until("back to the account", "location.hash === '#/cuenta'")
+        .await;
+    browser.find("#logout-all").await;
+    assert!(browser.text("main").await.contains(&b.email));
+    captured.extend(browser.capture("20-account").await);
+    browser.click("#logout-all").await;
+    browser
+        .wait_until(
+            "B is signed out",
+            "location.hash === '#/galeria' && document.querySelector('#nav a[href=\"#/entrar\"]')",
+        )
+        .await;
+    browser.client.refresh().await.expect("a reload");
+    browser
+        .wait_until(
+            "still signed out after the reload",
+            "document.querySelector('#nav a[href=\"#/entrar\"]') && !document.querySelector('#nav button.logout')",
+        )
+        .await;
+
+    // The share link, signed out: the video plays; the revoked link and a made-up one say why not.
+    browser.open(&link_url).await;
+    browser
+        .wait_until(
+            "the share link's video plays",
+            "(() => { const v = document.querySelector('article.shared-link video');
+               return v && v.readyState >= 2 && v.videoHeight > 0 && v.currentTime > 0.5; })()",
+        )
+        .await;
+    assert_eq!(browser.text("main h1").await, "Triple desde media cancha");
+    captured.extend(browser.capture("21-share-link").await);
+    browser.open(&revoked_url).await;
+    browser
+        .wait_until(
+            "the revoked link is refused",
+            "document.querySelector('.shared-link[data-error=\"access_revoked\"]')",
+        )
+        .await;
+    assert_eq!(
+        browser.text(".shared-link .notice").await,
+        "Quien compartió este enlace lo revocó: ya no da acceso al video."
+    );
+    captured.extend(browser.capture("22-share-link-revoked").await);
+    browser
+        .open(&format!("{base}/#/shared/no-es-un-enlace"))
+        .await;
+    browser
+        .wait_until(
+            "a made-up link is refused",
+            "document.querySelector('.shared-link[data-error=\"signature_invalid\"]')",
+        )
+        .await;
+    assert_eq!(
+        browser.text(".shared-link .notice").await,
+        "Este enlace no es válido. Revisa que esté completo."
+    );
 
     browser.close().await;
     println!("screenshots:");
     for file in &captured {
         println!("  {}", file.display());
     }
-    assert_eq!(captured.len(), 40);
+    assert_eq!(captured.len(), 50);
 }

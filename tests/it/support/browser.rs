@@ -202,7 +202,8 @@ impl Browser {
         self.press(Key::Enter).await;
     }
 
-    async fn press(&self, key: Key) {
+    /// Presses `key` on the element that has the keyboard focus.
+    pub async fn press(&self, key: Key) {
         self.client
             .active_element()
             .await

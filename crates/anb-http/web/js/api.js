@@ -1,7 +1,7 @@
 // The REST contract (API.md) as functions. Errors are the contract's `{detail, code}` bodies,
-// thrown as ApiError; the session (the bearer token) lives in localStorage.
-
-const TOKEN_KEY = 'anb.session';
+// thrown as ApiError. The session: the access token lives in this module only (never in
+// storage); the refresh token is the server's HttpOnly cookie, exchanged for a new access
+// token on start-up, shortly before the token runs out and when a call answers 401.
 
 /** An error answer of the service: HTTP status, the contract's `code`, its `detail`. */
 export class ApiError extends Error {
@@ -13,36 +13,117 @@ export class ApiError extends Error {
   }
 }
 
-const listeners = new Set();
+/** Renew this long before the access token runs out. */
+const EARLY_MS = 30 * 1000;
 
-/** The signed-in player's token, or null when signed out or expired. */
+const listeners = new Set();
+let access = null; // { token, expiresAt }
+let playerName = '';
+let refreshing = null;
+let signOuts = 0; // a refresh answered after a log-out must not sign the player back in
+
+function changed(reason) {
+  listeners.forEach((fn) => fn(reason));
+}
+
+/** The signed-in player's access token (in memory only), or null when signed out. */
 export const session = {
-  read() {
-    try {
-      const saved = JSON.parse(localStorage.getItem(TOKEN_KEY));
-      if (saved && saved.expiresAt > Date.now()) return saved;
-    } catch { /* a damaged entry counts as signed out */ }
-    return null;
-  },
   get token() {
-    return this.read()?.token ?? null;
+    return access?.token ?? null;
   },
   get name() {
-    return this.read()?.name ?? '';
+    return playerName;
   },
-  save(token, expiresIn, name = '') {
-    localStorage.setItem(TOKEN_KEY, JSON.stringify({ token, name, expiresAt: Date.now() + expiresIn * 1000 }));
-    listeners.forEach((fn) => fn());
+  /** Keeps a new access token (and the player's first name, when known). */
+  save(token, expiresIn, name) {
+    const was = access !== null;
+    access = { token, expiresAt: Date.now() + expiresIn * 1000 };
+    if (name !== undefined) playerName = name;
+    if (!was || name !== undefined) changed('signed-in');
   },
-  clear() {
-    localStorage.removeItem(TOKEN_KEY);
-    listeners.forEach((fn) => fn());
+  /** Forgets the token; `reason` is `logout` (asked for) or `expired` (it could not be renewed). */
+  clear(reason = 'logout') {
+    const was = access !== null;
+    access = null;
+    playerName = '';
+    signOuts += 1;
+    if (was) changed(reason);
   },
-  /** Calls `fn` whenever the player signs in or out. */
+  /** Calls `fn(reason)` whenever the player signs in or out. */
   onChange(fn) {
     listeners.add(fn);
   },
 };
+
+/**
+ * Exchanges the refresh cookie for a new access token; resolves to true when it did. One
+ * refresh at a time: concurrent callers share the one in flight (and tabs take turns through
+ * a Web Lock where there is one, since each refresh token works once). A refusal ends the
+ * session; a network failure leaves it as it was.
+ */
+export function refresh() {
+  refreshing ??= withLock(renew).finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+function withLock(fn) {
+  return navigator.locks ? navigator.locks.request('anb.refresh', fn) : fn();
+}
+
+async function renew() {
+  const since = signOuts;
+  let response;
+  try {
+    response = await fetch('/api/auth/refresh', {
+      method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json' },
+    });
+  } catch {
+    return false;
+  }
+  if (!response.ok) {
+    if (response.status !== 429 && response.status < 500) session.clear('expired');
+    return false;
+  }
+  const data = await response.json();
+  if (since !== signOuts) return false;
+  session.save(data.access_token, data.expires_in);
+  return true;
+}
+
+/** On start-up: the session of the refresh cookie, if any (then the player's name). */
+export async function restore() {
+  if (!await refresh()) return false;
+  try {
+    const { data } = await auth.me();
+    session.save(session.token, (access.expiresAt - Date.now()) / 1000, data.first_name);
+  } catch { /* the name is a nicety */ }
+  return true;
+}
+
+/** The access token to send: renewed first when it is about to run out. */
+async function currentToken() {
+  if (access && access.expiresAt - Date.now() < EARLY_MS) await refresh();
+  return session.token;
+}
+
+/**
+ * `fetch` with the bearer token (when signed in): on 401 the token is renewed once and the
+ * request sent again; a second 401 ends the session.
+ */
+async function authorized(url, init = {}) {
+  const send = (token) => fetch(url, {
+    ...init, headers: { ...init.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+  });
+  const token = await currentToken();
+  let response = await send(token);
+  if (response.status !== 401 || !token) return response;
+  // Renewed meanwhile by another call: just send again with the new token.
+  if (session.token === token && !await refresh()) return response;
+  if (!session.token) return response;
+  response = await send(session.token);
+  if (response.status === 401) session.clear('expired');
+  return response;
+}
 
 async function errorOf(response) {
   let body = {};
@@ -53,8 +134,8 @@ async function errorOf(response) {
 }
 
 /**
- * Calls the API. `auth` sends the bearer token; a 401 on such a call signs the player out.
- * Resolves to `{ data, total }` (`total` from `X-Total-Count` on lists).
+ * Calls the API. `auth` sends the bearer token (renewed once on a 401; when it cannot be, the
+ * player is signed out). Resolves to `{ data, total }` (`total` from `X-Total-Count` on lists).
  */
 export async function call(path, { method = 'GET', body, auth = false, query } = {}) {
   const url = new URL(path, location.origin);
@@ -63,18 +144,14 @@ export async function call(path, { method = 'GET', body, auth = false, query } =
   }
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (auth && session.token) headers.Authorization = `Bearer ${session.token}`;
+  const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await (auth ? authorized(url, init) : fetch(url, init));
   } catch {
     throw new ApiError(0, 'network', '');
   }
-  if (!response.ok) {
-    const error = await errorOf(response);
-    if (auth && response.status === 401) session.clear();
-    throw error;
-  }
+  if (!response.ok) throw await errorOf(response);
   const total = Number(response.headers.get('X-Total-Count') ?? NaN);
   const data = response.status === 204 ? null : await response.json();
   return { data, total: Number.isNaN(total) ? null : total };
@@ -82,7 +159,7 @@ export async function call(path, { method = 'GET', body, auth = false, query } =
 
 /** Fetches protected media (owner's thumbnails and private videos) as an object URL. */
 export async function mediaUrl(path) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
+  const response = await authorized(path);
   if (!response.ok) throw await errorOf(response);
   return URL.createObjectURL(await response.blob());
 }
@@ -90,35 +167,66 @@ export async function mediaUrl(path) {
 /**
  * Uploads a video form with XMLHttpRequest (fetch cannot report upload progress).
  * `onProgress(sent, total)` follows the bytes; returns `{ done, cancel }` where `done`
- * resolves to the 201 body or rejects with ApiError (`cancelled` when cancelled).
+ * resolves to the 201 body or rejects with ApiError (`cancelled` when cancelled). A 401 renews
+ * the token and sends the form once more.
  */
 export function upload(formData, onProgress) {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise((resolve, reject) => {
+  let xhr = null;
+  let cancelled = false;
+  const send = (token) => new Promise((resolve, reject) => {
+    xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/videos/upload');
-    xhr.setRequestHeader('Authorization', `Bearer ${session.token}`);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.responseType = 'json';
     xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : 0);
     xhr.onload = () => {
       const body = xhr.response ?? {};
       if (xhr.status === 201) resolve(body);
-      else {
-        if (xhr.status === 401) session.clear();
-        reject(new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.detail || ''));
-      }
+      else reject(new ApiError(xhr.status, body.code || 'http_' + xhr.status, body.detail || ''));
     };
     xhr.onerror = () => reject(new ApiError(0, 'network', ''));
     xhr.onabort = () => reject(new ApiError(0, 'cancelled', ''));
     xhr.send(formData);
   });
-  return { done, cancel: () => xhr.abort() };
+  const done = (async () => {
+    const token = await currentToken();
+    if (cancelled) throw new ApiError(0, 'cancelled', '');
+    try {
+      return await send(token);
+    } catch (error) {
+      if (error.status !== 401 || cancelled) throw error;
+      if (session.token === token && !await refresh()) throw error;
+      if (!session.token) throw error;
+      if (cancelled) throw new ApiError(0, 'cancelled', '');
+      try {
+        return await send(session.token);
+      } catch (again) {
+        if (again.status === 401) session.clear('expired');
+        throw again;
+      }
+    }
+  })();
+  return { done, cancel: () => { cancelled = true; xhr?.abort(); } };
 }
 
 export const auth = {
   signup: (form) => call('/api/auth/signup', { method: 'POST', body: form }),
   login: (email, password) => call('/api/auth/login', { method: 'POST', body: { email, password } }),
   me: () => call('/api/auth/me', { auth: true }),
+  /** Ends this device's session (the refresh cookie) and forgets the token. */
+  async logout() {
+    try {
+      await fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' });
+    } finally {
+      session.clear('logout');
+    }
+  },
+  /** Ends every session of the player (every device), then this one's token. */
+  async logoutAll() {
+    await call('/api/auth/logout-all', { method: 'POST', auth: true });
+    session.clear('logout');
+  },
 };
 
 export const videos = {
@@ -133,4 +241,17 @@ export const gallery = {
   list: (query) => call('/api/public/videos', { query }),
   vote: (id) => call(`/api/public/videos/${id}/vote`, { method: 'POST', auth: true }),
   rankings: (query) => call('/api/public/rankings', { query }),
+};
+
+export const sharing = {
+  players: (q) => call('/api/users', { auth: true, query: { q, page_size: 10 } }),
+  shares: (id) => call(`/api/videos/${id}/shares`, { auth: true }),
+  share: (id, userId) => call(`/api/videos/${id}/shares`, { method: 'POST', auth: true, body: { user_id: userId } }),
+  unshare: (id, userId) => call(`/api/videos/${id}/shares/${userId}`, { method: 'DELETE', auth: true }),
+  links: (id) => call(`/api/videos/${id}/share-links`, { auth: true }),
+  createLink: (id, seconds) => call(`/api/videos/${id}/share-links`, { method: 'POST', auth: true, body: { expires_in: seconds } }),
+  revokeLink: (id, linkId) => call(`/api/videos/${id}/share-links/${linkId}`, { method: 'DELETE', auth: true }),
+  withMe: () => call('/api/shared-with-me', { auth: true }),
+  withMeOne: (id) => call(`/api/shared-with-me/${id}`, { auth: true }),
+  openLink: (token) => call(`/api/share-links/${encodeURIComponent(token)}`),
 };

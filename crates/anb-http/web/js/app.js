@@ -1,18 +1,25 @@
-// The app's entry: the navigation bar and the screen of the current route.
+// The app's entry: the session of the refresh cookie (restored before the first screen), the
+// navigation bar and the screen of the current route.
 
-import { session } from './api.js';
+import { auth, restore, session } from './api.js';
 import { h, replace } from './dom.js';
 import { lang, t, toggleLang } from './i18n.js';
 import * as authViews from './views/auth.js';
 import * as galleryView from './views/gallery.js';
 import * as mineView from './views/my-videos.js';
 import * as rankingsView from './views/rankings.js';
-import { currentRoute, hideToast, navigate } from './shell.js';
+import { currentRoute, hideToast, navigate, toast } from './shell.js';
+
+/** A screen imported on its first visit (it is not part of the first load). */
+const later = (path) => async (...args) => (await import(path)).render(...args);
 
 const VIEWS = {
   galeria: galleryView.render,
   rankings: rankingsView.render,
   'mis-videos': mineView.render,
+  compartidos: later('./views/shared-with-me.js'),
+  cuenta: later('./views/account.js'),
+  shared: later('./views/share-link.js'),
   entrar: authViews.renderLogin,
   registro: authViews.renderSignup,
 };
@@ -20,6 +27,8 @@ const VIEWS = {
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 let leaveView = null;
+let notice = null;
+let routes = 0;
 
 function link(name, label) {
   const current = currentRoute().name === name;
@@ -33,11 +42,17 @@ function renderNav() {
     link('galeria', t('nav.gallery')),
     link('rankings', t('nav.rankings')),
     signedIn && link('mis-videos', t('nav.mine')),
+    signedIn && link('compartidos', t('nav.sharedWithMe')),
     !signedIn && link('entrar', t('nav.login')),
     !signedIn && link('registro', t('nav.signup')),
     signedIn && session.name && h('span', { class: 'who' }, session.name),
+    signedIn && link('cuenta', t('nav.account')),
     signedIn && h('button', {
-      type: 'button', class: 'link logout', onclick: () => { session.clear(); navigate('galeria'); },
+      type: 'button', class: 'link logout',
+      onclick: (event) => {
+        event.currentTarget.disabled = true;
+        auth.logout().catch(() => {}).finally(() => navigate('galeria'));
+      },
     }, t('nav.logout')),
     h('button', {
       type: 'button', class: 'link lang', lang: lang() === 'es' ? 'en' : 'es',
@@ -46,26 +61,53 @@ function renderNav() {
   document.querySelector('.skip').textContent = t('skip');
 }
 
+/**
+ * Draws the current route's screen. Each screen draws into its own box: one still loading when
+ * the address changes again (a session that ended half-way, a quick click) draws into a box
+ * no longer in the page and is stopped, never over the next screen.
+ */
 async function route() {
+  const mine = ++routes;
   leaveView?.();
   leaveView = null;
-  const { name, params } = currentRoute();
+  const { name, params, arg } = currentRoute();
   renderNav();
   hideToast();
-  replace(main, h('p', { class: 'loading' }, t('loading')));
+  const screen = h('div', { class: 'screen' }, h('p', { class: 'loading' }, t('loading')));
+  replace(main, screen);
   const view = VIEWS[name];
   try {
-    leaveView = await view(main, params) ?? null;
+    const leave = await view(screen, params, arg) ?? null;
+    if (mine !== routes) {
+      leave?.();
+      return;
+    }
+    leaveView = leave;
   } catch (error) {
+    if (mine !== routes) return;
     console.error(error);
-    replace(main, h('p', { class: 'notice error' }, t('error.generic')));
+    replace(screen, h('p', { class: 'notice error' }, t('error.generic')));
   }
   if (document.activeElement === document.body || !main.contains(document.activeElement)) {
     main.focus({ preventScroll: true });
   }
+  if (notice) toast(notice, 'error');
+  notice = null;
+}
+
+/** Signed in or out: the navigation changes; a session that could not be renewed ends on the log-in screen. */
+function onSession(reason) {
+  renderNav();
+  if (reason !== 'expired') return;
+  const { name } = currentRoute();
+  if (name === 'entrar' || name === 'shared') return;
+  notice = t('error.session');
+  location.hash = `#/entrar?next=${name}`;
 }
 
 document.documentElement.lang = lang();
-window.addEventListener('hashchange', route);
-session.onChange(renderNav);
-route();
+restore().catch(() => false).finally(() => {
+  window.addEventListener('hashchange', route);
+  session.onChange(onSession);
+  route();
+});

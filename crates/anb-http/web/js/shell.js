@@ -2,13 +2,17 @@
 // this, never app.js, so modules do not import each other in a circle.
 
 /** The screens, by the name in the address (`#/galeria`). The first is the default. */
-export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'entrar', 'registro'];
+export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared'];
 
-/** The route of the address: `#/galeria?city=Bogotá` → `{ name: 'galeria', params }`. */
+/**
+ * The route of the address: `#/galeria?city=Bogotá` → `{ name: 'galeria', params, arg: '' }`;
+ * `#/shared/<token>` → `{ name: 'shared', arg: '<token>' }`.
+ */
 export function currentRoute() {
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
-  const name = SCREENS.includes(path) ? path : SCREENS[0];
-  return { name, params: new URLSearchParams(query) };
+  const [first, ...rest] = path.split('/');
+  const name = SCREENS.includes(first) ? first : SCREENS[0];
+  return { name, params: new URLSearchParams(query), arg: name === first ? rest.join('/') : '' };
 }
 
 /** Goes to screen `name` with query `params` (empty values are dropped); reloads it when already there. */

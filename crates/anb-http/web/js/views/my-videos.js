@@ -1,7 +1,7 @@
 // My videos: upload with a real progress bar (bytes sent, cancel), then each video's status
 // followed live (uploaded → processing with its progress → processed | failed with its reason)
 // without reloading; play (HLS through the signed playback links), publish/unpublish, delete;
-// conversions and downloads (renditions.js).
+// conversions and downloads (renditions.js); sharing (share-dialog.js, imported on first use).
 
 import { call, mediaUrl, session, upload, videos } from '../api.js';
 import { clearErrors, field, formatBytes, h, replace, showFieldError } from '../dom.js';
@@ -246,7 +246,14 @@ function videoRow(onChanged, onRemoved) {
         onRemoved(video.video_id);
       });
     });
-    replace(actions, toggle, remove);
+    const share = h('button', { type: 'button', class: 'share', 'aria-haspopup': 'dialog' },
+      t('share.open'), h('span', { class: 'visually-hidden' }, `: ${video.title}`));
+    share.addEventListener('click', () => act(share, async () => {
+      const { openShareDialog } = await import('./share-dialog.js');
+      openShareDialog(video, share);
+      share.disabled = false;
+    }));
+    replace(actions, toggle, share, remove);
   }
 
   return { row, update };

@@ -1,7 +1,7 @@
 // Pieces several screens share: headings, the pager, the sign-in prompt, limits from the page,
 // the player (imported on the first play, so the first load stays small).
 
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 
 /** The screen's heading and lead paragraph; also sets the document title. */
@@ -32,6 +32,21 @@ let player = null;
 export function loadPlayer() {
   player ??= import('../player.js').catch((error) => { player = null; throw error; });
   return player;
+}
+
+/**
+ * Plays signed `playback` links (`hls_url`, else `mp4_url`; `storyboard_url`) in `box`: a video
+ * named `label` replaces what is there, and starts.
+ */
+export function playIn(box, playback, label) {
+  const video = h('video', {
+    controls: true, playsinline: true, class: 'player', poster: playback.thumbnail_url, 'aria-label': label,
+  });
+  replace(box, video);
+  loadPlayer()
+    .then(({ play }) => play(video, box, { hls: playback.hls_url, mp4: playback.mp4_url, storyboard: playback.storyboard_url }))
+    .catch(() => { video.src = playback.mp4_url; });
+  return video;
 }
 
 /** Stops the players of the screen being left (nothing to do when none was played). */
