@@ -33,9 +33,10 @@ pub use service::{
     ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
     LoginError, MediaDownload, MediaError, MediaKind, Playback, PlaybackGrant, Ports, ProfileError,
     PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile, RenditionList,
-    ReprocessError, ReprocessTarget, RestoreReport, ShareLinkGrant, SharedPlayback, SharingError,
-    Showcase, ShowcaseConfig, SignedIn, SignupError, SignupForm, StreamDownload, StreamFile,
-    UploadForm, UploadReceipt, UploadVideoError, VideoAccessError,
+    ReprocessError, ReprocessTarget, ResetPasswordError, RestoreReport, SendVerificationError,
+    ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig, SignedIn, SignupError,
+    SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt, UploadVideoError,
+    VerifyEmailError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

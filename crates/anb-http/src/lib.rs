@@ -50,6 +50,7 @@ use tokio::net::TcpListener;
 pub use limits::{EdgeLimits, RateLimits};
 pub use state::{AppState, HttpConfig};
 
+use api::account::AccountApi;
 use api::auth::AuthApi;
 use api::ops::OpsApi;
 use api::playback::PlaybackApi;
@@ -61,6 +62,7 @@ use api::videos::VideosApi;
 /// Every tag's operations, in the order the spec lists them.
 pub type Operations = (
     AuthApi,
+    AccountApi,
     VideosApi,
     RenditionsApi,
     SharingApi,
@@ -75,6 +77,7 @@ pub fn api_service() -> OpenApiService<Operations, ()> {
     OpenApiService::new(
         (
             AuthApi,
+            AccountApi,
             VideosApi,
             RenditionsApi,
             SharingApi,
