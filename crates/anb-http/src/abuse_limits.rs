@@ -292,6 +292,27 @@ mod tests {
     }
 
     #[test]
+    fn password_resets_for_one_email_are_limited_from_every_address() {
+        let limits = AbuseLimits {
+            password_reset_per_address: Limiter::new("100/hour".parse().unwrap()),
+            ..AbuseLimits::new(&rates("2/hour"))
+        };
+        assert!(limits
+            .password_reset(client("198.51.100.1"), "ana@example.com")
+            .is_ok());
+        assert!(limits
+            .password_reset(client("198.51.100.2"), " ANA@example.com")
+            .is_ok());
+        let refused = limits
+            .password_reset(client("198.51.100.3"), "ana@example.com")
+            .unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limits
+            .password_reset(client("198.51.100.3"), "ben@example.com")
+            .is_ok());
+    }
+
+    #[test]
     fn an_ipv6_network_shares_one_budget() {
         let limits = AbuseLimits::new(&rates("2/hour"));
         assert!(limits.signup(client("2001:db8::1")).is_ok());
