@@ -5,6 +5,7 @@
 
 mod support;
 
+mod account;
 mod compose;
 mod conversions;
 mod e2e_http;

@@ -184,6 +184,7 @@ async fn a_new_player_completes_the_profile_and_a_returning_one_is_signed_in() {
         )
     );
     assert!(refresh.is_some(), "signed in with a session");
+    assert_eq!(profile["email_verified"], true);
     // The account has no password to log in with.
     api.login(VERIFIED_EMAIL, PASSWORD)
         .await
@@ -281,6 +282,13 @@ async fn an_account_with_the_same_verified_email_is_linked() {
     let access = access_from(&api, &cookie(&back, "anb_refresh").unwrap()).await;
     let profile = me(&api, &access).await.expect_json(200);
     assert_eq!(profile["user_id"], created["user_id"]);
+    assert_eq!(profile["email_verified"], true, "the provider verified it");
+    // The account's email had never been verified: the password someone set for it before
+    // the real owner came through the provider is dropped (no hijack by an account made
+    // ahead).
+    api.login(VERIFIED_EMAIL, PASSWORD)
+        .await
+        .expect_error(401, "invalid_credentials");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,12 +45,16 @@ const RAISED_LIMITS: &[&str] = &[
     "ANB_RATE_REFRESH_PER_ADDRESS",
     "ANB_RATE_DIRECTORY_PER_ACCOUNT",
     "ANB_RATE_SHARING_PER_ACCOUNT",
+    "ANB_RATE_VERIFICATION_PER_ACCOUNT",
+    "ANB_RATE_PASSWORD_RESET_PER_ADDRESS",
+    "ANB_RATE_PASSWORD_RESET_PER_EMAIL",
 ];
 
 /// The operations the contract lets answer 400 to a schema-valid request, for a rule rather
 /// than a malformed request: a sign-up whose passwords differ or whose email is taken, an upload
 /// whose bytes are not a video, a second vote, deleting a published video, sharing a video with
-/// its owner or past its limits (409), a link to a video not yet processed. (The hooks still fail any `validation_error` among those answers.)
+/// its owner or past its limits (409), a link to a video not yet processed, an email link's
+/// token that is unknown or used (`invalid_token`), a password reset whose passwords differ. (The hooks still fail any `validation_error` among those answers.)
 const RULE_REFUSALS: &[&str] = &[
     "signup",
     "upload_video",
@@ -58,6 +62,8 @@ const RULE_REFUSALS: &[&str] = &[
     "delete_video",
     "share_video",
     "create_share_link",
+    "verify_email",
+    "confirm_password_reset",
 ];
 
 /// The operations that serve a file by range: a schema-valid `Range` past the end of the file

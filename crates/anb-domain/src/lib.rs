@@ -34,9 +34,9 @@ pub use service::{
     LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome, OidcProfile,
     OidcStart, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
     ReceivedFile, RefreshError, RenditionFile, RenditionList, ReprocessError, ReprocessTarget,
-    RestoreReport, ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig,
-    SignedIn, SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
-    UploadVideoError, VideoAccessError,
+    ResetPasswordError, RestoreReport, SendVerificationError, ShareLinkGrant, SharedPlayback,
+    SharingError, Showcase, ShowcaseConfig, SignedIn, SignupError, SignupForm, StreamDownload,
+    StreamFile, UploadForm, UploadReceipt, UploadVideoError, VerifyEmailError, VideoAccessError,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

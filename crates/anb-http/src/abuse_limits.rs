@@ -98,6 +98,9 @@ pub struct AbuseLimits {
     refresh_per_address: Limiter<IpAddr>,
     directory_per_account: Limiter<UserId>,
     sharing_per_account: Limiter<UserId>,
+    verification_per_account: Limiter<UserId>,
+    password_reset_per_address: Limiter<IpAddr>,
+    password_reset_per_email: Limiter<String>,
 }
 
 impl AbuseLimits {
@@ -114,6 +117,9 @@ impl AbuseLimits {
             refresh_per_address: Limiter::new(rates.refresh_per_address),
             directory_per_account: Limiter::new(rates.directory_per_account),
             sharing_per_account: Limiter::new(rates.sharing_per_account),
+            verification_per_account: Limiter::new(rates.verification_per_account),
+            password_reset_per_address: Limiter::new(rates.password_reset_per_address),
+            password_reset_per_email: Limiter::new(rates.password_reset_per_email),
         }
     }
 
@@ -146,6 +152,38 @@ impl AbuseLimits {
         self.sharing_per_account
             .check(&owner)
             .map_err(|l| l.into_error("shares"))
+    }
+
+    /// Counts a verification email asked for by `caller`.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past the limit.
+    pub fn verification(&self, caller: UserId) -> poem::Result<()> {
+        self.verification_per_account
+            .check(&caller)
+            .map_err(|l| l.into_error("verification emails"))
+    }
+
+    /// Counts a password-reset request for `email` from `client`: per email from anywhere
+    /// first (one inbox is not flooded), then per address.
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past either limit.
+    pub fn password_reset(&self, client: ClientAddress, email: &str) -> poem::Result<()> {
+        self.password_reset_per_email
+            .check(&email.trim().to_lowercase())
+            .and_then(|()| self.password_reset_per_address.check(&client.limit_key()))
+            .map_err(|l| l.into_error("password resets"))
+    }
+
+    /// Counts a password-reset confirmation from `client` (each costs a password hash).
+    ///
+    /// # Errors
+    /// 429 `too_many_requests` past the limit.
+    pub fn password_reset_confirm(&self, client: ClientAddress) -> poem::Result<()> {
+        self.password_reset_per_address
+            .check(&client.limit_key())
+            .map_err(|l| l.into_error("password resets from this address"))
     }
 
     /// Counts a sign-up from `client`.
@@ -216,6 +254,9 @@ mod tests {
             refresh_per_address: rate,
             directory_per_account: rate,
             sharing_per_account: rate,
+            verification_per_account: rate,
+            password_reset_per_address: rate,
+            password_reset_per_email: rate,
         }
     }
 
@@ -247,6 +288,27 @@ mod tests {
         assert!(limits.login(cafe, "ana@example.com").is_err());
         assert!(limits
             .login(client("198.51.100.2"), "ana@example.com")
+            .is_ok());
+    }
+
+    #[test]
+    fn password_resets_for_one_email_are_limited_from_every_address() {
+        let limits = AbuseLimits {
+            password_reset_per_address: Limiter::new("100/hour".parse().unwrap()),
+            ..AbuseLimits::new(&rates("2/hour"))
+        };
+        assert!(limits
+            .password_reset(client("198.51.100.1"), "ana@example.com")
+            .is_ok());
+        assert!(limits
+            .password_reset(client("198.51.100.2"), " ANA@example.com")
+            .is_ok());
+        let refused = limits
+            .password_reset(client("198.51.100.3"), "ana@example.com")
+            .unwrap_err();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limits
+            .password_reset(client("198.51.100.3"), "ben@example.com")
             .is_ok());
     }
 

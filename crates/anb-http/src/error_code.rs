@@ -67,6 +67,12 @@ pub enum ErrorCode {
     VideoHasVotes,
     /// 400: deleting a video that is published; unpublish it first.
     VideoPublished,
+    /// 403: a vote by a player who has not verified their email, where the showcase requires
+    /// it (`ANB_VOTE_REQUIRES_VERIFIED_EMAIL`); verify it with the emailed link first.
+    EmailNotVerified,
+    /// 400: an email link's token (verification, password reset) that is unknown, already
+    /// used or expired; ask for a new email.
+    InvalidToken,
     /// 503: a backend is down or the server is saturated; `Retry-After` says when to try again.
     ServiceUnavailable,
     /// 500: a fault on the server's side (details only in its logs).

@@ -50,6 +50,7 @@ use tokio::net::TcpListener;
 pub use limits::{EdgeLimits, RateLimits};
 pub use state::{AppState, HttpConfig};
 
+use api::account::AccountApi;
 use api::auth::AuthApi;
 use api::oidc::OidcApi;
 use api::ops::OpsApi;
@@ -63,6 +64,7 @@ use api::videos::VideosApi;
 pub type Operations = (
     AuthApi,
     OidcApi,
+    AccountApi,
     VideosApi,
     RenditionsApi,
     SharingApi,
@@ -78,6 +80,7 @@ pub fn api_service() -> OpenApiService<Operations, ()> {
         (
             AuthApi,
             OidcApi,
+            AccountApi,
             VideosApi,
             RenditionsApi,
             SharingApi,

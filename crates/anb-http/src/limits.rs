@@ -68,6 +68,15 @@ pub struct RateLimits {
     pub directory_per_account: Rate,
     /// Shares and share links made per account (`ANB_RATE_SHARING_PER_ACCOUNT`, `120/hour`).
     pub sharing_per_account: Rate,
+    /// Verification emails asked for per account (`ANB_RATE_VERIFICATION_PER_ACCOUNT`,
+    /// `5/hour`).
+    pub verification_per_account: Rate,
+    /// Password resets (requests and confirmations) per address
+    /// (`ANB_RATE_PASSWORD_RESET_PER_ADDRESS`, `20/hour`).
+    pub password_reset_per_address: Rate,
+    /// Password-reset requests per email, from anywhere (`ANB_RATE_PASSWORD_RESET_PER_EMAIL`,
+    /// `5/hour`): nobody can flood one inbox with reset emails.
+    pub password_reset_per_email: Rate,
 }
 
 fn rate(raw: &str) -> Rate {
@@ -87,6 +96,9 @@ impl Default for RateLimits {
             refresh_per_address: rate("60/minute"),
             directory_per_account: rate("60/minute"),
             sharing_per_account: rate("120/hour"),
+            verification_per_account: rate("5/hour"),
+            password_reset_per_address: rate("20/hour"),
+            password_reset_per_email: rate("5/hour"),
         }
     }
 }

@@ -153,6 +153,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         playback_ttl: std::time::Duration::from_secs(settings.playback_ttl_seconds),
         refresh_ttl: std::time::Duration::from_secs(settings.refresh_token_ttl_seconds),
         max_pending_conversions: settings.max_pending_conversions,
+        public_url: settings.public_url.clone(),
+        vote_requires_verified_email: settings.vote_requires_verified_email,
     };
     Ok(Composed {
         showcase: Showcase::new(ports.clone(), config),

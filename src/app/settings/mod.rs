@@ -49,6 +49,9 @@ pub const CONFIG_ENV: &str = "ANB_CONFIG";
 pub const DEFAULT_CONFIG_FILE: &str = "anb.toml";
 /// Prefix of the environment variables: `ANB_` + the key in upper case.
 pub const ENV_PREFIX: &str = "ANB_";
+/// Where players open the web app unless `ANB_PUBLIC_URL` says otherwise (what `scripts/run`
+/// serves).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 /// The sender of every email unless `ANB_MAIL_FROM` names another.
 pub const DEFAULT_MAIL_FROM: &str = "ANB Showcase <no-reply@localhost>";
 
@@ -85,6 +88,8 @@ const KEYS: &[&str] = &[
     "cache_url",
     "smtp_url",
     "mail_from",
+    "public_url",
+    "vote_requires_verified_email",
     // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
@@ -104,6 +109,9 @@ const KEYS: &[&str] = &[
     "rate_refresh_per_address",
     "rate_directory_per_account",
     "rate_sharing_per_account",
+    "rate_verification_per_account",
+    "rate_password_reset_per_address",
+    "rate_password_reset_per_email",
     "password_hash_concurrency",
     "password_hash_wait_seconds",
     // What uploaded media may be (`MediaLimits`) and the worker's attempt ceiling.
@@ -226,6 +234,14 @@ pub struct Settings {
     /// The sender of every email (`ANB_MAIL_FROM`, a mailbox: `Name <user@host>` or a bare
     /// address; default [`DEFAULT_MAIL_FROM`]). Checked at start-up.
     pub mail_from: String,
+    /// The address players open the web app at, for links in emails (`ANB_PUBLIC_URL`,
+    /// `http://…` or `https://…`, default `http://127.0.0.1:8080`, what `scripts/run` serves;
+    /// a trailing `/` is dropped).
+    pub public_url: String,
+    /// Whether only players who verified their email may vote
+    /// (`ANB_VOTE_REQUIRES_VERIFIED_EMAIL`; default on when `ANB_SMTP_URL` is set, off
+    /// otherwise: with email written to files nobody could verify).
+    pub vote_requires_verified_email: bool,
     /// The HTTP edge's limits (README: "Security").
     pub edge: EdgeLimits,
     /// What uploaded media may be, checked at upload and again by the worker
@@ -269,6 +285,8 @@ struct Raw {
     cache_url: Option<String>,
     smtp_url: Option<Secret>,
     mail_from: String,
+    public_url: String,
+    vote_requires_verified_email: Option<bool>,
     http_header_timeout_seconds: u64,
     http_idle_timeout_seconds: u64,
     http_body_timeout_seconds: u64,
@@ -288,6 +306,9 @@ struct Raw {
     rate_refresh_per_address: Rate,
     rate_directory_per_account: Rate,
     rate_sharing_per_account: Rate,
+    rate_verification_per_account: Rate,
+    rate_password_reset_per_address: Rate,
+    rate_password_reset_per_email: Rate,
     password_hash_concurrency: Option<usize>,
     password_hash_wait_seconds: u64,
     media_max_side: u32,
@@ -332,6 +353,8 @@ impl Default for Raw {
             cache_url: None,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
+            vote_requires_verified_email: None,
             http_header_timeout_seconds: edge.header_timeout.as_secs(),
             http_idle_timeout_seconds: edge.idle_timeout.as_secs(),
             http_body_timeout_seconds: edge.body_timeout.as_secs(),
@@ -350,6 +373,9 @@ impl Default for Raw {
             rate_refresh_per_address: edge.rates.refresh_per_address,
             rate_directory_per_account: edge.rates.directory_per_account,
             rate_sharing_per_account: edge.rates.sharing_per_account,
+            rate_verification_per_account: edge.rates.verification_per_account,
+            rate_password_reset_per_address: edge.rates.password_reset_per_address,
+            rate_password_reset_per_email: edge.rates.password_reset_per_email,
             password_hash_concurrency: edge.password_hash_concurrency,
             password_hash_wait_seconds: edge.password_hash_wait.as_secs(),
             media_max_side: media.limits.max_side,
@@ -428,6 +454,9 @@ impl Raw {
                 refresh_per_address: self.rate_refresh_per_address,
                 directory_per_account: self.rate_directory_per_account,
                 sharing_per_account: self.rate_sharing_per_account,
+                verification_per_account: self.rate_verification_per_account,
+                password_reset_per_address: self.rate_password_reset_per_address,
+                password_reset_per_email: self.rate_password_reset_per_email,
             },
             password_hash_concurrency: self.password_hash_concurrency,
             password_hash_wait: seconds(
@@ -524,6 +553,10 @@ impl Settings {
                 raw.profile
             )
         })?;
+        let smtp_configured = raw
+            .smtp_url
+            .as_ref()
+            .is_some_and(|url| !url.expose().trim().is_empty());
         let settings = Self {
             database_url: raw
                 .database_url
@@ -556,6 +589,10 @@ impl Settings {
                 .map(|url| Secret::new(url.expose().trim()))
                 .filter(|url| !url.expose().is_empty()),
             mail_from: raw.mail_from.trim().to_owned(),
+            public_url: raw.public_url.trim().trim_end_matches('/').to_owned(),
+            vote_requires_verified_email: raw
+                .vote_requires_verified_email
+                .unwrap_or(smtp_configured),
             edge,
             media_limits,
             worker_max_attempts,
@@ -585,6 +622,12 @@ impl Settings {
             );
         }
         anb_adapters::mail::parse_from(&self.mail_from).context("mail_from")?;
+        ensure!(
+            (self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
+                && self.public_url.len() > "https://".len(),
+            "public_url must be an http:// or https:// address, not {:?}",
+            self.public_url
+        );
         ensure!(
             !self.queue_name.is_empty() && !self.queue_name.chars().any(char::is_whitespace),
             "queue_name must be a non-empty name without spaces"

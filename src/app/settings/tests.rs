@@ -218,7 +218,10 @@ fn access_tokens_last_a_quarter_of_an_hour_and_refresh_tokens_a_month_unless_set
         let figment = Figment::new()
             .merge(("access_token_ttl_seconds", access))
             .merge(("refresh_token_ttl_seconds", refresh));
-        assert!(Settings::from_figment(&figment).is_err(), "{access}/{refresh}");
+        assert!(
+            Settings::from_figment(&figment).is_err(),
+            "{access}/{refresh}"
+        );
     }
 }
 
@@ -548,4 +551,31 @@ fn unknown_presets_conflicting_and_insecure_issuers_are_refused() {
         client[1],
     ]);
     assert_eq!(local.unwrap().oidc.unwrap().name, "127.0.0.1");
+}
+
+#[test]
+fn votes_require_a_verified_email_by_default_only_with_an_smtp_server_and_links_use_the_public_url()
+{
+    let files = with(&[]).unwrap();
+    assert!(!files.vote_requires_verified_email);
+    assert_eq!(files.public_url, "http://127.0.0.1:8080");
+    let smtp = with(&[("smtp_url", "smtp://127.0.0.1:2525")]).unwrap();
+    assert!(smtp.vote_requires_verified_email);
+    let off = with(&[
+        ("smtp_url", "smtp://127.0.0.1:2525"),
+        ("vote_requires_verified_email", "false"),
+    ])
+    .unwrap();
+    assert!(!off.vote_requires_verified_email);
+    jailed(|jail| {
+        jail.set_env("ANB_VOTE_REQUIRES_VERIFIED_EMAIL", "true");
+        jail.set_env("ANB_PUBLIC_URL", "https://anb.example/");
+        let s = Settings::load()?;
+        assert!(s.vote_requires_verified_email);
+        assert_eq!(s.public_url, "https://anb.example");
+        Ok(())
+    });
+    for bad in ["anb.example", "ftp://anb.example", "https://"] {
+        assert!(with(&[("public_url", bad)]).is_err(), "{bad}");
+    }
 }

@@ -7,11 +7,12 @@ use anb_domain::ports::{
     VoteRepository,
 };
 use anb_domain::rendition::Rendition;
-use anb_domain::user::{NewUser, PlayerSummary, User};
+use anb_domain::session::SecretDigest;
+use anb_domain::user::{EmailPurpose, NewUser, PlayerSummary, User};
 use anb_domain::video::ProcessingProgress;
 use anb_domain::{
-    Email, Page, PageRequest, PublicSort, PublicVideo, RenditionId, StatusChange, UserId, Video,
-    VideoId, VideoStatus,
+    Email, Page, PageRequest, PasswordHash, PublicSort, PublicVideo, RenditionId, StatusChange,
+    UserId, Video, VideoId, VideoStatus,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -40,6 +41,17 @@ pub(super) struct State {
     pub(super) shares: super::shares::Shares,
     /// External identities: (issuer, subject) → account.
     identities: HashMap<(String, String), UserId>,
+    /// One-time email tokens by digest.
+    email_tokens: HashMap<SecretDigest, EmailToken>,
+}
+
+/// A stored one-time email token.
+#[derive(Debug)]
+struct EmailToken {
+    user: UserId,
+    purpose: EmailPurpose,
+    expires_at: DateTime<Utc>,
+    used: bool,
 }
 
 impl State {
@@ -150,6 +162,70 @@ impl UserRepository for MemoryStore {
             .identities
             .entry((issuer.to_owned(), subject.to_owned()))
             .or_insert(user))
+    }
+
+    async fn mark_email_verified(&self, user: UserId, at: DateTime<Utc>) -> anyhow::Result<bool> {
+        let mut state = self.state.lock();
+        let Some(user) = state.users.get_mut(&user) else {
+            return Ok(false);
+        };
+        user.email_verified_at.get_or_insert(at);
+        Ok(true)
+    }
+
+    async fn set_password_hash(&self, user: UserId, hash: &PasswordHash) -> anyhow::Result<bool> {
+        let mut state = self.state.lock();
+        let Some(user) = state.users.get_mut(&user) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
+        Ok(true)
+    }
+
+    async fn store_email_token(
+        &self,
+        digest: &SecretDigest,
+        user: UserId,
+        purpose: EmailPurpose,
+        _now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let mut state = self.state.lock();
+        anyhow::ensure!(
+            state.users.contains_key(&user),
+            "user {user} does not exist"
+        );
+        anyhow::ensure!(
+            !state.email_tokens.contains_key(digest),
+            "the email token is already stored"
+        );
+        state.email_tokens.insert(
+            digest.clone(),
+            EmailToken {
+                user,
+                purpose,
+                expires_at,
+                used: false,
+            },
+        );
+        Ok(())
+    }
+
+    async fn consume_email_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: EmailPurpose,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<UserId>> {
+        let mut state = self.state.lock();
+        Ok(state
+            .email_tokens
+            .get_mut(digest)
+            .filter(|t| t.purpose == purpose && !t.used && t.expires_at > now)
+            .map(|t| {
+                t.used = true;
+                t.user
+            }))
     }
 }
 

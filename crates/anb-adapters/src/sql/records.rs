@@ -20,7 +20,7 @@ pub(crate) const VIDEO_COLUMNS: &str = "v.id, v.owner_id, v.title, v.description
 /// Columns read for a [`UserRecord`], in `SELECT` form. The id is `user_id`, so a video and
 /// its owner can be read from one joined row.
 pub(crate) const USER_COLUMNS: &str = "u.id AS user_id, u.first_name, u.last_name, u.email, \
-     u.password_hash, u.city, u.country, u.created_at, u.votes_received";
+     u.password_hash, u.city, u.country, u.created_at, u.votes_received, u.email_verified_at";
 
 /// A `users` row ([`USER_COLUMNS`]).
 #[derive(sqlx::FromRow)]
@@ -35,6 +35,7 @@ pub struct UserRecord {
     pub country: String,
     pub created_at: SqlTime,
     pub votes_received: i64,
+    pub email_verified_at: Option<SqlTime>,
 }
 
 impl UserRecord {
@@ -49,6 +50,7 @@ impl UserRecord {
             country: Country::parse(&self.country)?,
             created_at: self.created_at.into(),
             votes_received: u64::try_from(self.votes_received).context("negative vote counter")?,
+            email_verified_at: self.email_verified_at.map(Into::into),
         })
     }
 }

@@ -1,9 +1,14 @@
-//! [`UserRepository`] on [`Store`]: emails unique ignoring case by constraint.
+//! [`UserRepository`] on [`Store`]: emails unique ignoring case by constraint; a one-time
+//! email token is consumed by one conditional `UPDATE … RETURNING`, so of concurrent
+//! consumptions exactly one finds it unused.
 
 use anb_domain::ports::{CreateUserError, UserRepository};
-use anb_domain::user::{NewUser, PlayerSummary, User};
-use anb_domain::{Email, Page, PageRequest, UserId};
+use anb_domain::session::SecretDigest;
+use anb_domain::user::{EmailPurpose, NewUser, PlayerSummary, User};
+use anb_domain::{Email, Page, PageRequest, PasswordHash, UserId};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::dialect::Dialect;
 use super::driver::{self, Arg as _};
@@ -141,6 +146,71 @@ impl<D: Dialect> UserRepository for Store<D> {
         .await
         .fault("reading an identity's account")?;
         Ok(UserId::from_uuid(owner))
+    }
+
+    async fn mark_email_verified(&self, user: UserId, at: DateTime<Utc>) -> anyhow::Result<bool> {
+        let query = sqlx::query::<D::Db>(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $2) WHERE id = $1",
+        )
+        .arg(user.as_uuid())
+        .arg(SqlTime(at));
+        let changed = driver::execute(query, &mut *self.write().await?)
+            .await
+            .fault("marking an email verified")?;
+        Ok(changed > 0)
+    }
+
+    async fn set_password_hash(&self, user: UserId, hash: &PasswordHash) -> anyhow::Result<bool> {
+        let query = sqlx::query::<D::Db>("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .arg(user.as_uuid())
+            .arg(hash.as_str().to_owned());
+        let changed = driver::execute(query, &mut *self.write().await?)
+            .await
+            .fault("changing a password hash")?;
+        Ok(changed > 0)
+    }
+
+    async fn store_email_token(
+        &self,
+        digest: &SecretDigest,
+        user: UserId,
+        purpose: EmailPurpose,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let query = sqlx::query::<D::Db>(
+            "INSERT INTO email_tokens (digest, user_id, purpose, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .arg(digest.as_str().to_owned())
+        .arg(user.as_uuid())
+        .arg(purpose.as_str().to_owned())
+        .arg(SqlTime(now))
+        .arg(SqlTime(expires_at));
+        driver::execute(query, &mut *self.write().await?)
+            .await
+            .fault("storing an email token")?;
+        Ok(())
+    }
+
+    async fn consume_email_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: EmailPurpose,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<UserId>> {
+        let query = sqlx::query::<D::Db>(
+            "UPDATE email_tokens SET used_at = $3 \
+             WHERE digest = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 \
+             RETURNING user_id",
+        )
+        .arg(digest.as_str().to_owned())
+        .arg(purpose.as_str().to_owned())
+        .arg(SqlTime(now));
+        let used: Option<(Uuid,)> = driver::fetch_optional(query, &mut *self.write().await?)
+            .await
+            .fault("consuming an email token")?;
+        Ok(used.map(|(id,)| UserId::from_uuid(id)))
     }
 }
 

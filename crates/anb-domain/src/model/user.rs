@@ -26,6 +26,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Votes received on all the player's videos (a counter kept in step with each vote).
     pub votes_received: u64,
+    /// When the player proved the email is theirs (a verification link); `None`: not yet.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl User {
@@ -81,6 +83,7 @@ impl NewUser {
             country: self.country,
             created_at: self.created_at,
             votes_received: 0,
+            email_verified_at: None,
         }
     }
 }
@@ -105,6 +108,25 @@ impl From<&User> for PlayerSummary {
             username: user.username(),
             city: user.city.clone(),
             country: user.country.clone(),
+        }
+    }
+}
+
+/// What a one-time email token (a link mailed to the player) is good for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmailPurpose {
+    /// Proves the account's email is the player's.
+    VerifyEmail,
+    /// Lets the player choose a new password.
+    ResetPassword,
+}
+
+impl EmailPurpose {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
         }
     }
 }

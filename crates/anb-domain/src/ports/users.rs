@@ -1,8 +1,11 @@
 use async_trait::async_trait;
 
+use chrono::{DateTime, Utc};
+
 use crate::ids::UserId;
-use crate::user::{NewUser, PlayerSummary, User};
-use crate::values::{Email, Page, PageRequest};
+use crate::session::SecretDigest;
+use crate::user::{EmailPurpose, NewUser, PlayerSummary, User};
+use crate::values::{Email, Page, PageRequest, PasswordHash};
 
 /// Why an account could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -69,4 +72,44 @@ pub trait UserRepository: Send + Sync + 'static {
         subject: &str,
         at: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<UserId>;
+
+    /// Records that `user`'s email was verified at `at` (a second verification keeps the
+    /// first time); whether the account exists.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn mark_email_verified(&self, user: UserId, at: DateTime<Utc>) -> anyhow::Result<bool>;
+
+    /// Replaces `user`'s password hash; whether the account exists.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn set_password_hash(&self, user: UserId, hash: &PasswordHash) -> anyhow::Result<bool>;
+
+    /// Stores a one-time email token (its digest) for `user`, good for `purpose` until
+    /// `expires_at`. Tokens are deleted with their account.
+    ///
+    /// # Errors
+    /// Only backend faults (a missing user is one).
+    async fn store_email_token(
+        &self,
+        digest: &SecretDigest,
+        user: UserId,
+        purpose: EmailPurpose,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<()>;
+
+    /// Uses up the token `digest` if it is known, for `purpose`, unused and not expired at
+    /// `now`, and returns whose it is; `None` otherwise. Atomic: of concurrent consumptions
+    /// of one token exactly one gets the user.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn consume_email_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: EmailPurpose,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Option<UserId>>;
 }

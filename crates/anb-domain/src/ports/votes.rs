@@ -19,6 +19,11 @@ pub enum CastVoteError {
     /// No such video.
     #[error("video not found")]
     NotFound,
+    /// The voter has not verified their email, and the showcase requires it
+    /// ([`ShowcaseConfig::vote_requires_verified_email`](crate::ShowcaseConfig)). Decided by
+    /// the service, never by a repository.
+    #[error("verify your email before voting")]
+    EmailNotVerified,
     /// Anything else.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

@@ -80,7 +80,8 @@ pub enum ProfileError {
 }
 
 impl Showcase {
-    /// Creates a player account.
+    /// Creates a player account, and mails it a verification link (best effort: a mail
+    /// failure is logged, and the sign-up still succeeds).
     ///
     /// # Errors
     /// [`SignupError::Invalid`] naming the first bad field (in form order),
@@ -113,14 +114,17 @@ impl Showcase {
             country,
             created_at: self.ports.clock.now(),
         };
-        self.ports
+        let user = self
+            .ports
             .users
             .create(new_user)
             .await
             .map_err(|e| match e {
                 CreateUserError::EmailTaken => SignupError::EmailTaken,
                 CreateUserError::Unexpected(e) => SignupError::Unexpected(e),
-            })
+            })?;
+        self.send_verification_after_signup(&user).await;
+        Ok(user)
     }
 
     /// Checks credentials and starts a session: an access token and a refresh token.

@@ -1,5 +1,6 @@
 //! The use cases, as one service that embedders call.
 
+mod account;
 mod auth;
 mod conversion_jobs;
 mod conversions;
@@ -20,6 +21,9 @@ mod voting;
 
 use std::sync::{Arc, OnceLock};
 
+pub use account::{
+    ResetPasswordError, SendVerificationError, VerifyEmailError, RESET_TTL, VERIFICATION_TTL,
+};
 pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
 pub use conversions::{ConversionAccepted, ConversionError, RenditionList};
 pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
@@ -102,6 +106,11 @@ pub struct ShowcaseConfig {
     /// How long a refresh token lasts unused (default 30 days); each refresh replaces it with
     /// one as long-lived, so a session lasts while it is used.
     pub refresh_ttl: std::time::Duration,
+    /// The address players open the web app at (no trailing slash), for links in emails
+    /// (default `http://127.0.0.1:8080`).
+    pub public_url: String,
+    /// Whether only players who verified their email may vote (default off).
+    pub vote_requires_verified_email: bool,
 }
 
 impl Default for ShowcaseConfig {
@@ -113,6 +122,8 @@ impl Default for ShowcaseConfig {
             playback_ttl: std::time::Duration::from_secs(4 * 3600),
             max_pending_conversions: 3,
             refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            vote_requires_verified_email: false,
         }
     }
 }

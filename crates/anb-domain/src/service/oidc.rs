@@ -165,13 +165,23 @@ impl Showcase {
         }
         let email = verified_email(&identity)?;
         if let Some(user) = users.find_by_email(&email).await? {
+            let now = self.ports.clock.now();
+            if user.email_verified_at.is_none() {
+                // Whoever made this account never proved the email was theirs; the provider
+                // says it is this person's. A password set by someone else (an account made
+                // ahead to hijack it) must not outlive the link: it is dropped, with its
+                // sessions (the owner may set one again by password reset).
+                users
+                    .set_password_hash(user.id, &PasswordHash::unusable())
+                    .await?;
+                self.ports
+                    .sessions
+                    .end_all(user.id, crate::session::SessionEnd::PasswordChanged, now)
+                    .await?;
+                users.mark_email_verified(user.id, now).await?;
+            }
             let linked = users
-                .link_identity(
-                    user.id,
-                    &identity.issuer,
-                    &identity.subject,
-                    self.ports.clock.now(),
-                )
+                .link_identity(user.id, &identity.issuer, &identity.subject, now)
                 .await?;
             info!(user = %linked, issuer = %identity.issuer, "an OpenID identity was linked by its verified email");
             return Ok(OidcOutcome::SignedIn(self.start_session(linked).await?));
@@ -230,6 +240,11 @@ impl Showcase {
             Err(CreateUserError::EmailTaken) => return Err(OidcError::EmailTaken),
             Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
         };
+        // The provider verified the email.
+        self.ports
+            .users
+            .mark_email_verified(user.id, user.created_at)
+            .await?;
         let linked = self
             .ports
             .users

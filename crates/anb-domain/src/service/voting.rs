@@ -13,7 +13,9 @@ impl Showcase {
     ///
     /// # Errors
     /// [`CastVoteError::NotFound`], [`CastVoteError::SelfVote`], [`CastVoteError::NotVotable`]
-    /// (not processed, or not public), [`CastVoteError::AlreadyVoted`].
+    /// (not processed, or not public), [`CastVoteError::EmailNotVerified`] (when
+    /// [`ShowcaseConfig::vote_requires_verified_email`](super::ShowcaseConfig) is on),
+    /// [`CastVoteError::AlreadyVoted`].
     #[instrument(skip(self))]
     pub async fn cast_vote(&self, voter: UserId, video: VideoId) -> Result<u64, CastVoteError> {
         let found = self
@@ -27,6 +29,17 @@ impl Showcase {
         }
         if !found.is_published() {
             return Err(CastVoteError::NotVotable);
+        }
+        if self.config.vote_requires_verified_email {
+            let verified = self
+                .ports
+                .users
+                .get(voter)
+                .await?
+                .is_some_and(|u| u.email_verified_at.is_some());
+            if !verified {
+                return Err(CastVoteError::EmailNotVerified);
+            }
         }
         self.ports
             .votes

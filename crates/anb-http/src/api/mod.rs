@@ -5,6 +5,7 @@
 //! every path each standard method the path does not serve answers 405 with an `Allow` header
 //! listing the ones it does (poem's own 405 carries none).
 
+pub mod account;
 pub mod auth;
 pub mod models;
 pub mod oidc;

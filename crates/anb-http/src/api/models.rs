@@ -117,6 +117,8 @@ pub struct ProfileResponse {
     pub votes_received: u64,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// Whether the player verified their email (the emailed link).
+    pub email_verified: bool,
 }
 
 impl From<User> for ProfileResponse {
@@ -130,6 +132,7 @@ impl From<User> for ProfileResponse {
             country: user.country.as_str().to_owned(),
             votes_received: user.votes_received,
             created_at: user.created_at,
+            email_verified: user.email_verified_at.is_some(),
         }
     }
 }

@@ -58,12 +58,16 @@ pub enum VoteResponse {
     /// `already_voted`, `self_vote` or `not_votable` (not processed, or not public).
     #[oai(status = 400)]
     BadRequest(ErrorJson),
+    /// `email_not_verified`: the showcase takes votes only from players who verified their
+    /// email (`ANB_VOTE_REQUIRES_VERIFIED_EMAIL`), and the caller has not.
+    #[oai(status = 403)]
+    Forbidden(ErrorJson),
     /// `not_found`: no such video (or not a video id).
     #[oai(status = 404)]
     NotFound(ErrorJson),
 }
 
-crate::refusals!(VoteResponse { BadRequest => BadRequest, NotFound => NotFound });
+crate::refusals!(VoteResponse { BadRequest => BadRequest, Forbidden => Forbidden, NotFound => NotFound });
 
 /// `GET /api/public/rankings` responses.
 #[derive(ApiResponse)]

@@ -208,6 +208,11 @@ impl From<CastVoteError> for Answer {
                 "Este video no está abierto a votación (no procesado o no público).",
             ),
             CastVoteError::NotFound => video_not_found(),
+            CastVoteError::EmailNotVerified => Self::refuse(
+                Status::Forbidden,
+                ErrorCode::EmailNotVerified,
+                "Verifica tu correo antes de votar.",
+            ),
             CastVoteError::Unexpected(e) => Self::fault(&e),
         }
     }

@@ -8,6 +8,7 @@
 //! [`identity_conformance!`](crate::identity_conformance).
 //! Checks use unique emails and cities, so a subject may share a database with other tests.
 
+pub mod accounts;
 pub mod blobs;
 #[cfg(feature = "testkit-oidc")]
 pub mod identity;
@@ -83,6 +84,18 @@ macro_rules! repository_conformance {
                 rendition_changes_follow_the_allowed_paths_and_progress_only_while_processing,
                 deleting_a_video_deletes_its_renditions,
                 unfinished_renditions_are_read_by_id_in_pages,
+            ]
+        );
+        $crate::__conformance_tests!(
+            accounts,
+            $make,
+            [
+                an_email_is_marked_verified_once_and_read_back,
+                a_password_hash_is_replaced,
+                an_email_token_is_consumed_once_and_only_for_its_purpose,
+                an_expired_email_token_is_refused,
+                concurrent_consumptions_of_one_email_token_succeed_exactly_once,
+                tokens_of_other_players_are_untouched,
             ]
         );
         $crate::__conformance_tests!(
