@@ -1032,7 +1032,8 @@ async fn log_in_at_the_provider(browser: &Browser, issuer: &str, account: &str) 
 /// "Entrar con Google" against a real OpenID provider (`oidc-provider`, started here): the
 /// button only when the server offers a provider; a new player goes to the provider, logs in,
 /// comes back to the profile form (audited), completes it and is signed in; logged out, the
-/// same button signs them straight back in; a refused login says so on the log-in screen.
+/// same button signs them straight back in; a refused login says so on the log-in screen; the
+/// profile form sent again says the email is taken, and with no sign-up cookie, that it expired.
 #[tokio::test(flavor = "multi_thread")]
 async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     use anb_adapters::testkit::oidc_provider::{
@@ -1149,6 +1150,46 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     );
     assert_eq!(browser.text("a.provider").await, "Entrar con Google");
     browser.capture("02-login-refused").await;
+
+    // The profile form again, its sign-up cookie still there: her account exists now, so the
+    // server's `email_taken` shows above the button.
+    browser.open(&format!("{base}/#/complete-profile")).await;
+    browser.fill("#f-city", "Tunja").await;
+    browser.fill("#f-country", "Colombia").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the taken email is shown",
+            "!document.querySelector('form .form-error').hidden",
+        )
+        .await;
+    assert_eq!(
+        browser.text("form .form-error").await,
+        "Ya existe una cuenta con este correo."
+    );
+    // With no sign-up cookie (run out): the server's 401 says the sign-up expired and leads
+    // back to the provider.
+    browser
+        .cdp(
+            "Network.deleteCookies",
+            json!({ "name": "anb_oidc_signup", "url": format!("{base}/api/auth/oidc/complete") }),
+        )
+        .await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the expired sign-up is explained",
+            "document.querySelector('main .notice.error:not([hidden]) a[href=\"/api/auth/oidc/start\"]')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("main .notice.error").await,
+        "El registro caducó. Entra de nuevo con tu proveedor. Entrar con Google"
+    );
+    assert!(browser
+        .eval("document.querySelector('#nav button.logout')")
+        .await
+        .is_null());
 
     browser.close().await;
     provider.stop().await;

@@ -151,7 +151,7 @@ export async function renderCompleteProfile(main) {
   const form = h('form', { class: 'card form', novalidate: true },
     h('div', { class: 'pair' },
       field({ name: 'first_name', label: t('field.first_name'), autocomplete: 'given-name', ...optional }),
-      field({ name: 'last_name', label: t('field.last_name'), autocomplete: 'family-name', ...optional, hint: null })),
+      field({ name: 'last_name', label: t('field.last_name'), autocomplete: 'family-name', ...optional })),
     h('div', { class: 'pair' },
       field({ name: 'city', label: t('field.city'), autocomplete: 'address-level2', required: true }),
       field({ name: 'country', label: t('field.country'), autocomplete: 'country-name', required: true })),
