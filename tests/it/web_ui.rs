@@ -31,13 +31,13 @@ use clips::Clip;
 use fantoccini::key::Key;
 use serde_json::json;
 
-/// Where the screenshots go: `target/ui-screenshots/` of the workspace.
-fn screenshot_dir() -> PathBuf {
+/// Where the screenshots go: `target/<name>/` of the workspace (emptied first).
+fn screenshot_dir(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
         PathBuf::from,
     );
-    let dir = target.join("ui-screenshots");
+    let dir = target.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -181,7 +181,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .make(media_dir.path(), "completa.mp4");
     let anb = Launch::all().start();
     let base = anb.base_url().to_owned();
-    let shots = screenshot_dir();
+    let shots = screenshot_dir("ui-screenshots");
     let browser = Browser::start(&shots).await;
     let mut captured = Vec::new();
 
@@ -996,4 +996,201 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         println!("  {}", file.display());
     }
     assert_eq!(captured.len(), 50);
+}
+
+/// Waits for the provider's interaction page (`…/interaction/<uid>`) and finishes the login
+/// and consent there as `account` (the test provider's `…/interaction/<uid>/login?account=`).
+async fn log_in_at_the_provider(browser: &Browser, issuer: &str, account: &str) {
+    browser
+        .wait_until(
+            "the provider's interaction page",
+            "location.pathname.startsWith('/interaction/')",
+        )
+        .await;
+    let url = browser.client.current_url().await.expect("the current URL");
+    assert!(
+        url.as_str().starts_with(issuer.trim_end_matches('/')),
+        "{url} is not the provider's ({issuer})"
+    );
+    let uid = url
+        .path()
+        .trim_start_matches("/interaction/")
+        .split('/')
+        .next()
+        .expect("the interaction's uid")
+        .to_owned();
+    let mut login = url.clone();
+    login.set_path(&format!("/interaction/{uid}/login"));
+    login.set_query(Some(&format!("account={account}")));
+    browser
+        .client
+        .goto(login.as_str())
+        .await
+        .expect("finishing the login at the provider");
+}
+
+/// "Entrar con Google" against a real OpenID provider (`oidc-provider`, started here): the
+/// button only when the server offers a provider; a new player goes to the provider, logs in,
+/// comes back to the profile form (audited), completes it and is signed in; logged out, the
+/// same button signs them straight back in; a refused login says so on the log-in screen; the
+/// profile form sent again says the email is taken, and with no sign-up cookie, that it expired.
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_in_with_the_openid_provider_in_a_real_browser() {
+    use anb_adapters::testkit::oidc_provider::{
+        OidcProvider, ProviderOptions, CLIENT_ID, CLIENT_SECRET, VERIFIED_ACCOUNT,
+    };
+
+    let provider = OidcProvider::start_with(ProviderOptions {
+        redirect_uris: vec!["http://127.0.0.1/api/auth/oidc/callback".into()],
+        any_loopback_port: true,
+        ..ProviderOptions::default()
+    })
+    .await;
+    let issuer = provider.issuer().to_owned();
+    let anb = tokio::task::block_in_place(|| {
+        Launch::serve()
+            .env("ANB_OIDC_ISSUER", issuer.clone())
+            .env("ANB_OIDC_CLIENT_ID", CLIENT_ID)
+            .env("ANB_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+            .env("ANB_OIDC_NAME", "Google")
+            .start()
+    });
+    let base = anb.base_url().to_owned();
+    let shots = screenshot_dir("ui-screenshots-oidc");
+    let browser = Browser::start(&shots).await;
+
+    // The log-in screen offers the provider: a labelled link, reached with the keyboard.
+    browser.open(&format!("{base}/#/entrar")).await;
+    assert_eq!(browser.text("a.provider").await, "Entrar con Google");
+    assert_eq!(
+        browser
+            .eval("document.querySelector('a.provider').getAttribute('href')")
+            .await,
+        json!("/api/auth/oidc/start")
+    );
+    browser.tab_to_and_press_enter("a.provider", 20).await;
+    log_in_at_the_provider(&browser, &issuer, VERIFIED_ACCOUNT).await;
+
+    // Back from the provider, a new player: the profile form, its names as the provider says.
+    browser
+        .wait_until(
+            "the profile form",
+            "location.hash === '#/complete-profile' && document.querySelector('#f-city')",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#f-first_name').placeholder")
+            .await,
+        json!("El que dice tu proveedor")
+    );
+    browser.capture("01-complete-profile").await;
+    // City and country are required, in the browser first.
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the missing city is shown",
+            "!document.querySelector('#f-city-error').hidden",
+        )
+        .await;
+    browser.audit("the profile form with its errors").await;
+    browser.fill("#f-city", "Tunja").await;
+    browser.fill("#f-country", "Colombia").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the new player is signed in",
+            "location.hash === '#/mis-videos' && document.querySelector('#nav a[href=\"#/mis-videos\"]')
+               && document.querySelector('#nav .who')?.textContent === 'Ana'",
+        )
+        .await;
+    assert_no_session_in_storage(&browser).await;
+    browser.client.refresh().await.expect("a reload");
+    browser
+        .wait_until(
+            "still signed in after a reload (the refresh cookie)",
+            "document.querySelector('#nav button.logout') && document.querySelector('#nav .who')?.textContent === 'Ana'",
+        )
+        .await;
+
+    // Logged out, the same button signs her straight back in (the provider may ask again).
+    log_out(&browser).await;
+    browser.open(&format!("{base}/#/entrar")).await;
+    browser.click("a.provider").await;
+    browser
+        .wait_until(
+            "back from the provider, or at its login page",
+            "location.pathname.startsWith('/interaction/') || (location.hash === '#/' && document.querySelector('#nav button.logout'))",
+        )
+        .await;
+    if browser
+        .eval("location.pathname.startsWith('/interaction/')")
+        .await
+        == json!(true)
+    {
+        log_in_at_the_provider(&browser, &issuer, VERIFIED_ACCOUNT).await;
+    }
+    browser
+        .wait_until(
+            "the returning player is signed in, with no profile form",
+            "location.pathname === '/' && document.querySelector('#nav button.logout')
+               && document.querySelector('#nav .who')?.textContent === 'Ana'
+               && !document.querySelector('#f-city')",
+        )
+        .await;
+    log_out(&browser).await;
+
+    // A login the server refused says why on the log-in screen, with the button to try again.
+    browser
+        .open(&format!("{base}/#/login?oidc_error=refused"))
+        .await;
+    assert_eq!(
+        browser.text("main .notice.error").await,
+        "No se pudo completar el ingreso con tu proveedor. Inténtalo de nuevo."
+    );
+    assert_eq!(browser.text("a.provider").await, "Entrar con Google");
+    browser.capture("02-login-refused").await;
+
+    // The profile form again, its sign-up cookie still there: her account exists now, so the
+    // server's `email_taken` shows above the button.
+    browser.open(&format!("{base}/#/complete-profile")).await;
+    browser.fill("#f-city", "Tunja").await;
+    browser.fill("#f-country", "Colombia").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the taken email is shown",
+            "!document.querySelector('form .form-error').hidden",
+        )
+        .await;
+    assert_eq!(
+        browser.text("form .form-error").await,
+        "Ya existe una cuenta con este correo."
+    );
+    // With no sign-up cookie (run out): the server's 401 says the sign-up expired and leads
+    // back to the provider.
+    browser
+        .cdp(
+            "Network.deleteCookies",
+            json!({ "name": "anb_oidc_signup", "url": format!("{base}/api/auth/oidc/complete") }),
+        )
+        .await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the expired sign-up is explained",
+            "document.querySelector('main .notice.error:not([hidden]) a[href=\"/api/auth/oidc/start\"]')",
+        )
+        .await;
+    assert_eq!(
+        browser.text("main .notice.error").await,
+        "El registro caducó. Entra de nuevo con tu proveedor. Entrar con Google"
+    );
+    assert!(browser
+        .eval("document.querySelector('#nav button.logout')")
+        .await
+        .is_null());
+
+    browser.close().await;
+    provider.stop().await;
 }

@@ -210,10 +210,36 @@ export function upload(formData, onProgress) {
   return { done, cancel: () => { cancelled = true; xhr?.abort(); } };
 }
 
+let providers = null;
+
 export const auth = {
   signup: (form) => call('/api/auth/signup', { method: 'POST', body: form }),
   login: (email, password) => call('/api/auth/login', { method: 'POST', body: { email, password } }),
   me: () => call('/api/auth/me', { auth: true }),
+  /** The OpenID providers to log in with (`[{id, name, login_url}]`); asked once per page load. */
+  providers() {
+    providers ??= call('/api/auth/providers').then(({ data }) => data ?? [], () => []);
+    return providers;
+  },
+  /**
+   * Creates the account of a player back from the provider (the `anb_oidc_signup` cookie says
+   * who) with the profile they completed, and signs them in.
+   */
+  async completeOidc(profile) {
+    let response;
+    try {
+      response = await fetch('/api/auth/oidc/complete', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+        body: JSON.stringify(profile),
+      });
+    } catch {
+      throw new ApiError(0, 'network', '');
+    }
+    if (!response.ok) throw await errorOf(response);
+    return { data: await response.json() };
+  },
   /** Ends this device's session (the refresh cookie) and forgets the token. */
   async logout() {
     try {

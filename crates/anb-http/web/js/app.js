@@ -22,6 +22,7 @@ const VIEWS = {
   shared: later('./views/share-link.js'),
   entrar: authViews.renderLogin,
   registro: authViews.renderSignup,
+  'complete-profile': authViews.renderCompleteProfile,
 };
 
 const main = document.getElementById('main');

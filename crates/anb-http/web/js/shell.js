@@ -2,7 +2,10 @@
 // this, never app.js, so modules do not import each other in a circle.
 
 /** The screens, by the name in the address (`#/galeria`). The first is the default. */
-export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared'];
+export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared', 'complete-profile'];
+
+/** Addresses the server sends the browser to (after an OpenID login), by the screen they name. */
+const ALIASES = { login: 'entrar' };
 
 /**
  * The route of the address: `#/galeria?city=Bogotá` → `{ name: 'galeria', params, arg: '' }`;
@@ -10,7 +13,8 @@ export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cue
  */
 export function currentRoute() {
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
-  const [first, ...rest] = path.split('/');
+  const [given, ...rest] = path.split('/');
+  const first = ALIASES[given] ?? given;
   const name = SCREENS.includes(first) ? first : SCREENS[0];
   return { name, params: new URLSearchParams(query), arg: name === first ? rest.join('/') : '' };
 }

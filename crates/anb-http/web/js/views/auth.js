@@ -71,8 +71,24 @@ function onSubmit(form, fields, send) {
   });
 }
 
+const OIDC_ERRORS = ['refused', 'email_not_verified', 'unavailable', 'cancelled'];
+
+/**
+ * "Log in with {name}" for each OpenID provider the server offers: a plain link, since the
+ * login is a full-page trip to the provider and back. Nothing when there is none.
+ */
+async function providerLinks() {
+  const providers = await auth.providers();
+  if (!providers.length) return null;
+  return h('div', { class: 'providers' },
+    providers.map((provider) => h('a', { class: 'button provider', href: provider.login_url }, t('oidc.login', { name: provider.name }))),
+    h('p', { class: 'or' }, t('oidc.or')));
+}
+
 /** The log-in screen; `next` in the address says where to go afterwards. */
-export function renderLogin(main, params) {
+export async function renderLogin(main, params) {
+  const why = params.get('oidc_error');
+  const providers = await providerLinks();
   const form = h('form', { class: 'card form', novalidate: true },
     field({ name: 'email', label: t('field.email'), type: 'email', autocomplete: 'email', required: true }),
     field({ name: 'password', label: t('field.password'), type: 'password', autocomplete: 'current-password', required: true }),
@@ -84,12 +100,16 @@ export function renderLogin(main, params) {
   });
   replace(main, h('section', { class: 'narrow' },
     heading(t('login.title'), t('login.lead')),
+    why && h('p', { class: 'notice error', role: 'alert' },
+      t(OIDC_ERRORS.includes(why) ? `oidc.error.${why}` : 'oidc.error.other')),
+    providers,
     form,
     h('p', null, `${t('login.noAccount')} `, h('a', { href: '#/registro' }, t('login.signupLink')))));
 }
 
 /** The sign-up screen: creates the account, then signs in. */
-export function renderSignup(main) {
+export async function renderSignup(main) {
+  const providers = await providerLinks();
   const form = h('form', { class: 'card form', novalidate: true },
     h('div', { class: 'pair' },
       field({ name: 'first_name', label: t('field.first_name'), autocomplete: 'given-name', required: true }),
@@ -114,6 +134,66 @@ export function renderSignup(main) {
   });
   replace(main, h('section', { class: 'narrow' },
     heading(t('signup.title'), t('signup.lead')),
+    providers,
     form,
     h('p', null, `${t('signup.haveAccount')} `, h('a', { href: '#/entrar' }, t('signup.loginLink')))));
+}
+
+/**
+ * A new player back from the OpenID provider: the city and country the provider does not
+ * give (and the names, when theirs should not be used). The `anb_oidc_signup` cookie (sent by
+ * the browser, unreadable here) says who; when it has run out the login starts over.
+ */
+export async function renderCompleteProfile(main) {
+  const fields = ['first_name', 'last_name', 'city', 'country'];
+  const optional = { placeholder: t('complete.fromProvider'), hint: t('complete.optional') };
+  const expired = h('p', { class: 'notice error', role: 'alert', hidden: true });
+  const form = h('form', { class: 'card form', novalidate: true },
+    h('div', { class: 'pair' },
+      field({ name: 'first_name', label: t('field.first_name'), autocomplete: 'given-name', ...optional }),
+      field({ name: 'last_name', label: t('field.last_name'), autocomplete: 'family-name', ...optional })),
+    h('div', { class: 'pair' },
+      field({ name: 'city', label: t('field.city'), autocomplete: 'address-level2', required: true }),
+      field({ name: 'country', label: t('field.country'), autocomplete: 'country-name', required: true })),
+    h('p', { class: 'form-error', role: 'alert', hidden: true }),
+    h('button', { type: 'submit', class: 'primary' }, t('complete.submit')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    expired.hidden = true;
+    if (missingFields(form, ['city', 'country'])) return;
+    const body = {};
+    for (const name of fields) {
+      const value = form.elements[name].value.trim();
+      if (value) body[name] = value;
+    }
+    busy(form, true);
+    try {
+      const { data } = await auth.completeOidc(body);
+      session.save(data.access_token, data.expires_in);
+      try {
+        const { data: me } = await auth.me();
+        session.save(session.token, data.expires_in, me.first_name);
+      } catch { /* the name is a nicety */ }
+      navigate('mis-videos');
+    } catch (error) {
+      if (error.status === 401) {
+        expired.replaceChildren(t('complete.expired'), ' ');
+        const providers = await auth.providers();
+        for (const provider of providers) {
+          expired.append(h('a', { href: provider.login_url }, t('oidc.login', { name: provider.name })));
+        }
+        if (!providers.length) expired.append(h('a', { href: '#/entrar' }, t('complete.again')));
+        expired.hidden = false;
+      } else {
+        showError(form, error, fields);
+      }
+    } finally {
+      busy(form, false);
+    }
+  });
+  replace(main, h('section', { class: 'narrow' },
+    heading(t('complete.title'), t('complete.lead')),
+    expired,
+    form));
 }
