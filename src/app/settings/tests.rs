@@ -561,10 +561,11 @@ fn votes_require_a_verified_email_by_default_only_with_an_smtp_server_and_links_
     assert_eq!(files.public_url, "http://127.0.0.1:8080");
     let smtp = with(&[("smtp_url", "smtp://127.0.0.1:2525")]).unwrap();
     assert!(smtp.vote_requires_verified_email);
-    let off = with(&[
-        ("smtp_url", "smtp://127.0.0.1:2525"),
-        ("vote_requires_verified_email", "false"),
-    ])
+    let off = Settings::from_figment(
+        &Figment::new()
+            .merge(("smtp_url", "smtp://127.0.0.1:2525"))
+            .merge(("vote_requires_verified_email", false)),
+    )
     .unwrap();
     assert!(!off.vote_requires_verified_email);
     jailed(|jail| {
