@@ -18,7 +18,7 @@
 //!     city: "Bogotá".into(), country: "Colombia".into(),
 //! }).await?;
 //! let token = showcase.login("ANA@example.com", "s3cret-pass").await?;
-//! assert_eq!(showcase.authenticate(&token.token)?, user.id);
+//! assert_eq!(showcase.authenticate(&token.access.token)?, user.id);
 //! # Ok(()) }
 //! ```
 
