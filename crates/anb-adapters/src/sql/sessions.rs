@@ -56,18 +56,7 @@ impl<D: Dialect> SessionRepository for Store<D> {
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<Rotation> {
         let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "SELECT t.session_id, s.user_id, t.expires_at, t.used_at, s.ended_at \
-             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
-             WHERE t.digest = $1{}",
-            D::LOCK_ROW
-        );
-        let record: Option<TokenRecord> = driver::fetch_optional(
-            sqlx::query::<D::Db>(&sql).arg(presented.as_str().to_owned()),
-            &mut *tx,
-        )
-        .await
-        .fault("reading a refresh token")?;
+        let record = select_token::<D>(&mut tx, presented).await?;
         let Some(record) = record else {
             return Ok(Rotation::Refused);
         };
@@ -103,18 +92,7 @@ impl<D: Dialect> SessionRepository for Store<D> {
         now: DateTime<Utc>,
     ) -> anyhow::Result<Option<SessionId>> {
         let mut tx = self.begin_write().await?;
-        let sql = format!(
-            "SELECT t.session_id, s.user_id, t.expires_at, t.used_at, s.ended_at \
-             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
-             WHERE t.digest = $1{}",
-            D::LOCK_ROW
-        );
-        let record: Option<TokenRecord> = driver::fetch_optional(
-            sqlx::query::<D::Db>(&sql).arg(presented.as_str().to_owned()),
-            &mut *tx,
-        )
-        .await
-        .fault("reading a refresh token")?;
+        let record = select_token::<D>(&mut tx, presented).await?;
         let Some(record) = record.filter(|r| r.ended_at.is_none()) else {
             return Ok(None);
         };
@@ -134,6 +112,25 @@ impl<D: Dialect> SessionRepository for Store<D> {
         tx.commit().await.fault("committing a logout everywhere")?;
         Ok(ended)
     }
+}
+
+/// The refresh token `digest` and its session, locked until `tx` ends.
+async fn select_token<D: Dialect>(
+    tx: &mut sqlx::Transaction<'static, D::Db>,
+    digest: &SecretDigest,
+) -> anyhow::Result<Option<TokenRecord>> {
+    let sql = format!(
+        "SELECT t.session_id, s.user_id, t.expires_at, t.used_at, s.ended_at \
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+         WHERE t.digest = $1{}",
+        D::LOCK_ROW
+    );
+    driver::fetch_optional(
+        sqlx::query::<D::Db>(&sql).arg(digest.as_str().to_owned()),
+        &mut **tx,
+    )
+    .await
+    .fault("reading a refresh token")
 }
 
 async fn insert_token<D: Dialect>(

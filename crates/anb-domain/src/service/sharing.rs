@@ -266,7 +266,9 @@ impl Showcase {
         if video.status != VideoStatus::Processed {
             return Err(SharingError::NotProcessed);
         }
-        if self.share_links(caller, video.id).await?.len() >= MAX_LINKS_PER_VIDEO {
+        let now = self.ports.clock.now();
+        let live = self.ports.shares.links_of(video.id).await?;
+        if live.iter().filter(|l| l.is_live(now)).count() >= MAX_LINKS_PER_VIDEO {
             return Err(SharingError::TooMany {
                 what: "live share links",
                 limit: MAX_LINKS_PER_VIDEO as u64,
@@ -280,7 +282,7 @@ impl Showcase {
         let link = ShareLink {
             id,
             video_id: video.id,
-            created_at: self.ports.clock.now(),
+            created_at: now,
             // The token's own expiry (whole seconds), so the two never disagree.
             expires_at: token.expires_at,
             revoked_at: None,
