@@ -4,6 +4,8 @@
 //! refresh token refused after), and a reset for an unknown email answered alike with nothing
 //! sent.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anb_adapters::testkit::clips::{self, Clip};
@@ -14,7 +16,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::app::Launch;
-use crate::support::client::{file_part, Api, Player, Reply, PASSWORD};
+use crate::support::client::{file_part, signup_body, unique_email, Api, Player, Reply, PASSWORD};
 
 /// What links in the emails start with in these tests.
 const PUBLIC_URL: &str = "https://anb.example";
@@ -158,6 +160,11 @@ async fn the_reset_mail_sets_a_new_password_once_and_ends_every_session() {
         .to_owned();
 
     // An unknown email: the same answer, and nothing is sent to anyone.
+    assert_eq!(
+        mail_to(&server, &ana.email, 1).await.len(),
+        1,
+        "the verification mail"
+    );
     let before = server.messages().await.len();
     let unknown = post(
         &api,
@@ -227,4 +234,85 @@ async fn the_reset_mail_sets_a_new_password_once_and_ends_every_session() {
     api.login(&ana.email, "nueva-clave-1")
         .await
         .expect_json(200);
+}
+
+/// A mail server that accepts connections and never says a word: every send to it hangs until
+/// the mailer's timeout. Counts the connections it took.
+async fn silent_mail_server() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let taken = Arc::new(AtomicUsize::new(0));
+    let counter = taken.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    (url, taken)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_and_a_signup_are_answered_without_waiting_for_the_mail_server() {
+    let (url, connections) = silent_mail_server().await;
+    let anb = tokio::task::block_in_place(|| {
+        Launch::serve()
+            .env("ANB_SMTP_URL", url)
+            .env("ANB_PUBLIC_URL", PUBLIC_URL)
+            .start()
+    });
+    // Well under the mailer's 10 s timeout: an answer that waited for the mail fails here.
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let signup = quick
+        .post(format!("{}/api/auth/signup", anb.base_url()))
+        .json(&signup_body("Ana", "Espera", &unique_email("ana"), "Cali"))
+        .send()
+        .await
+        .expect("the sign-up answered before the mail server did");
+    assert_eq!(signup.status(), 201);
+    let email = unique_email("bea");
+    quick
+        .post(format!("{}/api/auth/signup", anb.base_url()))
+        .json(&signup_body("Bea", "Espera", &email, "Cali"))
+        .send()
+        .await
+        .unwrap();
+    let reset = quick
+        .post(format!("{}/api/auth/password-reset", anb.base_url()))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .expect("the reset answered before the mail server did");
+    assert_eq!(reset.status(), 202);
+    // The mails are on their way, after the answers: three connections to the server.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while connections.load(Ordering::SeqCst) < 3 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_a_verification_mail_the_server_refuses_is_a_400() {
+    let server = SmtpServer::start_refusing().await;
+    let anb = tokio::task::block_in_place(|| {
+        Launch::serve()
+            .env("ANB_SMTP_URL", server.url())
+            .env("ANB_PUBLIC_URL", PUBLIC_URL)
+            .start()
+    });
+    let api = Api::new(anb.base_url());
+    // Its local part starts with `refused`: the server answers 550 to it.
+    let refused = api.player("Refused", "Rechazo", "Cali").await;
+    api.post_as(&refused, "/api/auth/verify-email/send")
+        .await
+        .expect_error(400, "email_undeliverable");
+    let fine = api.player("Carla", "Recibe", "Cali").await;
+    api.post_as(&fine, "/api/auth/verify-email/send")
+        .await
+        .expect_json(202);
 }

@@ -150,7 +150,8 @@ async fn a_new_player_completes_the_profile_and_a_returning_one_is_signed_in() {
                 .await
                 .unwrap();
             let refresh = cookie(&reply, "anb_refresh");
-            (Reply::read(reply).await, refresh)
+            let signup_after = cookie(&reply, "anb_oidc_signup");
+            (Reply::read(reply).await, (refresh, signup_after))
         }
     };
     let (missing, _) = complete(signup.clone(), json!({"city": "Cali"})).await;
@@ -164,7 +165,13 @@ async fn a_new_player_completes_the_profile_and_a_returning_one_is_signed_in() {
     )
     .await;
     forged.expect_error(401, "unauthorized");
-    let (created, refresh) = complete(signup, json!({"city": "Cali", "country": "Colombia"})).await;
+    let (created, (refresh, signup_after)) =
+        complete(signup, json!({"city": "Cali", "country": "Colombia"})).await;
+    assert_eq!(
+        signup_after.as_deref(),
+        Some(""),
+        "the account exists: the sign-up cookie is ended"
+    );
     let token = created.expect_json(201);
     let profile = me(&api, token["access_token"].as_str().unwrap())
         .await

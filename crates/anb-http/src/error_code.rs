@@ -73,6 +73,9 @@ pub enum ErrorCode {
     /// 400: an email link's token (verification, password reset) that is unknown, already
     /// used or expired; ask for a new email.
     InvalidToken,
+    /// 400: the mail server refused the account's email address for good: no verification
+    /// email can reach it.
+    EmailUndeliverable,
     /// 503: a backend is down or the server is saturated; `Retry-After` says when to try again.
     ServiceUnavailable,
     /// 500: a fault on the server's side (details only in its logs).

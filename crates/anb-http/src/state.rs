@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use anb_domain::ports::{PageStore, Readiness};
 use anb_domain::Showcase;
+use tracing::Instrument as _;
 
 use crate::abuse_limits::AbuseLimits;
 use crate::api::models::{PublicVideoItem, RankingRow};
 use crate::limits::EdgeLimits;
 use crate::page_cache::PageCache;
+
+/// The most password-reset emails sent after their answer at once (more are refused with 503).
+const MAX_BACKGROUND_MAILS: usize = 32;
 
 /// The kind of the cached rankings pages (part of their shared keys).
 const RANKINGS: &str = "rankings";
@@ -53,6 +57,8 @@ pub struct AppState {
     pub rankings_cache: Arc<PageCache<RankingRow>>,
     /// Short-lived gallery pages (see [`AppState::with_shared_pages`]).
     pub gallery_cache: Arc<PageCache<PublicVideoItem>>,
+    /// Room for the emails sent after their answer (password resets): a permit per email.
+    pub background_mails: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -62,10 +68,31 @@ impl AppState {
             limits: Arc::new(AbuseLimits::new(&config.edge.rates)),
             rankings_cache: Arc::new(PageCache::new(RANKINGS, config.public_cache_ttl)),
             gallery_cache: Arc::new(PageCache::new(GALLERY, config.public_cache_ttl)),
+            background_mails: Arc::new(tokio::sync::Semaphore::new(MAX_BACKGROUND_MAILS)),
             showcase,
             readiness,
             config: Arc::new(config),
         }
+    }
+
+    /// Runs `send` (an email) after the answer, so that a slow mail server neither holds the
+    /// request nor tells by its timing what `send` found. At most [`MAX_BACKGROUND_MAILS`]
+    /// run at once: `false`, running nothing, when there is no room.
+    pub fn mail_after_answer(
+        &self,
+        send: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> bool {
+        let Ok(permit) = self.background_mails.clone().try_acquire_owned() else {
+            return false;
+        };
+        tokio::spawn(
+            async move {
+                send.await;
+                drop(permit);
+            }
+            .in_current_span(),
+        );
+        true
     }
 
     /// The same state, with the public pages also shared through `store` by every instance

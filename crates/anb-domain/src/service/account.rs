@@ -31,6 +31,9 @@ pub enum SendVerificationError {
     /// The account does not exist (any more).
     #[error("account not found")]
     NotFound,
+    /// The mail server refused the account's address: it cannot receive mail.
+    #[error("the mail server refused the address {0}")]
+    Undeliverable(Email),
     /// Anything else (a mail server that cannot take the message carries an
     /// [`Unavailable`]).
     #[error(transparent)]
@@ -70,8 +73,9 @@ impl Showcase {
     /// nothing, when the email is already verified.
     ///
     /// # Errors
-    /// [`SendVerificationError::NotFound`]; a mail server that refuses or cannot take the
-    /// message is [`SendVerificationError::Unexpected`] carrying an [`Unavailable`].
+    /// [`SendVerificationError::NotFound`]; [`SendVerificationError::Undeliverable`] when the
+    /// mail server refuses the address; a mail server that cannot take the message is
+    /// [`SendVerificationError::Unexpected`] carrying an [`Unavailable`].
     #[instrument(skip(self))]
     pub async fn send_verification(&self, user: UserId) -> Result<bool, SendVerificationError> {
         let found = self
@@ -85,14 +89,6 @@ impl Showcase {
         }
         self.mail_token(&found, EmailPurpose::VerifyEmail).await?;
         Ok(true)
-    }
-
-    /// Sends the verification email after a sign-up, best effort: a failure is logged, never
-    /// returned (the account exists; the player can ask again).
-    pub(super) async fn send_verification_after_signup(&self, user: &User) {
-        if let Err(e) = self.mail_token(user, EmailPurpose::VerifyEmail).await {
-            warn!(user = %user.id, error = format!("{e:#}"), "the verification email was not sent");
-        }
     }
 
     /// Marks the email of the token's account verified; the token works once.
@@ -181,7 +177,11 @@ impl Showcase {
     }
 
     /// Mints a token for `purpose`, stores its digest and mails the link to `user`.
-    async fn mail_token(&self, user: &User, purpose: EmailPurpose) -> anyhow::Result<()> {
+    async fn mail_token(
+        &self,
+        user: &User,
+        purpose: EmailPurpose,
+    ) -> Result<(), SendVerificationError> {
         let now = self.ports.clock.now();
         let (ttl, route) = match purpose {
             EmailPurpose::VerifyEmail => (VERIFICATION_TTL, "verify-email"),
@@ -199,14 +199,14 @@ impl Showcase {
         );
         let message = account_message(user, purpose, &link);
         self.ports.mailer.send(&message).await.map_err(|e| match e {
-            MailError::RecipientRefused(to) => {
-                anyhow::anyhow!("the mail server refused the recipient {to}")
+            MailError::RecipientRefused(to) => SendVerificationError::Undeliverable(to),
+            MailError::Unavailable(cause) => {
+                SendVerificationError::Unexpected(anyhow::Error::new(Unavailable::because(
+                    "the mail server cannot take the message",
+                    MAIL_RETRY_AFTER,
+                    cause,
+                )))
             }
-            MailError::Unavailable(cause) => anyhow::Error::new(Unavailable::because(
-                "the mail server cannot take the message",
-                MAIL_RETRY_AFTER,
-                cause,
-            )),
         })
     }
 }

@@ -80,8 +80,8 @@ pub enum ProfileError {
 }
 
 impl Showcase {
-    /// Creates a player account, and mails it a verification link (best effort: a mail
-    /// failure is logged, and the sign-up still succeeds).
+    /// Creates a player account. Its email is unverified: mail it a link with
+    /// [`Showcase::send_verification`] (the REST service does, after answering).
     ///
     /// # Errors
     /// [`SignupError::Invalid`] naming the first bad field (in form order),
@@ -123,7 +123,6 @@ impl Showcase {
                 CreateUserError::EmailTaken => SignupError::EmailTaken,
                 CreateUserError::Unexpected(e) => SignupError::Unexpected(e),
             })?;
-        self.send_verification_after_signup(&user).await;
         Ok(user)
     }
 

@@ -15,6 +15,10 @@ use crate::error::{
 use crate::security::Caller;
 use crate::state::AppState;
 
+/// When to ask again when the emails being sent fill their room
+/// ([`AppState::mail_after_answer`]).
+const MAIL_QUEUE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What an account operation did, in Spanish for the player.
 #[derive(Debug, Object)]
 pub struct AccountMessage {
@@ -60,6 +64,9 @@ pub enum SendVerificationResponse {
     /// sent).
     #[oai(status = 202)]
     Accepted(Json<AccountMessage>),
+    /// `email_undeliverable`: the mail server refused the account's address.
+    #[oai(status = 400)]
+    BadRequest(ErrorJson),
 }
 
 /// `POST /api/auth/verify-email` responses.
@@ -141,6 +148,12 @@ impl AccountOperations {
                 "Not authenticated.",
             )
             .into()),
+            Err(SendVerificationError::Undeliverable(_)) => {
+                Ok(SendVerificationResponse::BadRequest(body(
+                    ErrorCode::EmailUndeliverable,
+                    "The mail server refused your email address; no email can reach it.",
+                )))
+            }
             Err(SendVerificationError::Unexpected(e)) => Err(ApiError::unexpected(&e).into()),
         }
     }
@@ -200,11 +213,23 @@ impl AccountOperations {
             }
         };
         state.limits.password_reset(**client, email.as_str())?;
-        state
-            .showcase
-            .request_password_reset(email.as_str())
-            .await
-            .map_err(|e| ApiError::unexpected(&e))?;
+        // Looked up and mailed after the answer, so that its timing cannot tell whether the
+        // account exists (nor wait on the mail server).
+        let showcase = state.showcase.clone();
+        let mailed = state.mail_after_answer(async move {
+            if let Err(e) = showcase.request_password_reset(email.as_str()).await {
+                tracing::warn!(error = format!("{e:#}"), "a password reset was not mailed");
+            }
+        });
+        if !mailed {
+            return Err(ApiError::new(
+                poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServiceUnavailable,
+                "The service is busy or a backend is unavailable. Try again shortly.",
+            )
+            .retry_after(MAIL_QUEUE_RETRY_AFTER)
+            .into());
+        }
         Ok(PasswordResetResponse::Accepted(message(
             "Si existe una cuenta con ese correo, te enviamos un enlace para restablecer la \
              contraseña.",

@@ -165,10 +165,22 @@ impl AuthOperations {
         };
         let created = state.showcase.signup(form).await;
         match created {
-            Ok(user) => Ok(SignupResponse::Created(Json(SignupCreated {
-                message: "Usuario creado exitosamente.".into(),
-                user_id: user.id.as_uuid(),
-            }))),
+            Ok(user) => {
+                let (showcase, id) = (state.showcase.clone(), user.id);
+                // Best effort: the account exists either way, and the player can ask again.
+                let queued = state.mail_after_answer(async move {
+                    if let Err(e) = showcase.send_verification(id).await {
+                        tracing::warn!(user = %id, error = format!("{e:#}"), "the verification email was not sent");
+                    }
+                });
+                if !queued {
+                    tracing::warn!(user = %id, "the verification email was not sent: too many emails in flight");
+                }
+                Ok(SignupResponse::Created(Json(SignupCreated {
+                    message: "Usuario creado exitosamente.".into(),
+                    user_id: user.id.as_uuid(),
+                })))
+            }
             Err(e) => SignupResponse::refused(e),
         }
     }

@@ -4,8 +4,10 @@
 //! form of a new player, which completes the account.
 
 use anb_domain::{OidcError, OidcOutcome, OidcProfile};
+use poem::http::header::SET_COOKIE;
+use poem::http::{HeaderValue, StatusCode};
 use poem::web::Data;
-use poem::Request;
+use poem::{Endpoint, EndpointExt, Request, Response};
 use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -127,7 +129,8 @@ pub enum CallbackResponse {
 /// `POST /api/auth/oidc/complete` responses.
 #[derive(ApiResponse)]
 pub enum CompleteResponse {
-    /// The account was created and signed in (the refresh cookie set).
+    /// The account was created and signed in (the refresh cookie set, the sign-up cookie
+    /// ended).
     #[oai(status = 201)]
     Created(
         Json<TokenResponse>,
@@ -165,6 +168,22 @@ fn oidc_cookie(name: &str, value: &str, same_site: &str) -> String {
         "{name}={value}; Max-Age={COOKIE_SECONDS}; Path={COOKIE_PATH}; HttpOnly; Secure; \
          SameSite={same_site}"
     )
+}
+
+/// Ends the sign-up cookie once the account exists: a second `Set-Cookie` beside the refresh
+/// cookie, which a response type cannot carry (its headers are one value per name).
+fn ending_signup_cookie(ep: impl Endpoint) -> impl Endpoint {
+    ep.map_to_response().map(|mut reply: Response| async move {
+        if reply.status() == StatusCode::CREATED {
+            let cleared = format!(
+                "{SIGNUP_COOKIE}=; Max-Age=0; Path={COOKIE_PATH}; HttpOnly; Secure; SameSite=Strict"
+            );
+            if let Ok(value) = HeaderValue::from_str(&cleared) {
+                reply.headers_mut().append(SET_COOKIE, value);
+            }
+        }
+        reply
+    })
 }
 
 /// The callback URL the provider sends the browser back to: on this request's host, `http`
@@ -312,7 +331,8 @@ impl OidcOperations {
     #[oai(
         path = "/oidc/complete",
         method = "post",
-        operation_id = "complete_oidc_signup"
+        operation_id = "complete_oidc_signup",
+        transform = "ending_signup_cookie"
     )]
     async fn complete(
         &self,
