@@ -28,7 +28,7 @@ pub use media::{
     Container, MediaInfo, MediaInput, MediaLimits, Profile, ProgressSink, TranscodeOutputs,
     TranscodeProgress, TranscodeReport,
 };
-pub use ports::{CastVoteError, PublicVideoQuery, RankingEntry, RankingQuery};
+pub use ports::{CastVoteError, CityStanding, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
     ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
     LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome, OidcProfile,

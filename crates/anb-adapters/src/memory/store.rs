@@ -2,8 +2,8 @@ use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 
 use anb_domain::ports::{
-    CastVoteError, CreateUserError, DeleteVideoRecordError, PublicVideoQuery, RankingEntry,
-    RankingQuery, TransitionError, UserRepository, VideoRepository, VisibilityError,
+    CastVoteError, CityStanding, CreateUserError, DeleteVideoRecordError, PublicVideoQuery,
+    RankingEntry, RankingQuery, TransitionError, UserRepository, VideoRepository, VisibilityError,
     VoteRepository,
 };
 use anb_domain::rendition::Rendition;
@@ -490,5 +490,57 @@ impl VoteRepository for MemoryStore {
             total: page.total,
             request: page.request,
         })
+    }
+
+    async fn standing(&self, player: UserId) -> anyhow::Result<Option<RankingEntry>> {
+        let state = self.state.lock();
+        let Some(user) = state.users.get(&player).filter(|u| u.votes_received > 0) else {
+            return Ok(None);
+        };
+        let key = |u: &User| {
+            let last = state.last_vote_at.get(&u.id).copied().unwrap_or_default();
+            (Reverse(u.votes_received), last, u.id)
+        };
+        let ahead = state
+            .users
+            .values()
+            .filter(|u| u.votes_received > 0 && key(u) < key(user))
+            .count() as u64;
+        Ok(Some(RankingEntry {
+            position: ahead + 1,
+            user_id: user.id,
+            username: user.username(),
+            city: user.city.clone(),
+            country: user.country.clone(),
+            votes: user.votes_received,
+        }))
+    }
+
+    async fn ranked_cities(&self, limit: u32) -> anyhow::Result<Vec<CityStanding>> {
+        let state = self.state.lock();
+        let mut cities: HashMap<&str, CityStanding> = HashMap::new();
+        for user in state.users.values().filter(|u| u.votes_received > 0) {
+            let entry = cities
+                .entry(user.city.key())
+                .or_insert_with(|| CityStanding {
+                    city: user.city.clone(),
+                    players: 0,
+                    votes: 0,
+                });
+            // One spelling for the city: the least, as the SQL stores' `min(city)`.
+            if user.city.as_str() < entry.city.as_str() {
+                entry.city = user.city.clone();
+            }
+            entry.players += 1;
+            entry.votes += user.votes_received;
+        }
+        let mut cities: Vec<CityStanding> = cities.into_values().collect();
+        cities.sort_by(|a, b| {
+            b.votes
+                .cmp(&a.votes)
+                .then_with(|| a.city.as_str().cmp(b.city.as_str()))
+        });
+        cities.truncate(limit as usize);
+        Ok(cities)
     }
 }

@@ -48,7 +48,8 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<(String,)>
         + Reads<(SqlTime,)>
         + Reads<(Uuid, String, i64, SqlTime)>
-        + Reads<(i64, i64, i64, i64)>;
+        + Reads<(i64, i64, i64, i64)>
+        + Reads<(String, i64, i64)>;
 
     /// The connections: what the store reads through and writes through.
     type Pools: Clone + Debug + Send + Sync;

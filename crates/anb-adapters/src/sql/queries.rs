@@ -15,6 +15,7 @@ use super::records::{total_scope, GalleryRecord, RankingRecord, USER_COLUMNS, VI
 enum Param {
     Text(String),
     Int(i64),
+    Uuid(uuid::Uuid),
 }
 
 /// SQL text with its arguments, numbered `$1`, `$2`, … as they are pushed (both databases
@@ -47,6 +48,11 @@ impl SqlBuilder {
         self.placeholder()
     }
 
+    fn push_uuid(&mut self, value: uuid::Uuid) -> &mut Self {
+        self.params.push(Param::Uuid(value));
+        self.placeholder()
+    }
+
     fn placeholder(&mut self) -> &mut Self {
         let _ = write!(self.sql, "${}", self.params.len());
         self
@@ -59,6 +65,7 @@ impl SqlBuilder {
             .fold(sqlx::query::<D::Db>(&self.sql), |q, param| match param {
                 Param::Text(text) => q.arg(text.clone()),
                 Param::Int(n) => q.arg(*n),
+                Param::Uuid(id) => q.arg(*id),
             })
     }
 }
@@ -156,6 +163,9 @@ fn public_filters(b: &mut SqlBuilder, query: &PublicVideoQuery, owners: bool) {
         " FROM videos v"
     });
     b.push(" WHERE v.status = 'processed' AND v.is_public");
+    if let Some(player) = query.player {
+        b.push(" AND v.owner_id = ").push_uuid(player.as_uuid());
+    }
     if let Some(city) = &query.city {
         b.push(" AND u.city_key = ")
             .push_text(city.key().to_owned());

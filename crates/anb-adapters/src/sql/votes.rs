@@ -2,8 +2,8 @@
 //! vote row, the player's counter, and on a first vote the rankings' totals); "one vote per
 //! user per video" is the votes table's primary key.
 
-use anb_domain::ports::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
-use anb_domain::{Page, UserId, VideoId};
+use anb_domain::ports::{CastVoteError, CityStanding, RankingEntry, RankingQuery, VoteRepository};
+use anb_domain::{City, Country, Page, UserId, VideoId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -12,7 +12,7 @@ use super::dialect::Dialect;
 use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{rankings_from_records, rankings_page, rankings_total};
-use super::records::{is_unique_violation, ranking_scopes};
+use super::records::{is_unique_violation, ranking_scopes, RankingRecord};
 use super::{SqlTime, Store};
 
 #[async_trait]
@@ -117,5 +117,59 @@ impl<D: Dialect> VoteRepository for Store<D> {
             .await
             .fault("counting ranked players")?;
         rankings_from_records(records, total, query)
+    }
+
+    async fn standing(&self, player: UserId) -> anyhow::Result<Option<RankingEntry>> {
+        let mut conn = self.read().await?;
+        let row = sqlx::query::<D::Db>(
+            "SELECT id, first_name, last_name, city, country, votes_received FROM users \
+             WHERE id = $1 AND votes_received > 0",
+        )
+        .arg(player.as_uuid());
+        let Some(record): Option<RankingRecord> = driver::fetch_optional(row, &mut conn)
+            .await
+            .fault("reading a player's standing")?
+        else {
+            return Ok(None);
+        };
+        // Those ahead in the rankings' order (votes, then who got there first, then id).
+        let ahead = sqlx::query::<D::Db>(
+            "SELECT count(*) FROM users o, users u WHERE u.id = $1 AND o.votes_received > 0 \
+             AND (o.votes_received > u.votes_received OR (o.votes_received = u.votes_received \
+             AND (o.last_vote_at < u.last_vote_at OR (o.last_vote_at = u.last_vote_at \
+             AND o.id < u.id))))",
+        )
+        .arg(player.as_uuid());
+        let (ahead,): (i64,) = driver::fetch_one(ahead, &mut conn)
+            .await
+            .fault("counting the players ahead")?;
+        Ok(Some(RankingEntry {
+            position: ahead as u64 + 1,
+            user_id: player,
+            username: format!("{} {}", record.first_name, record.last_name),
+            city: City::parse(&record.city)?,
+            country: Country::parse(&record.country)?,
+            votes: record.votes_received as u64,
+        }))
+    }
+
+    async fn ranked_cities(&self, limit: u32) -> anyhow::Result<Vec<CityStanding>> {
+        let query = sqlx::query::<D::Db>(
+            "SELECT min(city), count(*), CAST(sum(votes_received) AS BIGINT) FROM users \
+             WHERE votes_received > 0 GROUP BY city_key ORDER BY 3 DESC, 1 LIMIT $1",
+        )
+        .arg(i64::from(limit));
+        let rows: Vec<(String, i64, i64)> = driver::fetch_all(query, &mut *self.read().await?)
+            .await
+            .fault("reading the ranked cities")?;
+        rows.into_iter()
+            .map(|(city, players, votes)| {
+                Ok(CityStanding {
+                    city: City::parse(&city)?,
+                    players: players as u64,
+                    votes: votes as u64,
+                })
+            })
+            .collect()
     }
 }

@@ -40,4 +40,4 @@ pub use users::{CreateUserError, UserRepository};
 pub use videos::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
-pub use votes::{CastVoteError, RankingEntry, RankingQuery, VoteRepository};
+pub use votes::{CastVoteError, CityStanding, RankingEntry, RankingQuery, VoteRepository};

@@ -71,6 +71,8 @@ pub struct PublicVideoQuery {
     pub city: Option<City>,
     /// Case-insensitive substring of the title or of a tag.
     pub search: Option<String>,
+    /// Only this player's videos (see [`PublicVideoQuery::of_player`]).
+    pub player: Option<UserId>,
     /// Order.
     pub sort: PublicSort,
     /// Page.
@@ -99,9 +101,19 @@ impl PublicVideoQuery {
         Ok(Self {
             city,
             search,
+            player: None,
             sort,
             page,
         })
+    }
+
+    /// The same query, for `player`'s videos only.
+    #[must_use]
+    pub fn of_player(self, player: UserId) -> Self {
+        Self {
+            player: Some(player),
+            ..self
+        }
     }
 
     /// A key naming exactly this page of the gallery (the city by its key, so spellings of one
@@ -112,9 +124,10 @@ impl PublicVideoQuery {
             PublicSort::Recent => "recent",
         };
         format!(
-            "{}|{}|{sort}|{}|{}",
+            "{}|{}|{}|{sort}|{}|{}",
             self.city.as_ref().map_or("", |c| c.key()),
             self.search.as_deref().unwrap_or_default(),
+            self.player.map(|p| p.to_string()).unwrap_or_default(),
             self.page.page(),
             self.page.page_size()
         )
@@ -124,6 +137,7 @@ impl PublicVideoQuery {
     /// adapter filters with it; SQL adapters express the same in `WHERE`.
     pub fn matches(&self, video: &Video, city_key: &str) -> bool {
         video.is_published()
+            && self.player.is_none_or(|p| p == video.owner_id)
             && self.city.as_ref().is_none_or(|c| c.key() == city_key)
             && self.search.as_ref().is_none_or(|q| {
                 let q = q.to_lowercase();

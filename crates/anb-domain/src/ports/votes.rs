@@ -90,6 +90,17 @@ pub struct RankingEntry {
     pub votes: u64,
 }
 
+/// A city of ranked players: the rankings' city filter offers these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CityStanding {
+    /// The city, as one of its players spelled it.
+    pub city: City,
+    /// Its players with at least one vote.
+    pub players: u64,
+    /// The votes they received.
+    pub votes: u64,
+}
+
 /// Stores votes and answers the rankings.
 #[async_trait]
 pub trait VoteRepository: Send + Sync + 'static {
@@ -129,6 +140,20 @@ pub trait VoteRepository: Send + Sync + 'static {
     /// # Errors
     /// Only backend faults.
     async fn rankings(&self, query: &RankingQuery) -> anyhow::Result<Page<RankingEntry>>;
+
+    /// `player`'s row of the unfiltered rankings (its `position` among every ranked player,
+    /// in [`VoteRepository::rankings`]' order), or `None` when they have no votes.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn standing(&self, player: UserId) -> anyhow::Result<Option<RankingEntry>>;
+
+    /// The cities of ranked players (spellings of one city as one, by [`City::key`]), most
+    /// votes first, ties by city; at most `limit`.
+    ///
+    /// # Errors
+    /// Only backend faults.
+    async fn ranked_cities(&self, limit: u32) -> anyhow::Result<Vec<CityStanding>>;
 }
 
 #[cfg(test)]

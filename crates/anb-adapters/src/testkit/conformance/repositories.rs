@@ -524,6 +524,42 @@ pub async fn the_public_gallery_lists_only_published_videos_with_their_players(r
     assert_eq!(item.player.country, owner.country);
 }
 
+/// The player filter: only that player's published videos, with the other filters still
+/// applying (a player page's videos).
+pub async fn the_public_gallery_filters_by_player(r: Repositories) {
+    let city = a_city();
+    let ana = player_in(&r, &city).await;
+    let ben = player_in(&r, &city).await;
+    let first = processed_at(&r, ana.id, "Bandeja", true, now() - Duration::seconds(5)).await;
+    let second = processed_at(&r, ana.id, "Triple", true, now()).await;
+    processed(&r, ana.id, false).await;
+    processed(&r, ben.id, true).await;
+    let of = |player: UserId, q: Option<&str>| {
+        PublicVideoQuery::new(None, q, PublicSort::Recent, PageRequest::default())
+            .unwrap()
+            .of_player(player)
+    };
+    let page = r.videos.list_public(&of(ana.id, None)).await.unwrap();
+    let ids: Vec<VideoId> = page.items.iter().map(|p| p.video.id).collect();
+    assert_eq!((ids, page.total), (vec![second.id, first.id], 2));
+    let searched = r
+        .videos
+        .list_public(&of(ana.id, Some("bandeja")))
+        .await
+        .unwrap();
+    assert_eq!(searched.total, 1);
+    assert_eq!(searched.items[0].video.id, first.id);
+    let nobody = player_in(&r, &city).await;
+    assert_eq!(
+        r.videos
+            .list_public(&of(nobody.id, None))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+}
+
 /// City filter (ignoring case), search in title and tags (ignoring case), both orders, paging.
 pub async fn the_public_gallery_filters_by_city_and_search_and_sorts_by_votes_or_recency(
     r: Repositories,
@@ -893,6 +929,94 @@ pub async fn rankings_break_ties_by_who_reached_the_total_first_and_filter_by_pl
         .await
         .unwrap();
     assert_eq!(both.total, 0, "no one in this city is from Colombia");
+}
+
+/// A player's standing is their place in the unfiltered rankings: ties go to who got there
+/// first; a player without votes has none. (Other checks may share the database, so only the
+/// order of this check's players is asserted, not their absolute places.)
+pub async fn a_players_standing_is_their_place_in_the_whole_rankings(r: Repositories) {
+    let city = a_city();
+    let (a, b, c, idle) = (
+        player_in(&r, &city).await,
+        player_in(&r, &city).await,
+        player_in(&r, &city).await,
+        player_in(&r, &city).await,
+    );
+    let (va, vb, vc) = (
+        processed(&r, a.id, true).await,
+        processed(&r, b.id, true).await,
+        processed(&r, c.id, true).await,
+    );
+    processed(&r, idle.id, true).await;
+    let crowd = voters(&r, 2).await;
+    let t0 = now();
+    // a and b reach two votes, a first; c has one.
+    for (k, (voter, video)) in [
+        (&crowd[0], &va),
+        (&crowd[1], &va),
+        (&crowd[0], &vb),
+        (&crowd[1], &vb),
+        (&crowd[0], &vc),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        r.votes
+            .cast(voter.id, video.id, t0 + Duration::seconds(k as i64))
+            .await
+            .unwrap();
+    }
+    let standing = |p: UserId| {
+        let votes = r.votes.clone();
+        async move { votes.standing(p).await.unwrap() }
+    };
+    let (sa, sb, sc) = (
+        standing(a.id).await.expect("a is ranked"),
+        standing(b.id).await.expect("b is ranked"),
+        standing(c.id).await.expect("c is ranked"),
+    );
+    assert_eq!(
+        (sa.user_id, sa.username.as_str(), &sa.city, sa.votes),
+        (a.id, a.username().as_str(), &city, 2)
+    );
+    assert!(sa.position >= 1);
+    assert!(sa.position < sb.position, "{sa:?} before {sb:?}");
+    assert!(sb.position < sc.position, "{sb:?} before {sc:?}");
+    assert_eq!(standing(idle.id).await, None);
+    assert_eq!(standing(UserId::new()).await, None);
+}
+
+/// The cities of ranked players: spellings of one city as one, with their players and votes,
+/// most votes first.
+pub async fn ranked_cities_count_the_players_and_votes_of_each_city(r: Repositories) {
+    let city = a_city();
+    let lower = City::parse(&city.as_str().to_lowercase()).unwrap();
+    let (a, b, idle) = (
+        player_in(&r, &city).await,
+        player_in(&r, &lower).await,
+        player_in(&r, &city).await,
+    );
+    let (va, vb) = (
+        processed(&r, a.id, true).await,
+        processed(&r, b.id, true).await,
+    );
+    processed(&r, idle.id, true).await;
+    let crowd = voters(&r, 2).await;
+    for (voter, video) in [(&crowd[0], &va), (&crowd[1], &va), (&crowd[0], &vb)] {
+        r.votes.cast(voter.id, video.id, now()).await.unwrap();
+    }
+    let cities = r.votes.ranked_cities(100_000).await.unwrap();
+    let ours: Vec<_> = cities
+        .iter()
+        .filter(|c| c.city.key() == city.key())
+        .collect();
+    assert_eq!(ours.len(), 1, "one row for both spellings: {ours:?}");
+    assert_eq!((ours[0].players, ours[0].votes), (2, 3));
+    assert!(
+        cities.windows(2).all(|w| w[0].votes >= w[1].votes),
+        "most votes first"
+    );
+    assert!(r.votes.ranked_cities(1).await.unwrap().len() <= 1);
 }
 
 /// Positions are row numbers of the whole ranking: page 2 continues where page 1 ended.
