@@ -13,6 +13,8 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
     HttpConfig {
         cors_origins: settings.cors_origins.clone(),
         edge: settings.edge.clone(),
+        thumbnail_size: settings.profile.thumbnail_size(),
+        video_size: (settings.profile.width, settings.profile.height),
         ..HttpConfig::default()
     }
 }

@@ -18,6 +18,7 @@ mod poison_jobs;
 mod queue_outage;
 mod schemathesis;
 mod sessions;
+mod share_pages;
 mod sharing;
 mod streaming;
 mod web_ui;

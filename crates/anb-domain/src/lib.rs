@@ -32,11 +32,12 @@ pub use ports::{CastVoteError, CityStanding, PublicVideoQuery, RankingEntry, Ran
 pub use service::{
     ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
     LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome, OidcProfile,
-    OidcStart, Playback, PlaybackGrant, Ports, ProfileError, PublishError, QueryError,
-    ReceivedFile, RefreshError, RenditionFile, RenditionList, ReprocessError, ReprocessTarget,
-    ResetPasswordError, RestoreReport, SendVerificationError, ShareLinkGrant, SharedPlayback,
-    SharingError, Showcase, ShowcaseConfig, SignedIn, SignupError, SignupForm, StreamDownload,
-    StreamFile, UploadForm, UploadReceipt, UploadVideoError, VerifyEmailError, VideoAccessError,
+    OidcStart, Playback, PlaybackGrant, PlayerPage, Ports, ProfileError, PublicPageError,
+    PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile, RenditionList,
+    ReprocessError, ReprocessTarget, ResetPasswordError, RestoreReport, SendVerificationError,
+    ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig, SignedIn, SignupError,
+    SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt, UploadVideoError,
+    VerifyEmailError, VideoAccessError, MAX_RANKED_CITIES,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

@@ -700,6 +700,58 @@ async fn rankings_rank_players_by_votes_with_the_city_filter() {
     );
 }
 
+#[tokio::test]
+async fn public_pages_show_only_published_videos_and_players_who_published_one() {
+    let w = world();
+    let ana = w.player("Ana", "Bogotá").await;
+    let ben = w.player("Ben", "Cali").await;
+    let fan = w.player("Fan", "Pasto").await;
+    let video = w.published(&ana).await;
+    let waiting = w.upload(&ana).await;
+    w.showcase.cast_vote(fan.id, video.id).await.unwrap();
+
+    let shown = w.showcase.public_video(video.id).await.unwrap();
+    assert_eq!((shown.video.id, shown.player.user_id), (video.id, ana.id));
+    for hidden in [waiting.id, VideoId::new()] {
+        assert!(matches!(
+            w.showcase.public_video(hidden).await,
+            Err(PublicPageError::NotFound)
+        ));
+    }
+
+    let page = w
+        .showcase
+        .player_page(ana.id, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(page.player.user_id, ana.id);
+    assert_eq!(page.standing.map(|s| (s.position, s.votes)), Some((1, 1)));
+    let ids: Vec<_> = page.videos.items.iter().map(|p| p.video.id).collect();
+    assert_eq!(ids, vec![video.id], "the unprocessed upload is not shown");
+    // Ben has published nothing; the fan's id is no player page either.
+    for nobody in [ben.id, fan.id, UserId::new()] {
+        assert!(matches!(
+            w.showcase.player_page(nobody, PageRequest::default()).await,
+            Err(PublicPageError::NotFound)
+        ));
+    }
+    w.showcase
+        .set_public(ana.id, video.id, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.showcase.public_video(video.id).await,
+        Err(PublicPageError::NotFound)
+    ));
+
+    let cities = w.showcase.ranked_cities().await.unwrap();
+    let rows: Vec<_> = cities
+        .iter()
+        .map(|c| (c.city.as_str().to_owned(), c.players, c.votes))
+        .collect();
+    assert_eq!(rows, vec![("Bogotá".to_owned(), 1, 1)]);
+}
+
 // --- processing ------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -35,6 +35,7 @@ pub mod paging;
 pub mod range_download;
 pub mod security;
 pub mod server;
+pub mod share_pages;
 mod state;
 pub mod telemetry;
 pub mod upload;
@@ -55,6 +56,7 @@ use api::auth::AuthApi;
 use api::oidc::OidcApi;
 use api::ops::OpsApi;
 use api::playback::PlaybackApi;
+use api::players::PlayersApi;
 use api::public::PublicApi;
 use api::renditions::RenditionsApi;
 use api::sharing::{SharedApi, SharingApi};
@@ -70,6 +72,7 @@ pub type Operations = (
     SharingApi,
     SharedApi,
     PublicApi,
+    PlayersApi,
     PlaybackApi,
     OpsApi,
 );
@@ -86,6 +89,7 @@ pub fn api_service() -> OpenApiService<Operations, ()> {
             SharingApi,
             SharedApi,
             PublicApi,
+            PlayersApi,
             PlaybackApi,
             OpsApi,
         ),

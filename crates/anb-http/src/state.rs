@@ -8,7 +8,8 @@ use anb_domain::Showcase;
 use tracing::Instrument as _;
 
 use crate::abuse_limits::AbuseLimits;
-use crate::api::models::{PublicVideoItem, RankingRow};
+use crate::api::models::PublicVideoItem;
+use crate::api::public_models::RankedPlayer;
 use crate::limits::EdgeLimits;
 use crate::page_cache::PageCache;
 
@@ -30,6 +31,11 @@ pub struct HttpConfig {
     /// How long public pages (rankings, gallery) are cached (0: not cached): the longest a
     /// vote or a newly published video takes to show, in process and shared alike.
     pub public_cache_ttl: Duration,
+    /// The thumbnails' size, as the processing profile makes them (the shared pages'
+    /// `og:image:width` and `og:image:height`).
+    pub thumbnail_size: (u32, u32),
+    /// The processed MP4's size (the shared pages' `og:video:width` and `og:video:height`).
+    pub video_size: (u32, u32),
 }
 
 impl Default for HttpConfig {
@@ -38,6 +44,8 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             edge: EdgeLimits::default(),
             public_cache_ttl: Duration::from_secs(2),
+            thumbnail_size: (640, 360),
+            video_size: (1280, 720),
         }
     }
 }
@@ -54,7 +62,7 @@ pub struct AppState {
     /// Sign-ups, logins, votes and uploads per address and per account.
     pub limits: Arc<AbuseLimits>,
     /// Short-lived rankings pages (see [`AppState::with_shared_pages`]).
-    pub rankings_cache: Arc<PageCache<RankingRow>>,
+    pub rankings_cache: Arc<PageCache<RankedPlayer>>,
     /// Short-lived gallery pages (see [`AppState::with_shared_pages`]).
     pub gallery_cache: Arc<PageCache<PublicVideoItem>>,
     /// Room for the emails sent after their answer (password resets): a permit per email.

@@ -14,7 +14,11 @@ use poem::{get, handler, Endpoint, EndpointExt, IntoResponse, Response, Route};
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
+use anb_domain::{PageRequest, PublicPageError, UserId, VideoId};
+use uuid::Uuid;
+
 use crate::error::{ApiError, ErrorCode};
+use crate::share_pages::PageHead;
 use crate::AppState;
 
 /// The files of the web app, embedded at compile time.
@@ -30,20 +34,50 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob:;
     media-src 'self' blob:; script-src 'self'; style-src 'self'; connect-src 'self'; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// `endpoint` with the web app in front: `/` and `/assets/…` are the app's, every other path
-/// goes to `endpoint` (the API). (A route at `/` beside an endpoint nested at `/` would be
-/// shadowed by the nest, hence this.)
+/// The web app's screens, each served at its own path (`/galeria`, `/shared/<token>`, …: the
+/// app routes with the History API). `web/js/shell.js` lists the same names.
+pub const SCREENS: &[&str] = &[
+    "galeria",
+    "rankings",
+    "mis-videos",
+    "compartidos",
+    "cuenta",
+    "entrar",
+    "registro",
+    "shared",
+    "complete-profile",
+    "verify-email",
+    "reset-password",
+    "olvide-contrasena",
+];
+
+/// Whether the web app serves `path` (the page, a screen, a shared page, or a file).
+fn is_app_path(path: &str) -> bool {
+    let first = path
+        .strip_prefix('/')
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    path == "/" || matches!(first, "assets" | "v" | "p") || SCREENS.contains(&first)
+}
+
+/// `endpoint` with the web app in front: `/`, the screens' paths, the shared pages
+/// (`/v/{video_id}`, `/p/{user_id}`) and `/assets/…` are the app's, every other path goes to
+/// `endpoint` (the API). (A route at `/` beside an endpoint nested at `/` would be shadowed
+/// by the nest, hence this.)
 pub fn in_front_of(endpoint: impl Endpoint + 'static) -> impl Endpoint {
     let site = std::sync::Arc::new(
         Route::new()
             .at("/", get(index))
+            .at("/v/:id", get(video_page))
+            .at("/p/:id", get(player_page))
+            .at("/:screen", get(index))
+            .at("/:screen/*rest", get(index))
             .at("/assets/:hash/*path", get(asset)),
     );
     endpoint.around(move |next, request| {
         let site = site.clone();
         async move {
-            let path = request.uri().path();
-            if path == "/" || path.starts_with("/assets/") {
+            if is_app_path(request.uri().path()) {
                 site.call(request).await
             } else {
                 next.call(request).await.map(IntoResponse::into_response)
@@ -99,11 +133,17 @@ fn not_found() -> poem::Error {
     ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found.").into()
 }
 
-/// The page: `index.html` with the assets' address and the upload limit filled in.
-#[handler]
-pub fn index(headers: &HeaderMap, state: Data<&AppState>) -> poem::Result<Response> {
+/// The page: `index.html` with the assets' address, the upload limit and `head` filled in,
+/// answered with `status` (a 200 revalidated by its `ETag`).
+fn page(
+    headers: &HeaderMap,
+    state: &AppState,
+    head: &PageHead,
+    status: StatusCode,
+) -> poem::Result<Response> {
     let template = WebFiles::get("index.html").ok_or_else(not_found)?;
     let page = String::from_utf8_lossy(&template.data)
+        .replace("{{head}}", &head.render())
         .replace("{{assets}}", &format!("/assets/{}", bundle_hash()))
         .replace(
             "{{max_upload_bytes}}",
@@ -114,13 +154,82 @@ pub fn index(headers: &HeaderMap, state: Data<&AppState>) -> poem::Result<Respon
         .header(header::ETAG, etag.as_str())
         .header(header::CACHE_CONTROL, "no-cache")
         .header("content-security-policy", CONTENT_SECURITY_POLICY);
-    if not_modified(headers, &etag) {
+    if status == StatusCode::OK && not_modified(headers, &etag) {
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
     }
     Ok(response
+        .status(status)
         .content_type("text/html; charset=utf-8")
         .body(page)
         .into_response())
+}
+
+/// The app's page for `/` and the screens' paths.
+#[handler]
+pub fn index(headers: &HeaderMap, state: Data<&AppState>) -> poem::Result<Response> {
+    page(headers, &state, &PageHead::site(), StatusCode::OK)
+}
+
+/// The app's not-found page (404): an unknown, unpublished or malformed id.
+fn missing(headers: &HeaderMap, state: &AppState) -> poem::Result<Response> {
+    page(
+        headers,
+        state,
+        &PageHead::not_found(),
+        StatusCode::NOT_FOUND,
+    )
+}
+
+/// Where absolute links of the shared pages start (`ANB_PUBLIC_URL`).
+fn public_base(state: &AppState) -> &str {
+    state.showcase.config().public_url.trim_end_matches('/')
+}
+
+/// A published video's page (`/v/{video_id}`), its tags filled for link previews.
+#[handler]
+pub async fn video_page(
+    headers: &HeaderMap,
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+) -> poem::Result<Response> {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return missing(headers, &state);
+    };
+    match state.showcase.public_video(VideoId::from(id)).await {
+        Ok(video) => {
+            let config = &state.config;
+            let head = PageHead::video(
+                public_base(&state),
+                &video,
+                config.thumbnail_size,
+                config.video_size,
+            );
+            page(headers, &state, &head, StatusCode::OK)
+        }
+        Err(PublicPageError::NotFound) => missing(headers, &state),
+        Err(e) => Err(ApiError::unexpected(&anyhow::Error::new(e))),
+    }
+}
+
+/// A player's page (`/p/{user_id}`), its tags filled for link previews.
+#[handler]
+pub async fn player_page(
+    headers: &HeaderMap,
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+) -> poem::Result<Response> {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return missing(headers, &state);
+    };
+    let top = PageRequest::new(Some(1), Some(1)).map_err(ApiError::internal)?;
+    match state.showcase.player_page(UserId::from(id), top).await {
+        Ok(player) => {
+            let head = PageHead::player(public_base(&state), &player, state.config.thumbnail_size);
+            page(headers, &state, &head, StatusCode::OK)
+        }
+        Err(PublicPageError::NotFound) => missing(headers, &state),
+        Err(e) => Err(ApiError::unexpected(&anyhow::Error::new(e))),
+    }
 }
 
 /// A file of the app. Under the current bundle hash it is cached for a year; under another

@@ -172,6 +172,11 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The thumbnail's size: half the output's, even (640x360 for 1280x720).
+    pub fn thumbnail_size(&self) -> (u32, u32) {
+        (self.width / 2 / 2 * 2, self.height / 2 / 2 * 2)
+    }
+
     /// The design documents' profile: first 20 s, 1280x720, logo 120x60 top-right, x264 veryfast
     /// CRF 23, audio kept; MP4, thumbnail, the standard HLS ladder and a storyboard.
     pub fn showcase() -> Self {

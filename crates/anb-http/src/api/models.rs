@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use anb_domain::user::PlayerSummary;
 use anb_domain::video::ProcessingProgress;
-use anb_domain::{PlaybackGrant, PublicVideo, RankingEntry, User, Video, VideoStatus};
+use anb_domain::{PlaybackGrant, PublicVideo, User, Video, VideoStatus};
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
@@ -388,12 +389,25 @@ pub struct VideoDeleted {
 /// The player of a public video.
 #[derive(Clone, Debug, Object, Serialize, Deserialize)]
 pub struct PlayerInfo {
+    /// Id (their page: `GET /api/public/players/{user_id}`).
+    pub user_id: Uuid,
     /// First name and last name.
     pub username: String,
     /// City.
     pub city: String,
     /// Country.
     pub country: String,
+}
+
+impl From<&PlayerSummary> for PlayerInfo {
+    fn from(summary: &PlayerSummary) -> Self {
+        Self {
+            user_id: summary.user_id.as_uuid(),
+            username: summary.username.clone(),
+            city: summary.city.as_str().to_owned(),
+            country: summary.country.as_str().to_owned(),
+        }
+    }
 }
 
 /// A video in the public gallery.
@@ -432,11 +446,7 @@ impl From<PublicVideo> for PublicVideoItem {
         Self {
             video_id: video.id.as_uuid(),
             title: video.title.as_str().to_owned(),
-            player: PlayerInfo {
-                username: public.player.username,
-                city: public.player.city.as_str().to_owned(),
-                country: public.player.country.as_str().to_owned(),
-            },
+            player: PlayerInfo::from(&public.player),
             processed_url: format!("/api/public/videos/{}/stream", video.id),
             thumbnail_url: format!("/api/public/videos/{}/thumbnail", video.id),
             hls_url: video
@@ -476,17 +486,6 @@ pub struct RankingRow {
     pub city: String,
     /// Votes on the player's videos.
     pub votes: u64,
-}
-
-impl From<RankingEntry> for RankingRow {
-    fn from(entry: RankingEntry) -> Self {
-        Self {
-            position: entry.position,
-            username: entry.username,
-            city: entry.city.as_str().to_owned(),
-            votes: entry.votes,
-        }
-    }
 }
 
 /// Liveness: always `healthy` while the process answers.

@@ -1,8 +1,6 @@
 //! The public gallery, votes, rankings and streaming.
 
-use anb_domain::{
-    MediaKind, Playback, PublicSort, PublicVideoQuery, RankingQuery, StreamFile, VideoId,
-};
+use anb_domain::{MediaKind, Playback, PublicSort, PublicVideoQuery, StreamFile, UserId, VideoId};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -10,6 +8,7 @@ use poem_openapi::{ApiResponse, Enum, OpenApi};
 use uuid::Uuid;
 
 use super::models::{PublicVideoItem, RankingRow, VoteAccepted};
+use super::players::{Ranked, RankingFilters};
 use super::strict_text::{Filter, FilterRule};
 use super::{answering_405, ApiTags};
 use crate::client_address::ClientAddress;
@@ -98,6 +97,7 @@ impl PublicOperations {
     /// by `votes` or `recent`. Pages are cached for 2 s (a vote or a newly published video
     /// shows within that).
     #[oai(path = "/videos", method = "get", operation_id = "list_public_videos")]
+    #[allow(clippy::too_many_arguments)] // one per query parameter, as poem-openapi takes them
     async fn gallery(
         &self,
         state: Data<&AppState>,
@@ -105,6 +105,8 @@ impl PublicOperations {
         city: Query<Option<Filter<FilterRule>>>,
         /// Words in the title or tags (blank: no search).
         q: Query<Option<Filter<FilterRule>>>,
+        /// Only this player's videos (their `user_id`).
+        player: Query<Option<Uuid>>,
         /// `votes` (most votes first) or `recent` (most recently published first).
         #[oai(default)]
         sort: Query<SortParam>,
@@ -129,7 +131,11 @@ impl PublicOperations {
                 SortParam::Votes => PublicSort::Votes,
                 SortParam::Recent => PublicSort::Recent,
             };
-            PublicVideoQuery::new(city.as_deref(), q.as_deref(), sort, page)
+            let query = PublicVideoQuery::new(city.as_deref(), q.as_deref(), sort, page)?;
+            Ok(match player.0 {
+                Some(player) => query.of_player(UserId::from(player)),
+                None => query,
+            })
         });
         let query = match query {
             Ok(query) => query,
@@ -161,6 +167,9 @@ impl PublicOperations {
         }
         if let Some(q) = q {
             filters.push(("q", q));
+        }
+        if let Some(player) = player.0 {
+            filters.push(("player", player.to_string()));
         }
         if let SortParam::Recent = sort_param {
             filters.push(("sort", "recent".to_owned()));
@@ -217,44 +226,22 @@ impl PublicOperations {
         )]
         page_size: Query<i64>,
     ) -> Result<RankingsResponse, Refused<NeedsBackend>> {
-        let blank = |v: &Option<Filter<FilterRule>>| {
-            v.as_ref()
-                .map(Filter::as_str)
-                .filter(|s| !s.trim().is_empty())
-                .map(str::to_owned)
+        let filters = RankingFilters {
+            city: city.0,
+            country: country.0,
+            page: page.0,
+            page_size: page_size.0,
         };
-        let (city_raw, country_raw) = (blank(&city.0), blank(&country.0));
-        let query = paging::request(page.0, page_size.0)
-            .and_then(|page| RankingQuery::new(city_raw.as_deref(), country_raw.as_deref(), page));
-        let query = match query {
-            Ok(query) => query,
-            Err(e) => {
-                return Ok(RankingsResponse::BadRequest(body(
-                    ErrorCode::ValidationError,
-                    e.to_string(),
-                )))
+        Ok(match filters.load(&state, "/api/public/rankings").await? {
+            Ranked::Page(rows, total, link) => RankingsResponse::Ok(
+                Json(rows.into_iter().map(RankingRow::from).collect()),
+                total,
+                link,
+            ),
+            Ranked::Invalid(detail) => {
+                RankingsResponse::BadRequest(body(ErrorCode::ValidationError, detail))
             }
-        };
-        let key = query.cache_key();
-        let Page { rows, total } = state
-            .rankings_cache
-            .get_or_load(&key, || async {
-                let page = state.showcase.rankings(&query).await.map_err(|e| e.0)?;
-                Ok(Page {
-                    rows: page.items.into_iter().map(RankingRow::from).collect(),
-                    total: page.total,
-                })
-            })
-            .await?;
-        let mut filters = Vec::new();
-        if let Some(city) = city_raw {
-            filters.push(("city", city));
-        }
-        if let Some(country) = country_raw {
-            filters.push(("country", country));
-        }
-        let link = paging::links("/api/public/rankings", &filters, query.page, total);
-        Ok(RankingsResponse::Ok(Json(rows), total, link))
+        })
     }
 
     /// Streams a published video's processed MP4 (HTTP Range supported).

@@ -86,11 +86,7 @@ impl From<ShareLinkGrant> for ShareLinkView {
 }
 
 fn player(summary: &PlayerSummary) -> PlayerInfo {
-    PlayerInfo {
-        username: summary.username.clone(),
-        city: summary.city.as_str().to_owned(),
-        country: summary.country.as_str().to_owned(),
-    }
+    PlayerInfo::from(summary)
 }
 
 /// A video shared with the caller.

@@ -462,12 +462,8 @@ pub fn transcode_file(
         TranscodeError::BadMedia("no picture could be decoded from the video stream".into())
     })?;
     if let Some(staged) = &staged_thumbnail {
-        write_jpeg(
-            picture,
-            profile.width / 2 / 2 * 2,
-            profile.height / 2 / 2 * 2,
-            staged.path(),
-        )?;
+        let (width, height) = profile.thumbnail_size();
+        write_jpeg(picture, width, height, staged.path())?;
     }
     let staged_board = match &storyboard {
         Some(board) => {
