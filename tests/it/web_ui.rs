@@ -15,12 +15,15 @@
 //! signed out, a revoked and a made-up one say why not. Every screen is captured at 1280 and
 //! 375 px wide under `target/ui-screenshots/`. Build the binary first: `cargo build --bin anb`.
 //!
-//! Also here: the web app's vendored hls.js is the pinned npm release, byte for byte.
+//! Also here: the web app's vendored hls.js is the pinned npm release, byte for byte; logging
+//! in with an OpenID provider; verifying the email and resetting a forgotten password through
+//! the links of the mails the server wrote.
 
 use crate::support::app;
 use crate::support::browser;
 use crate::support::client;
 use anb_adapters::testkit::clips;
+use anb_adapters::testkit::conformance::mail::{EmlDirectory, Mailbox as _, ReceivedMail};
 
 use std::path::PathBuf;
 
@@ -1193,4 +1196,257 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
 
     browser.close().await;
     provider.stop().await;
+}
+
+/// The mails to `email` among the `.eml` files the server wrote (the embedded default,
+/// `data/mail`), oldest first, waiting up to 10 s for at least `count`.
+async fn mails_to(anb: &app::Anb, email: &str, count: usize) -> Vec<ReceivedMail> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let outbox = EmlDirectory(anb.data_dir().join("mail"));
+    loop {
+        let found: Vec<ReceivedMail> = if outbox.0.exists() {
+            outbox
+                .messages()
+                .await
+                .into_iter()
+                .filter(|m| m.to.iter().any(|to| to.eq_ignore_ascii_case(email)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if found.len() >= count || tokio::time::Instant::now() > deadline {
+            assert!(found.len() >= count, "{count} mails to {email}: {found:#?}");
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The token of the `#/{route}?token=…` link in `mail` (the link names `ANB_PUBLIC_URL`, not
+/// the test's port: the test opens the route on its own server).
+fn mailed_token(mail: &ReceivedMail, route: &str) -> String {
+    let prefix = format!("/#/{route}?token=");
+    let start = mail
+        .text
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("a {prefix} link in {:?}", mail.text))
+        + prefix.len();
+    let token: String = mail.text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert!(token.len() >= 32, "{token:?}");
+    token
+}
+
+/// Waits until the screen's heading is `title` and the address bar no longer holds `token`
+/// (taken out with `history.replaceState`, so it does not linger in the history).
+async fn wait_for_screen_without_token(browser: &Browser, title: &str, hash: &str, token: &str) {
+    browser
+        .wait_until(
+            &format!("the {title:?} screen, the token out of the address"),
+            &format!(
+                "document.querySelector('main h1')?.textContent === {title:?} \
+                 && location.hash === {hash:?} && !location.href.includes({token:?})"
+            ),
+        )
+        .await;
+}
+
+/// Verified email and password reset in the web app, on the embedded defaults (the mails are
+/// `.eml` files under `data/mail`) with votes requiring a verified email: a new player sees the
+/// verification banner; their vote on a published video is refused with the message pointing to
+/// it; "Reenviar el correo" mails a new link, which opened in the browser verifies the email
+/// (the banner goes, the token leaves the address bar, the vote now counts) and opened again
+/// says the link is no longer valid. Logged out, "¿Olvidaste tu contraseña?" asks for a reset
+/// link; its screen shows mismatched passwords beside the field, then sets a new password,
+/// which ends on the log-in screen: the old password is refused, the new one logs in. Each new
+/// screen is audited and captured under `target/ui-screenshots-account/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
+    let media_dir = clips::workdir();
+    let clip = std::fs::read(Clip::h264(2.0).make(media_dir.path(), "tiro.mp4")).expect("the clip");
+    let anb = tokio::task::block_in_place(|| {
+        Launch::all()
+            .env("ANB_VOTE_REQUIRES_VERIFIED_EMAIL", "true")
+            .start()
+    });
+    let base = anb.base_url().to_owned();
+    let shots = screenshot_dir("ui-screenshots-account");
+    let browser = Browser::start(&shots).await;
+    let mut captured = Vec::new();
+
+    // Someone's published video to vote on, uploaded over the API (processed meanwhile).
+    let api = client::Api::new(&base);
+    let owner = api.player("Olga", "Sube", "Pasto").await;
+    let video_id = api.upload_clip(&owner, &clip, "Tiro libre").await;
+
+    // A new player: the banner at the top of the screen.
+    let player = Player {
+        first: "Vera",
+        last: "Correa",
+        email: unique_email("vera"),
+        city: "Pasto",
+    };
+    sign_up(&browser, &base, &player).await;
+    browser
+        .wait_until(
+            "the verification banner",
+            "document.querySelector('main .verify-banner:not([hidden]) h2')?.textContent === 'Verifica tu correo para votar'",
+        )
+        .await;
+    captured.extend(browser.capture("01-verify-banner").await);
+
+    // Their vote is refused with the message pointing to the verification.
+    api.wait_processed(&owner, &video_id).await;
+    browser.open(&format!("{base}/#/galeria")).await;
+    browser.click("li.video button.vote").await;
+    browser
+        .wait_until(
+            "the vote is refused for the unverified email",
+            "document.querySelector('li.video .vote-status')?.textContent \
+               === 'Verifica tu correo para votar: abre el enlace que te enviamos o pide uno nuevo en el aviso de arriba.'",
+        )
+        .await;
+    assert_eq!(browser.text("li.video .votes").await, "0 votos");
+    captured.extend(browser.capture("02-vote-refused-unverified").await);
+
+    // "Reenviar el correo": a second mail (the sign-up sent the first), its link opened here.
+    assert_eq!(mails_to(&anb, &player.email, 1).await.len(), 1);
+    browser.click(".verify-banner button.resend").await;
+    browser
+        .wait_until(
+            "the banner says the mail is sent",
+            "document.querySelector('.verify-banner .banner-status')?.textContent \
+               === 'Te enviamos un correo nuevo con el enlace de verificación.'",
+        )
+        .await;
+    let mails = mails_to(&anb, &player.email, 2).await;
+    assert!(
+        mails[1].subject.contains("Verifica"),
+        "{}",
+        mails[1].subject
+    );
+    let token = mailed_token(&mails[1], "verify-email");
+    browser
+        .open(&format!("{base}/#/verify-email?token={token}"))
+        .await;
+    wait_for_screen_without_token(&browser, "Correo verificado", "#/verify-email", &token).await;
+    browser
+        .wait_until(
+            "the banner is gone",
+            "!document.querySelector('.verify-banner:not([hidden])')",
+        )
+        .await;
+    captured.extend(browser.capture("03-email-verified").await);
+
+    // The same link again: no longer valid.
+    browser
+        .open(&format!("{base}/#/verify-email?token={token}"))
+        .await;
+    wait_for_screen_without_token(&browser, "Enlace no válido", "#/verify-email", &token).await;
+    assert_eq!(
+        browser.text("main .notice.error").await,
+        "Este enlace no es válido: ya se usó o caducó."
+    );
+    captured.extend(browser.capture("04-verify-link-used").await);
+
+    // Verified, the vote counts.
+    browser.open(&format!("{base}/#/galeria")).await;
+    browser.click("li.video button.vote").await;
+    browser
+        .wait_until(
+            "the vote counts",
+            "document.querySelector('li.video .vote-status')?.textContent === 'Voto registrado exitosamente.'",
+        )
+        .await;
+
+    // Logged out, the player forgot their password: the link on the log-in screen.
+    log_out(&browser).await;
+    browser.open(&format!("{base}/#/entrar")).await;
+    browser.click("a[href=\"#/olvide-contrasena\"]").await;
+    browser
+        .wait_until(
+            "the forgotten-password form",
+            "location.hash === '#/olvide-contrasena' && document.querySelector('form #f-email')",
+        )
+        .await;
+    captured.extend(browser.capture("05-forgot-password").await);
+    browser.fill("#f-email", &player.email).await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the neutral answer",
+            "document.querySelector('main .notice.ok')?.textContent === 'Si existe una cuenta con ese correo, \
+               te enviamos un enlace para restablecer la contraseña. Vale 1 hora.'",
+        )
+        .await;
+    captured.extend(browser.capture("06-forgot-password-sent").await);
+
+    // The reset mail's link: mismatched passwords are shown beside the second one.
+    let mails = mails_to(&anb, &player.email, 3).await;
+    let token = mailed_token(&mails[2], "reset-password");
+    browser
+        .open(&format!("{base}/#/reset-password?token={token}"))
+        .await;
+    wait_for_screen_without_token(
+        &browser,
+        "Elige una contraseña nueva",
+        "#/reset-password",
+        &token,
+    )
+    .await;
+    captured.extend(browser.capture("07-reset-password").await);
+    let new_password = "rebote-ofensivo";
+    browser.fill("#f-password1", new_password).await;
+    browser.fill("#f-password2", "otra-cosa-distinta").await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the mismatch beside the repeated password",
+            "!document.querySelector('#f-password2-error').hidden \
+               && document.querySelector('#f-password2').getAttribute('aria-invalid') === 'true'",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#f-password2-error").await,
+        "Las contraseñas no coinciden."
+    );
+    captured.extend(browser.capture("08-reset-password-mismatch").await);
+
+    // A good new password: the log-in screen, and a message saying so; the old password is refused, the new one
+    // logs in.
+    browser.fill("#f-password2", new_password).await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the log-in screen after the reset",
+            "location.hash === '#/entrar' && document.querySelector('#toast.show')?.textContent \
+               === 'Contraseña actualizada. Entra con tu nueva contraseña.' \
+               && document.querySelector('main form #f-password') && document.querySelector('#nav a[href=\"#/entrar\"]')",
+        )
+        .await;
+    captured.extend(browser.capture("09-password-reset-done").await);
+    log_in(&browser, &base, &player.email, PASSWORD).await;
+    browser
+        .wait_until(
+            "the old password is refused",
+            "document.querySelector('#f-password-error')?.textContent === 'Correo o contraseña incorrectos.'",
+        )
+        .await;
+    log_in(&browser, &base, &player.email, new_password).await;
+    browser
+        .wait_until(
+            "signed in with the new password, verified (no banner)",
+            "location.hash === '#/mis-videos' && document.querySelector('#nav button.logout') \
+               && !document.querySelector('.verify-banner:not([hidden])')",
+        )
+        .await;
+
+    browser.close().await;
+    println!("screenshots:");
+    for file in &captured {
+        println!("  {}", file.display());
+    }
+    assert_eq!(captured.len(), 18);
 }

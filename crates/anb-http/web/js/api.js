@@ -19,6 +19,7 @@ const EARLY_MS = 30 * 1000;
 const listeners = new Set();
 let access = null; // { token, expiresAt }
 let playerName = '';
+let emailVerified = null; // null: not known
 let refreshing = null;
 let signOuts = 0; // a refresh answered after a log-out must not sign the player back in
 
@@ -34,18 +35,32 @@ export const session = {
   get name() {
     return playerName;
   },
-  /** Keeps a new access token (and the player's first name, when known). */
-  save(token, expiresIn, name) {
+  /** Whether the player's email is verified (null: not known). */
+  get verified() {
+    return emailVerified;
+  },
+  /** Keeps a new access token (and `/api/auth/me`'s answer, when given: name, verified email). */
+  save(token, expiresIn, me) {
     const was = access !== null;
     access = { token, expiresAt: Date.now() + expiresIn * 1000 };
-    if (name !== undefined) playerName = name;
-    if (!was || name !== undefined) changed('signed-in');
+    if (me !== undefined) {
+      playerName = me.first_name;
+      emailVerified = me.email_verified;
+    }
+    if (!was || me !== undefined) changed('signed-in');
+  },
+  /** Records whether the player's email is verified. */
+  setVerified(verified) {
+    if (!access || emailVerified === verified) return;
+    emailVerified = verified;
+    changed('profile');
   },
   /** Forgets the token; `reason` is `logout` (asked for) or `expired` (it could not be renewed). */
   clear(reason = 'logout') {
     const was = access !== null;
     access = null;
     playerName = '';
+    emailVerified = null;
     signOuts += 1;
     if (was) changed(reason);
   },
@@ -95,7 +110,7 @@ export async function restore() {
   if (!await refresh()) return false;
   try {
     const { data } = await auth.me();
-    session.save(session.token, (access.expiresAt - Date.now()) / 1000, data.first_name);
+    session.save(session.token, (access.expiresAt - Date.now()) / 1000, data);
   } catch { /* the name is a nicety */ }
   return true;
 }
@@ -216,6 +231,10 @@ export const auth = {
   signup: (form) => call('/api/auth/signup', { method: 'POST', body: form }),
   login: (email, password) => call('/api/auth/login', { method: 'POST', body: { email, password } }),
   me: () => call('/api/auth/me', { auth: true }),
+  sendVerification: () => call('/api/auth/verify-email/send', { method: 'POST', auth: true }),
+  verifyEmail: (token) => call('/api/auth/verify-email', { method: 'POST', body: { token } }),
+  requestReset: (email) => call('/api/auth/password-reset', { method: 'POST', body: { email } }),
+  confirmReset: (token, password1, password2) => call('/api/auth/password-reset/confirm', { method: 'POST', body: { token, password1, password2 } }),
   /** The OpenID providers to log in with (`[{id, name, login_url}]`); asked once per page load. */
   providers() {
     providers ??= call('/api/auth/providers').then(({ data }) => data ?? [], () => []);

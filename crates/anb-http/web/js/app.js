@@ -11,7 +11,7 @@ import * as rankingsView from './views/rankings.js';
 import { currentRoute, hideToast, navigate, toast } from './shell.js';
 
 /** A screen imported on its first visit (it is not part of the first load). */
-const later = (path) => async (...args) => (await import(path)).render(...args);
+const later = (path, name = 'render') => async (...args) => (await import(path))[name](...args);
 
 const VIEWS = {
   galeria: galleryView.render,
@@ -23,10 +23,15 @@ const VIEWS = {
   entrar: authViews.renderLogin,
   registro: authViews.renderSignup,
   'complete-profile': authViews.renderCompleteProfile,
+  'verify-email': later('./views/verify-email.js'),
+  'olvide-contrasena': later('./views/password-reset.js', 'renderForgot'),
+  'reset-password': later('./views/password-reset.js', 'renderReset'),
 };
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
+const bannerSlot = h('div');
+let bannerModule = null;
 let leaveView = null;
 let notice = null;
 let routes = 0;
@@ -62,6 +67,12 @@ function renderNav() {
   document.querySelector('.skip').textContent = t('skip');
 }
 
+/** The banner of an unverified email, imported when first needed. */
+function updateBanner() {
+  if (session.token && session.verified === false) bannerModule ??= import('./verify-banner.js');
+  bannerModule?.then((module) => module.updateBanner(bannerSlot));
+}
+
 /**
  * Draws the current route's screen. Each screen draws into its own box: one still loading when
  * the address changes again (a session that ended half-way, a quick click) draws into a box
@@ -73,9 +84,10 @@ async function route() {
   leaveView = null;
   const { name, params, arg } = currentRoute();
   renderNav();
+  updateBanner();
   hideToast();
   const screen = h('div', { class: 'screen' }, h('p', { class: 'loading' }, t('loading')));
-  replace(main, screen);
+  replace(main, bannerSlot, screen);
   const view = VIEWS[name];
   try {
     const leave = await view(screen, params, arg) ?? null;
@@ -99,6 +111,7 @@ async function route() {
 /** Signed in or out: the navigation changes; a session that could not be renewed ends on the log-in screen. */
 function onSession(reason) {
   renderNav();
+  updateBanner();
   if (reason !== 'expired') return;
   const { name } = currentRoute();
   if (name === 'entrar' || name === 'shared') return;

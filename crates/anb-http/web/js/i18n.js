@@ -1,4 +1,5 @@
-// Every text of the app in Spanish (first, like the original system) and English.
+// Every text of the app in Spanish (first, like the original system) and English; the account
+// screens imported later bring theirs (i18n-account.js, through `addTexts`).
 // `t(key, vars)` reads the current language; `{name}` in a text is replaced by `vars.name`.
 
 const TEXTS = {
@@ -216,6 +217,8 @@ const TEXTS = {
     'shareLink.unavailable': 'Enlace no disponible',
     'shareLink.toGallery': 'Ir a la galería',
     'shareLink.seconds': '{count} s',
+    'error.email_not_verified': 'Verifica tu correo para votar: abre el enlace que te enviamos o pide uno nuevo en el aviso de arriba.',
+    'login.forgot': '¿Olvidaste tu contraseña?',
   },
   en: {
     'nav.label': 'Main',
@@ -431,6 +434,8 @@ const TEXTS = {
     'shareLink.unavailable': 'Link not available',
     'shareLink.toGallery': 'Go to the gallery',
     'shareLink.seconds': '{count} s',
+    'error.email_not_verified': 'Verify your email to vote: open the link we sent you, or ask for a new one in the notice above.',
+    'login.forgot': 'Forgot your password?',
   },
 };
 
@@ -445,6 +450,12 @@ export function lang() {
 export function toggleLang() {
   localStorage.setItem(LANG_KEY, lang() === 'es' ? 'en' : 'es');
   document.documentElement.lang = lang();
+}
+
+/** Adds the texts of a screen imported later (`{ es: {…}, en: {…} }`). */
+export function addTexts(more) {
+  Object.assign(TEXTS.es, more.es);
+  Object.assign(TEXTS.en, more.en);
 }
 
 /** The text for `key` in the current language, with `{name}` replaced by `vars.name`. */

@@ -2,7 +2,7 @@
 // this, never app.js, so modules do not import each other in a circle.
 
 /** The screens, by the name in the address (`#/galeria`). The first is the default. */
-export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared', 'complete-profile'];
+export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared', 'complete-profile', 'verify-email', 'olvide-contrasena', 'reset-password'];
 
 /** Addresses the server sends the browser to (after an OpenID login), by the screen they name. */
 const ALIASES = { login: 'entrar' };

@@ -13,6 +13,7 @@ export async function render(main) {
     return null;
   }
   const { data: me } = await auth.me();
+  session.setVerified(me.email_verified);
   const message = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const button = (id, label, hint, run) => {
     const control = h('button', { type: 'button', id, 'aria-describedby': `${id}-hint`, class: id === 'logout-all' ? 'danger' : null }, label);

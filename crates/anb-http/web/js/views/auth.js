@@ -42,7 +42,7 @@ async function signIn(email, password) {
   session.save(data.access_token, data.expires_in);
   try {
     const { data: me } = await auth.me();
-    session.save(data.access_token, data.expires_in, me.first_name);
+    session.save(data.access_token, data.expires_in, me);
   } catch { /* the name is a nicety */ }
 }
 
@@ -55,7 +55,7 @@ function busy(form, on) {
  * On submit: clears the errors, checks the required `fields`, then runs `send` with the form
  * busy; an API error is shown where it belongs.
  */
-function onSubmit(form, fields, send) {
+export function onSubmit(form, fields, send) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
@@ -104,6 +104,7 @@ export async function renderLogin(main, params) {
       t(OIDC_ERRORS.includes(why) ? `oidc.error.${why}` : 'oidc.error.other')),
     providers,
     form,
+    h('p', null, h('a', { href: '#/olvide-contrasena' }, t('login.forgot'))),
     h('p', null, `${t('login.noAccount')} `, h('a', { href: '#/registro' }, t('login.signupLink')))));
 }
 
@@ -173,7 +174,7 @@ export async function renderCompleteProfile(main) {
       session.save(data.access_token, data.expires_in);
       try {
         const { data: me } = await auth.me();
-        session.save(session.token, data.expires_in, me.first_name);
+        session.save(session.token, data.expires_in, me);
       } catch { /* the name is a nicety */ }
       navigate('mis-videos');
     } catch (error) {

@@ -83,6 +83,7 @@ function voteButton(video, count, status) {
       say(errorText(error), 'error');
       if (error.code === 'already_voted') markVoted();
       else button.disabled = false;
+      if (error.code === 'email_not_verified') session.setVerified(false);
       if (error.status === 401) toast(t('error.session'), 'error');
     }
   });
