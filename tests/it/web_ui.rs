@@ -237,6 +237,13 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser.open(&format!("{base}/#/registro")).await;
     captured.extend(browser.capture("02-signup").await);
     sign_up(&browser, &base, &a).await;
+    // Votes need no verified email here (the default): no verification banner.
+    assert_eq!(
+        browser
+            .eval("Boolean(document.querySelector('.verify-banner:not([hidden])'))")
+            .await,
+        json!(false)
+    );
     captured.extend(browser.capture("03-my-videos-empty").await);
 
     // On a slow link (Chromium's throttling, 256 kB/s up) A starts uploading a larger clip: the

@@ -148,6 +148,14 @@ fn page(
         .replace(
             "{{max_upload_bytes}}",
             &state.showcase.config().max_upload_bytes.to_string(),
+        )
+        .replace(
+            "{{votes_need_verified_email}}",
+            &state
+                .showcase
+                .config()
+                .vote_requires_verified_email
+                .to_string(),
         );
     let etag = format!("\"{}\"", hex(&Sha256::digest(page.as_bytes())[..8]));
     let response = Response::builder()

@@ -67,9 +67,15 @@ function renderNav() {
   document.querySelector('.skip').textContent = t('skip');
 }
 
+/** Whether this server takes votes only from verified emails (the banner shows only then). */
+const VOTES_NEED_VERIFIED_EMAIL =
+  document.querySelector('meta[name="anb-votes-need-verified-email"]')?.content === 'true';
+
 /** The banner of an unverified email, imported when first needed. */
 function updateBanner() {
-  if (session.token && session.verified === false) bannerModule ??= import('./verify-banner.js');
+  if (VOTES_NEED_VERIFIED_EMAIL && session.token && session.verified === false) {
+    bannerModule ??= import('./verify-banner.js');
+  }
   bannerModule?.then((module) => module.updateBanner(bannerSlot));
 }
 
