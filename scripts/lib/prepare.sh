@@ -237,6 +237,32 @@ need_oidc_provider() {
   export ANB_TEST_OIDC_PROVIDER
 }
 
+# Lighthouse (npm registry), for scripts/lighthouse-audit: it and every dependency pinned with
+# the registry's sha512 in scripts/lib/lighthouse/package-lock.json; `npm ci` installs exactly
+# that (no install scripts) into target/tools/lighthouse, again when the lock file changes. It
+# drives Debian's Chromium (need_chromium). Exports ANB_LIGHTHOUSE (its command-line script).
+need_lighthouse() {
+  local dir=target/tools/lighthouse
+  local source=scripts/lib/lighthouse
+  local missing=()
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+  if [ ! -d "$dir/node_modules/lighthouse" ] || ! cmp -s "$source/package-lock.json" "$dir/installed-lock.json"; then
+    echo "==> installing lighthouse (npm registry, pinned by $source/package-lock.json) into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$source/package.json" "$source/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error)
+    cp "$source/package-lock.json" "$dir/installed-lock.json"
+  fi
+  ANB_LIGHTHOUSE="$(pwd)/$dir/node_modules/lighthouse/cli/index.js"
+  export ANB_LIGHTHOUSE
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""
