@@ -39,15 +39,24 @@ impl S3Server {
 /// Starts a server; it runs until the calling test's runtime ends.
 pub async fn start() -> S3Server {
     let root = std::env::temp_dir().join(format!("anb-test-s3-{}", uuid::Uuid::new_v4().simple()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    serve(&root, listener)
+}
+
+/// Serves the directory `root` (its bucket `anb-media` created when missing) on `listener`,
+/// until the calling runtime ends (`examples/s3_server.rs` runs it as a process).
+///
+/// # Panics
+/// When `root` cannot be made, or the listener has no address.
+pub fn serve(root: &std::path::Path, listener: TcpListener) -> S3Server {
     let bucket = "anb-media".to_owned();
     std::fs::create_dir_all(root.join(&bucket)).expect("creating the S3 root");
-    let fs = s3s_fs::FileSystem::new(&root).expect("an s3s-fs root");
+    let fs = s3s_fs::FileSystem::new(root).expect("an s3s-fs root");
     let service = {
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         builder.build()
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let endpoint = format!("http://{}", listener.local_addr().expect("an address"));
     tokio::spawn(async move {
         let http = ConnBuilder::new(TokioExecutor::new());
