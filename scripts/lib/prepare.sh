@@ -263,6 +263,11 @@ need_lighthouse() {
   export ANB_LIGHTHOUSE
 }
 
+# nginx (Debian's), the load balancer of scripts/cluster and of its chaos test.
+need_nginx() {
+  command -v nginx >/dev/null 2>&1 || apt_install nginx
+}
+
 # True when a Redis server answers PING at host $1, port $2.
 redis_answers() {
   local reply=""
@@ -356,5 +361,10 @@ clean_test_leftovers() {
     redis-cli -u "$ANB_TEST_REDIS_URL" --scan --pattern 'anb-test-*' 2>/dev/null |
       xargs -r -n 500 redis-cli -u "$ANB_TEST_REDIS_URL" DEL >/dev/null 2>&1 || true
   fi
+  # A chaos test's cluster left running (the test was killed): its processes first.
+  local cluster
+  for cluster in "${TMPDIR:-/tmp}"/anb-test-cluster-*/cluster; do
+    [ -d "$cluster" ] && CLUSTER_DIR=$cluster scripts/cluster stop >/dev/null 2>&1 || true
+  done
   rm -rf "${TMPDIR:-/tmp}"/anb-test-* 2>/dev/null || true
 }

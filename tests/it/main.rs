@@ -6,6 +6,7 @@
 mod support;
 
 mod account;
+mod chaos;
 mod compose;
 mod conversions;
 mod e2e_http;

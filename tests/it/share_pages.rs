@@ -19,10 +19,7 @@ const HOSTILE_TITLE: &str = r#"Clavada "><script>alert(1)</script> & <b>más</b>
 /// The embedded service on a port chosen first, so that `ANB_PUBLIC_URL` (the absolute
 /// links of the tags) is the address it answers at.
 fn start() -> Anb {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = crate::support::free_port();
     let base = format!("http://127.0.0.1:{port}");
     tokio::task::block_in_place(|| {
         Launch::all()

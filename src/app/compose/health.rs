@@ -9,8 +9,10 @@ use async_trait::async_trait;
 
 use super::{Composed, Database};
 
-/// How long one backend may take to answer a readiness check.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one backend may take to answer a readiness check: a probe must answer within a
+/// load balancer's timeout, and a database that is down holds a connection attempt (sqlx
+/// retries it) for longer than that.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A backend a readiness check covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,7 +38,7 @@ impl Component {
 
 impl Composed {
     /// Asks every backend for a trivial answer (a `SELECT 1`, the queue's depth, the metadata
-    /// of an object that need not exist), each within 5 s, concurrently. Returns each
+    /// of an object that need not exist), each within 2 s, concurrently. Returns each
     /// component's outcome; the service is ready when all are `Ok`.
     pub async fn readiness(&self) -> Vec<(Component, anyhow::Result<()>)> {
         let (database, queue, blobs) = futures::join!(

@@ -211,6 +211,11 @@ impl Api {
         Reply::read(request.send().await.expect("the service answers")).await
     }
 
+    /// The HTTP client (for requests of its own making).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// `GET path` without credentials.
     pub async fn get(&self, path: &str) -> Reply {
         self.send(self.request(Method::GET, path)).await

@@ -2,7 +2,8 @@
 //! `anb worker` beside it ([`worker_process`]), an HTTP client speaking the contract
 //! ([`client`]) and a raw-socket one ([`raw_http`]), a WebDriver browser ([`browser`]), and
 //! servers of the test's own: a Redis without persistence ([`redis_server`]) and a PostgreSQL
-//! cluster run with `pg_ctl` ([`pg_cluster`]).
+//! cluster run with `pg_ctl` ([`pg_cluster`]); the status changes of every video, read from
+//! PostgreSQL ([`status_changes`]).
 
 pub mod app;
 pub mod browser;
@@ -10,6 +11,7 @@ pub mod client;
 pub mod pg_cluster;
 pub mod raw_http;
 pub mod redis_server;
+pub mod status_changes;
 pub mod worker_process;
 
 /// A port of 127.0.0.1 that was free a moment ago.
