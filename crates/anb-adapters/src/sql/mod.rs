@@ -19,6 +19,7 @@ mod store;
 mod time;
 mod users;
 mod videos;
+mod vote_batch;
 mod votes;
 
 pub use dialect::Dialect;

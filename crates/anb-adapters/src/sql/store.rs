@@ -3,9 +3,12 @@
 use sqlx::pool::PoolConnection;
 use sqlx::Transaction;
 
+use std::sync::{Arc, OnceLock};
+
 use super::dialect::Dialect;
 use super::driver;
 use super::fault::OrFault as _;
+use super::vote_batch::{self, BallotBox};
 
 /// Users, videos and votes in a SQL database: [`PostgresStore`](crate::postgres::PostgresStore)
 /// is `Store<Pg>`, [`SqliteStore`](crate::sqlite::SqliteStore) is `Store<Lite>`. The rules live
@@ -14,13 +17,29 @@ use super::fault::OrFault as _;
 #[derive(Clone, Debug)]
 pub struct Store<D: Dialect> {
     pools: D::Pools,
+    /// The way into this store's vote batches (group commit), opened by the first vote.
+    ballots: Arc<OnceLock<BallotBox>>,
 }
 
 impl<D: Dialect> Store<D> {
     /// The store on `pools` (PostgreSQL: a `PgPool`; SQLite: a
     /// [`SqliteDatabase`](crate::sqlite::SqliteDatabase)).
     pub fn new(pools: D::Pools) -> Self {
-        Self { pools }
+        Self {
+            pools,
+            ballots: Arc::default(),
+        }
+    }
+
+    /// The vote batches, started on first use (in the runtime of the first vote).
+    pub(crate) fn ballots(&self) -> &BallotBox {
+        self.ballots.get_or_init(|| vote_batch::open(self))
+    }
+
+    /// A store on the same pools without this one's vote batches (what the batches cast
+    /// with: holding the batches' way in would keep them running forever).
+    pub(crate) fn detached(&self) -> Self {
+        Self::new(self.pools.clone())
     }
 
     /// The connections underneath.

@@ -13,7 +13,9 @@ use super::driver::{self, Arg as _};
 use super::fault::OrFault as _;
 use super::queries::{rankings_from_records, rankings_page, rankings_total};
 use super::records::{is_unique_violation, ranking_scopes, RankingRecord};
+use super::vote_batch;
 use super::{SqlTime, Store};
+use sqlx::Transaction;
 
 #[async_trait]
 impl<D: Dialect> VoteRepository for Store<D> {
@@ -23,67 +25,7 @@ impl<D: Dialect> VoteRepository for Store<D> {
         video: VideoId,
         at: DateTime<Utc>,
     ) -> Result<u64, CastVoteError> {
-        let mut tx = self.begin_write().await?;
-        // Bumping the counter first locks the video row: concurrent votes for one video queue
-        // here, and the conditions are checked on the row as it is now.
-        let bump = sqlx::query::<D::Db>(
-            "UPDATE videos SET votes = votes + 1 WHERE id = $1 AND owner_id <> $2 \
-             AND status = 'processed' AND is_public RETURNING votes, owner_id",
-        )
-        .arg(video.as_uuid())
-        .arg(voter.as_uuid());
-        let bumped: Option<(i64, Uuid)> = driver::fetch_optional(bump, &mut tx)
-            .await
-            .fault("counting a vote")?;
-        let Some((total, owner)) = bumped else {
-            let owner = sqlx::query::<D::Db>("SELECT owner_id FROM videos WHERE id = $1")
-                .arg(video.as_uuid());
-            let found: Option<(Uuid,)> = driver::fetch_optional(owner, &mut tx)
-                .await
-                .fault("classifying a refused vote")?;
-            return Err(match found {
-                None => CastVoteError::NotFound,
-                Some((owner,)) if owner == voter.as_uuid() => CastVoteError::SelfVote,
-                Some(_) => CastVoteError::NotVotable,
-            });
-        };
-        let insert = sqlx::query::<D::Db>(
-            "INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)",
-        )
-        .arg(voter.as_uuid())
-        .arg(video.as_uuid())
-        .arg(SqlTime(at));
-        match driver::execute(insert, &mut tx).await {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
-            Err(e) => return Err(super::fault(e, "recording a vote").into()),
-        }
-        let credit = sqlx::query::<D::Db>(
-            "UPDATE users SET votes_received = votes_received + 1, \
-             last_vote_at = CASE WHEN last_vote_at IS NULL OR last_vote_at < $2 THEN $2 \
-                                 ELSE last_vote_at END \
-             WHERE id = $1 RETURNING votes_received, city_key, country_key",
-        )
-        .arg(owner)
-        .arg(SqlTime(at));
-        let (votes, city, country): (i64, String, String) = driver::fetch_one(credit, &mut tx)
-            .await
-            .fault("counting a player's vote")?;
-        if votes == 1 {
-            // A first vote: the player enters the rankings of every scope they belong to.
-            let mut ranked = sqlx::query::<D::Db>(
-                "INSERT INTO ranked_players (scope, players) VALUES ($1, 1), ($2, 1), ($3, 1) \
-                 ON CONFLICT (scope) DO UPDATE SET players = ranked_players.players + 1",
-            );
-            for scope in ranking_scopes(&city, &country) {
-                ranked = ranked.arg(scope);
-            }
-            driver::execute(ranked, &mut tx)
-                .await
-                .fault("counting a newly ranked player")?;
-        }
-        tx.commit().await.fault("committing a vote")?;
-        Ok(total as u64)
+        vote_batch::cast(self.ballots(), voter, video, at).await
     }
 
     async fn has_voted(&self, voter: UserId, video: VideoId) -> anyhow::Result<bool> {
@@ -172,4 +114,72 @@ impl<D: Dialect> VoteRepository for Store<D> {
             })
             .collect()
     }
+}
+
+/// Counts `voter`'s vote for `video` inside `tx` (not committed): the video's new total, or why
+/// the vote is refused (then `tx` may hold a bumped counter: roll it back, or its savepoint).
+pub(crate) async fn cast_in<D: Dialect>(
+    tx: &mut Transaction<'static, D::Db>,
+    voter: UserId,
+    video: VideoId,
+    at: DateTime<Utc>,
+) -> Result<u64, CastVoteError> {
+    // Bumping the counter first locks the video row: concurrent votes for one video queue
+    // here, and the conditions are checked on the row as it is now.
+    let bump = sqlx::query::<D::Db>(
+        "UPDATE videos SET votes = votes + 1 WHERE id = $1 AND owner_id <> $2 \
+             AND status = 'processed' AND is_public RETURNING votes, owner_id",
+    )
+    .arg(video.as_uuid())
+    .arg(voter.as_uuid());
+    let bumped: Option<(i64, Uuid)> = driver::fetch_optional(bump, &mut **tx)
+        .await
+        .fault("counting a vote")?;
+    let Some((total, owner)) = bumped else {
+        let owner =
+            sqlx::query::<D::Db>("SELECT owner_id FROM videos WHERE id = $1").arg(video.as_uuid());
+        let found: Option<(Uuid,)> = driver::fetch_optional(owner, &mut **tx)
+            .await
+            .fault("classifying a refused vote")?;
+        return Err(match found {
+            None => CastVoteError::NotFound,
+            Some((owner,)) if owner == voter.as_uuid() => CastVoteError::SelfVote,
+            Some(_) => CastVoteError::NotVotable,
+        });
+    };
+    let insert =
+        sqlx::query::<D::Db>("INSERT INTO votes (user_id, video_id, cast_at) VALUES ($1, $2, $3)")
+            .arg(voter.as_uuid())
+            .arg(video.as_uuid())
+            .arg(SqlTime(at));
+    match driver::execute(insert, &mut **tx).await {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Err(CastVoteError::AlreadyVoted),
+        Err(e) => return Err(super::fault(e, "recording a vote").into()),
+    }
+    let credit = sqlx::query::<D::Db>(
+        "UPDATE users SET votes_received = votes_received + 1, \
+             last_vote_at = CASE WHEN last_vote_at IS NULL OR last_vote_at < $2 THEN $2 \
+                                 ELSE last_vote_at END \
+             WHERE id = $1 RETURNING votes_received, city_key, country_key",
+    )
+    .arg(owner)
+    .arg(SqlTime(at));
+    let (votes, city, country): (i64, String, String) = driver::fetch_one(credit, &mut **tx)
+        .await
+        .fault("counting a player's vote")?;
+    if votes == 1 {
+        // A first vote: the player enters the rankings of every scope they belong to.
+        let mut ranked = sqlx::query::<D::Db>(
+            "INSERT INTO ranked_players (scope, players) VALUES ($1, 1), ($2, 1), ($3, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET players = ranked_players.players + 1",
+        );
+        for scope in ranking_scopes(&city, &country) {
+            ranked = ranked.arg(scope);
+        }
+        driver::execute(ranked, &mut **tx)
+            .await
+            .fault("counting a newly ranked player")?;
+    }
+    Ok(total as u64)
 }

@@ -66,6 +66,7 @@ macro_rules! repository_conformance {
                 voting_for_an_unpublished_video_is_not_votable,
                 voting_for_a_missing_video_is_not_found,
                 one_hundred_concurrent_votes_by_one_user_record_exactly_one,
+                concurrent_votes_of_every_kind_each_get_their_own_answer,
                 one_hundred_concurrent_voters_are_all_counted_and_rankings_match_a_recount,
                 rankings_break_ties_by_who_reached_the_total_first_and_filter_by_place,
                 rankings_positions_continue_across_pages,

@@ -733,6 +733,78 @@ pub async fn voting_for_a_missing_video_is_not_found(r: Repositories) {
     ));
 }
 
+/// Votes cast at the same moment, with every kind of answer among them, each get their own
+/// exact answer: the refused ones change nothing, the counted ones count once (stores that
+/// count concurrent votes in one transaction must keep them apart).
+pub async fn concurrent_votes_of_every_kind_each_get_their_own_answer(r: Repositories) {
+    let owner = player(&r).await;
+    let (open, closed) = (
+        processed(&r, owner.id, true).await,
+        processed(&r, owner.id, false).await,
+    );
+    let crowd = voters(&r, 40).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(crowd.len() * 4 + 1));
+    let mut tasks = Vec::new();
+    for voter in &crowd {
+        for video in [open.id, open.id, closed.id, VideoId::new()] {
+            let (votes, barrier, voter) = (r.votes.clone(), barrier.clone(), voter.id);
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                votes.cast(voter, video, now()).await
+            }));
+        }
+    }
+    let own = {
+        let (votes, barrier) = (r.votes.clone(), barrier.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            votes.cast(owner.id, open.id, now()).await
+        })
+    };
+    let mut answers = std::collections::BTreeMap::<&str, usize>::new();
+    let mut totals = Vec::new();
+    for task in tasks {
+        let kind = match task.await.unwrap() {
+            Ok(total) => {
+                totals.push(total);
+                "counted"
+            }
+            Err(CastVoteError::AlreadyVoted) => "already_voted",
+            Err(CastVoteError::NotVotable) => "not_votable",
+            Err(CastVoteError::NotFound) => "not_found",
+            Err(e) => panic!("unexpected answer: {e:?}"),
+        };
+        *answers.entry(kind).or_default() += 1;
+    }
+    assert!(matches!(own.await.unwrap(), Err(CastVoteError::SelfVote)));
+    let n = crowd.len();
+    assert_eq!(
+        answers.into_iter().collect::<Vec<_>>(),
+        vec![
+            ("already_voted", n),
+            ("counted", n),
+            ("not_found", n),
+            ("not_votable", n)
+        ]
+    );
+    totals.sort_unstable();
+    assert_eq!(
+        totals,
+        (1..=n as u64).collect::<Vec<_>>(),
+        "each total once"
+    );
+    assert_eq!(
+        r.videos.get(open.id).await.unwrap().unwrap().votes,
+        n as u64
+    );
+    assert_eq!(r.votes.count_for_video(open.id).await.unwrap(), n as u64);
+    assert_eq!(r.videos.get(closed.id).await.unwrap().unwrap().votes, 0);
+    assert_eq!(
+        r.users.get(owner.id).await.unwrap().unwrap().votes_received,
+        n as u64
+    );
+}
+
 /// The race: 100 concurrent votes by one user for one video record exactly one.
 pub async fn one_hundred_concurrent_votes_by_one_user_record_exactly_one(r: Repositories) {
     let owner = player(&r).await;
