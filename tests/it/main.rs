@@ -8,6 +8,7 @@ mod support;
 mod account;
 mod compose;
 mod conversions;
+mod deploy;
 mod e2e_http;
 mod hostile_media;
 mod hostile_traffic;
