@@ -46,6 +46,7 @@ ENV ANB_HTTP_ADDR=0.0.0.0:8080 \
     ANB_DATA_DIR=/var/lib/anb
 VOLUME ["/var/lib/anb"]
 EXPOSE 8080
+# `anb worker` serves no HTTP: containers running it override this check (compose.yaml does).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["anb-healthcheck", "/health"]
 ENTRYPOINT ["anb"]
