@@ -55,7 +55,7 @@ struct Player {
 const PASSWORD: &str = "canasta-de-tres";
 
 async fn sign_up(browser: &Browser, base: &str, player: &Player) {
-    browser.open(&format!("{base}/#/registro")).await;
+    browser.open(&format!("{base}/registro")).await;
     browser.fill("#f-first_name", player.first).await;
     browser.fill("#f-last_name", player.last).await;
     browser.fill("#f-email", &player.email).await;
@@ -67,7 +67,7 @@ async fn sign_up(browser: &Browser, base: &str, player: &Player) {
     browser
         .wait_until(
             "the new player lands on their videos",
-            "location.hash === '#/mis-videos' && document.querySelector('form.upload')",
+            "location.pathname === '/mis-videos' && document.querySelector('form.upload')",
         )
         .await;
 }
@@ -77,7 +77,7 @@ async fn log_out(browser: &Browser) {
     browser
         .wait_until(
             "the player is signed out",
-            "document.querySelector('#nav a[href=\"#/entrar\"]')",
+            "document.querySelector('#nav a[href=\"/entrar\"]')",
         )
         .await;
 }
@@ -111,7 +111,7 @@ async fn refresh_cookie(browser: &Browser, base: &str) -> serde_json::Value {
 }
 
 async fn log_in(browser: &Browser, base: &str, email: &str, password: &str) {
-    browser.open(&format!("{base}/#/entrar")).await;
+    browser.open(&format!("{base}/entrar")).await;
     browser.fill("#f-email", email).await;
     browser.fill("#f-password", password).await;
     browser.click("form button[type=submit]").await;
@@ -188,8 +188,8 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     let browser = Browser::start(&shots).await;
     let mut captured = Vec::new();
 
-    // A visitor's first load: the gallery, empty so far. Its weight, without media.
-    browser.open(&format!("{base}/#/galeria")).await;
+    // A visitor's first load: the gallery (at `/`), empty so far. Its weight, without media.
+    browser.open(&format!("{base}/")).await;
     browser
         .wait_until("the empty gallery", "document.querySelector('p.empty')")
         .await;
@@ -233,8 +233,15 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         city: "Cali",
     };
 
-    // A signs up (the form first, as a visitor sees it).
+    // A signs up (the form first, as a visitor sees it: an old `#/registro` link is now
+    // `/registro`).
     browser.open(&format!("{base}/#/registro")).await;
+    browser
+        .wait_until(
+            "the old link's address becomes the path",
+            "location.pathname === '/registro' && !location.hash && document.querySelector('#f-first_name')",
+        )
+        .await;
     captured.extend(browser.capture("02-signup").await);
     sign_up(&browser, &base, &a).await;
     // Votes need no verified email here (the default): no verification banner.
@@ -438,7 +445,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
 
     // B signs up, finds A's video in the gallery and votes.
     sign_up(&browser, &base, &b).await;
-    browser.open(&format!("{base}/#/galeria")).await;
+    browser.open(&format!("{base}/galeria")).await;
     browser
         .wait_until(
             "A's video is in the gallery",
@@ -520,7 +527,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until(
             "no match",
-            "location.hash.includes('q=nada') && document.querySelector('p.empty')",
+            "location.pathname === '/galeria' && location.search.includes('q=nada') && document.querySelector('p.empty')",
         )
         .await;
     browser.fill("#g-q", "triple").await;
@@ -529,7 +536,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until(
             "the search finds A's video",
-            "location.hash.includes('q=triple') && document.querySelector('li.video[data-video-id]')",
+            "location.search.includes('q=triple') && document.querySelector('li.video[data-video-id]')",
         )
         .await;
     vote_and_see(&browser, "Voto registrado exitosamente.").await;
@@ -537,11 +544,18 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
 
     // B votes again (a fresh page): refused, shown on the card, the count back to 1.
     browser.open(&format!("{base}/#/galeria?sort=recent")).await;
+    browser
+        .wait_until(
+            "the old link keeps its query",
+            "location.pathname + location.search === '/galeria?sort=recent' && !location.hash",
+        )
+        .await;
     vote_and_see(&browser, "Ya has votado por este video.").await;
     captured.extend(browser.capture("11-gallery-already-voted").await);
 
-    // The rankings: A first with one vote; the city filter keeps A for Medellín only.
-    browser.open(&format!("{base}/#/rankings")).await;
+    // The rankings: A first with one vote; the city filter lists Medellín, which keeps A; a
+    // city with no votes is empty.
+    browser.open(&format!("{base}/rankings")).await;
     browser
         .wait_until(
             "the rankings table",
@@ -556,12 +570,26 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         serde_json::json!(["1", "Ana Rincón", "Medellín", "1"])
     );
     captured.extend(browser.capture("12-rankings").await);
-    browser.fill("#r-city", "Cali").await;
-    browser.click("form.filters button[type=submit]").await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('nav.city-filter a')].map((a) => a.textContent)")
+            .await,
+        json!(["Todas", "Medellín 1 voto"])
+    );
+    browser.click("nav.city-filter li:nth-child(2) a").await;
+    browser
+        .wait_until(
+            "the rankings of Medellín",
+            "new URLSearchParams(location.search).get('city') === 'Medellín'
+               && document.querySelector('nav.city-filter a[aria-current=page]')?.textContent.startsWith('Medellín')
+               && document.querySelectorAll('table.rankings tbody tr').length === 1",
+        )
+        .await;
+    browser.open(&format!("{base}/rankings?city=Cali")).await;
     browser
         .wait_until(
             "the filtered rankings",
-            "location.hash.includes('city=Cali') && document.querySelector('p.empty')",
+            "location.search.includes('city=Cali') && document.querySelector('p.empty')",
         )
         .await;
     captured.extend(browser.capture("13-rankings-city-empty").await);
@@ -582,7 +610,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     captured.extend(browser.capture("14-login-refused").await);
 
     // A taken email: the message under the email field.
-    browser.open(&format!("{base}/#/registro")).await;
+    browser.open(&format!("{base}/registro")).await;
     for (field, value) in [
         ("#f-first_name", "Otra"),
         ("#f-last_name", "Persona"),
@@ -736,7 +764,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         link[1].as_str().expect("a link URL").to_owned(),
     );
     assert!(
-        link_url.starts_with(&format!("{base}/#/shared/")),
+        link_url.starts_with(&format!("{base}/shared/")),
         "{link_url}"
     );
     browser.eval(&new_link(604_800)).await;
@@ -854,7 +882,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until(
             "signed out after the reload",
-            "document.querySelector('#nav a[href=\"#/entrar\"]') && !document.querySelector('#nav button.logout')",
+            "document.querySelector('#nav a[href=\"/entrar\"]') && !document.querySelector('#nav button.logout')",
         )
         .await;
 
@@ -863,7 +891,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until(
             "B is signed in",
-            "location.hash === '#/mis-videos' && document.querySelector('#nav a[href=\"#/compartidos\"]')",
+            "location.pathname === '/mis-videos' && document.querySelector('#nav a[href=\"/compartidos\"]')",
         )
         .await;
     // A token the server refuses (as one that ran out): three calls at once answer 401, the
@@ -888,7 +916,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         .await
         .expect("calls with a refused token");
     assert_eq!(renewed, json!([[true, true, true], true, 1]), "{renewed}");
-    browser.click("#nav a[href=\"#/compartidos\"]").await;
+    browser.click("#nav a[href=\"/compartidos\"]").await;
     browser
         .wait_until(
             "the shared video is listed",
@@ -928,11 +956,11 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
         )
         .await
         .expect("a refused token");
-    browser.click("#nav a[href=\"#/cuenta\"]").await;
+    browser.click("#nav a[href=\"/cuenta\"]").await;
     browser
         .wait_until(
             "the log-in screen, saying the session ended",
-            "location.hash === '#/entrar?next=cuenta' && document.querySelector('#f-email')
+            "location.pathname + location.search === '/entrar?next=cuenta' && document.querySelector('#f-email')
                && !document.querySelector('#nav button.logout')
                && document.querySelector('#toast.show')?.textContent === 'Tu sesión terminó. Entra de nuevo.'",
         )
@@ -943,7 +971,7 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
 
     // B's account: log out on every device.
     browser
-        .wait_until("back to the account", "location.hash === '#/cuenta'")
+        .wait_until("back to the account", "location.pathname === '/cuenta'")
         .await;
     browser.find("#logout-all").await;
     assert!(browser.text("main").await.contains(&b.email));
@@ -952,14 +980,14 @@ async fn two_players_upload_vote_and_see_the_rankings_in_a_real_browser() {
     browser
         .wait_until(
             "B is signed out",
-            "location.hash === '#/galeria' && document.querySelector('#nav a[href=\"#/entrar\"]')",
+            "location.pathname === '/galeria' && document.querySelector('#nav a[href=\"/entrar\"]')",
         )
         .await;
     browser.client.refresh().await.expect("a reload");
     browser
         .wait_until(
             "still signed out after the reload",
-            "document.querySelector('#nav a[href=\"#/entrar\"]') && !document.querySelector('#nav button.logout')",
+            "document.querySelector('#nav a[href=\"/entrar\"]') && !document.querySelector('#nav button.logout')",
         )
         .await;
 
@@ -1070,7 +1098,7 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     let browser = Browser::start(&shots).await;
 
     // The log-in screen offers the provider: a labelled link, reached with the keyboard.
-    browser.open(&format!("{base}/#/entrar")).await;
+    browser.open(&format!("{base}/entrar")).await;
     assert_eq!(browser.text("a.provider").await, "Entrar con Google");
     assert_eq!(
         browser
@@ -1085,7 +1113,7 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     browser
         .wait_until(
             "the profile form",
-            "location.hash === '#/complete-profile' && document.querySelector('#f-city')",
+            "location.pathname === '/complete-profile' && !location.hash && document.querySelector('#f-city')",
         )
         .await;
     assert_eq!(
@@ -1110,7 +1138,7 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     browser
         .wait_until(
             "the new player is signed in",
-            "location.hash === '#/mis-videos' && document.querySelector('#nav a[href=\"#/mis-videos\"]')
+            "location.pathname === '/mis-videos' && document.querySelector('#nav a[href=\"/mis-videos\"]')
                && document.querySelector('#nav .who')?.textContent === 'Ana'",
         )
         .await;
@@ -1130,7 +1158,7 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     browser
         .wait_until(
             "back from the provider, or at its login page",
-            "location.pathname.startsWith('/interaction/') || (location.hash === '#/' && document.querySelector('#nav button.logout'))",
+            "location.pathname.startsWith('/interaction/') || (location.pathname === '/' && !location.hash && document.querySelector('#nav button.logout'))",
         )
         .await;
     if browser
@@ -1163,7 +1191,7 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
 
     // The profile form again, its sign-up cookie still there: her account exists now, so the
     // server's `email_taken` shows above the button.
-    browser.open(&format!("{base}/#/complete-profile")).await;
+    browser.open(&format!("{base}/complete-profile")).await;
     browser.fill("#f-city", "Tunja").await;
     browser.fill("#f-country", "Colombia").await;
     browser.click("form button[type=submit]").await;
@@ -1248,13 +1276,13 @@ fn mailed_token(mail: &ReceivedMail, route: &str) -> String {
 
 /// Waits until the screen's heading is `title` and the address bar no longer holds `token`
 /// (taken out with `history.replaceState`, so it does not linger in the history).
-async fn wait_for_screen_without_token(browser: &Browser, title: &str, hash: &str, token: &str) {
+async fn wait_for_screen_without_token(browser: &Browser, title: &str, path: &str, token: &str) {
     browser
         .wait_until(
             &format!("the {title:?} screen, the token out of the address"),
             &format!(
                 "document.querySelector('main h1')?.textContent === {title:?} \
-                 && location.hash === {hash:?} && !location.href.includes({token:?})"
+                 && location.pathname === {path:?} && !location.hash && !location.href.includes({token:?})"
             ),
         )
         .await;
@@ -1306,7 +1334,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
 
     // Their vote is refused with the message pointing to the verification.
     api.wait_processed(&owner, &video_id).await;
-    browser.open(&format!("{base}/#/galeria")).await;
+    browser.open(&format!("{base}/galeria")).await;
     browser.click("li.video button.vote").await;
     browser
         .wait_until(
@@ -1338,7 +1366,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     browser
         .open(&format!("{base}/#/verify-email?token={token}"))
         .await;
-    wait_for_screen_without_token(&browser, "Correo verificado", "#/verify-email", &token).await;
+    wait_for_screen_without_token(&browser, "Correo verificado", "/verify-email", &token).await;
     browser
         .wait_until(
             "the banner is gone",
@@ -1351,7 +1379,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     browser
         .open(&format!("{base}/#/verify-email?token={token}"))
         .await;
-    wait_for_screen_without_token(&browser, "Enlace no válido", "#/verify-email", &token).await;
+    wait_for_screen_without_token(&browser, "Enlace no válido", "/verify-email", &token).await;
     assert_eq!(
         browser.text("main .notice.error").await,
         "Este enlace no es válido: ya se usó o caducó."
@@ -1359,7 +1387,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     captured.extend(browser.capture("04-verify-link-used").await);
 
     // Verified, the vote counts.
-    browser.open(&format!("{base}/#/galeria")).await;
+    browser.open(&format!("{base}/galeria")).await;
     browser.click("li.video button.vote").await;
     browser
         .wait_until(
@@ -1370,12 +1398,12 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
 
     // Logged out, the player forgot their password: the link on the log-in screen.
     log_out(&browser).await;
-    browser.open(&format!("{base}/#/entrar")).await;
-    browser.click("a[href=\"#/olvide-contrasena\"]").await;
+    browser.open(&format!("{base}/entrar")).await;
+    browser.click("a[href=\"/olvide-contrasena\"]").await;
     browser
         .wait_until(
             "the forgotten-password form",
-            "location.hash === '#/olvide-contrasena' && document.querySelector('form #f-email')",
+            "location.pathname === '/olvide-contrasena' && document.querySelector('form #f-email')",
         )
         .await;
     captured.extend(browser.capture("05-forgot-password").await);
@@ -1399,7 +1427,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     wait_for_screen_without_token(
         &browser,
         "Elige una contraseña nueva",
-        "#/reset-password",
+        "/reset-password",
         &token,
     )
     .await;
@@ -1428,9 +1456,9 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     browser
         .wait_until(
             "the log-in screen after the reset",
-            "location.hash === '#/entrar' && document.querySelector('#toast.show')?.textContent \
+            "location.pathname === '/entrar' && document.querySelector('#toast.show')?.textContent \
                === 'Contraseña actualizada. Entra con tu nueva contraseña.' \
-               && document.querySelector('main form #f-password') && document.querySelector('#nav a[href=\"#/entrar\"]')",
+               && document.querySelector('main form #f-password') && document.querySelector('#nav a[href=\"/entrar\"]')",
         )
         .await;
     captured.extend(browser.capture("09-password-reset-done").await);
@@ -1445,7 +1473,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     browser
         .wait_until(
             "signed in with the new password, verified (no banner)",
-            "location.hash === '#/mis-videos' && document.querySelector('#nav button.logout') \
+            "location.pathname === '/mis-videos' && document.querySelector('#nav button.logout') \
                && !document.querySelector('.verify-banner:not([hidden])')",
         )
         .await;
@@ -1456,4 +1484,329 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
         println!("  {}", file.display());
     }
     assert_eq!(captured.len(), 18);
+}
+
+/// The shared pages in the web app, at real paths: the gallery's card leads to the video's page
+/// (`/v/{id}`, followed within the page: no reload), where the clip plays, a signed-in player
+/// votes, and "Compartir" shares `/v/{id}` (the Web Share API, else the link copied); the
+/// player's link leads to their page (`/p/{id}`: place, votes, their videos) and Back returns
+/// to the video; the rankings show a podium with the leader first and their video's thumbnail,
+/// vote bars (widths set from script under the CSP) and the cities with votes as a filter;
+/// "Cargar más" appends the gallery's next page without moving the first; an unknown video
+/// shows the not-found page; old `#/…` links become their paths. Each screen is audited and
+/// captured under `target/ui-screenshots-pages/`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_video_page_the_player_page_and_the_rankings_podium_in_a_real_browser() {
+    let media_dir = clips::workdir();
+    let clip =
+        std::fs::read(Clip::h264(3.0).make(media_dir.path(), "bandeja.mp4")).expect("the clip");
+    let anb = tokio::task::block_in_place(|| Launch::all().start());
+    let base = anb.base_url().to_owned();
+    let shots = screenshot_dir("ui-screenshots-pages");
+    let browser = Browser::start(&shots).await;
+    let mut captured = Vec::new();
+
+    // Two players' published videos, uploaded over the API; a fan votes for both.
+    let api = client::Api::new(&base);
+    let olga = api.player("Olga", "Sube", "Pasto").await;
+    let ivan = api.player("Iván", "Tapia", "Tunja").await;
+    let fan = api.player("Fan", "Vota", "Pasto").await;
+    let olga_video = api.upload_clip(&olga, &clip, "Bandeja de zurda").await;
+    let ivan_video = api.upload_clip(&ivan, &clip, "Tapón").await;
+    api.wait_processed(&olga, &olga_video).await;
+    api.wait_processed(&ivan, &ivan_video).await;
+    for video in [&olga_video, &ivan_video] {
+        api.post_as(&fan, &format!("/api/public/videos/{video}/vote"))
+            .await
+            .expect_json(200);
+    }
+
+    // Another player, signed in in the browser, finds Olga's video in the gallery and opens
+    // its page from the card: a link followed without loading the page again.
+    let voter = Player {
+        first: "Vera",
+        last: "Mira",
+        email: unique_email("vera"),
+        city: "Cali",
+    };
+    sign_up(&browser, &base, &voter).await;
+    browser.open(&format!("{base}/galeria")).await;
+    let card = format!("li.video[data-video-id=\"{olga_video}\"]");
+    browser.find(&format!("{card} h2 a")).await;
+    assert_eq!(
+        browser
+            .eval(&format!(
+                "[document.querySelector('{card} h2 a').getAttribute('href'),
+                  document.querySelector('{card} .player a').getAttribute('href')]"
+            ))
+            .await,
+        json!([format!("/v/{olga_video}"), format!("/p/{}", olga.user_id)])
+    );
+    browser.eval("(window.samePage = true)").await;
+    browser.click(&format!("{card} h2 a")).await;
+    let video_page = format!(
+        "location.pathname === '/v/{olga_video}' && window.samePage
+           && document.querySelector('article.video-page h1')?.textContent === 'Bandeja de zurda'"
+    );
+    browser.wait_until("the video's page", &video_page).await;
+    assert_eq!(
+        browser.text("article.video-page .player").await,
+        "De Olga Sube · Pasto, Colombia"
+    );
+    assert_eq!(browser.text("article.video-page .votes").await, "1 voto");
+    captured.extend(browser.capture("01-video-page").await);
+
+    // The clip plays (HLS), and playback advances.
+    browser.click("article.video-page button.play").await;
+    browser
+        .wait_until(
+            "the video plays",
+            "(() => { const v = document.querySelector('article.video-page video');
+               return v && v.readyState >= 2 && v.videoHeight > 0 && v.currentTime > 0.3
+                 && ['native', 'hls.js'].includes(v.dataset.engine); })()",
+        )
+        .await;
+    let at = browser
+        .eval("document.querySelector('article.video-page video').currentTime")
+        .await
+        .as_f64()
+        .expect("a time");
+    browser
+        .wait_until(
+            "playback advances",
+            &format!("document.querySelector('article.video-page video').currentTime > {at} + 0.5"),
+        )
+        .await;
+
+    // The vote counts, as in the gallery.
+    browser.click("article.video-page button.vote").await;
+    browser
+        .wait_until(
+            "the vote counts",
+            "document.querySelector('article.video-page .vote-status')?.textContent === 'Voto registrado exitosamente.'
+               && document.querySelector('article.video-page .votes').textContent === '2 votos'",
+        )
+        .await;
+    captured.extend(browser.capture("02-video-voted").await);
+
+    // "Compartir": the device's share sheet with the page's address where there is one …
+    let page_url = format!("{base}/v/{olga_video}");
+    browser
+        .eval(
+            "(() => { window.shared = null;
+                Object.defineProperty(navigator, 'share', { configurable: true,
+                  value: (data) => { window.shared = data; return Promise.resolve(); } });
+                return true; })()",
+        )
+        .await;
+    browser.click("article.video-page button.share").await;
+    browser.wait_until("the share sheet", "window.shared").await;
+    assert_eq!(
+        browser.eval("window.shared").await,
+        json!({ "title": "Bandeja de zurda", "url": page_url })
+    );
+    // … else the link copied (or, where the clipboard is refused, shown to copy).
+    browser
+        .eval("(() => { Object.defineProperty(navigator, 'share', { configurable: true, value: undefined }); return true; })()")
+        .await;
+    browser.click("article.video-page button.share").await;
+    browser
+        .wait_until(
+            "the link is copied",
+            &format!(
+                "['Enlace copiado.', 'Copia este enlace: {page_url}']
+                   .includes(document.querySelector('#toast.show')?.textContent)"
+            ),
+        )
+        .await;
+
+    // The player's link: their page, with their place, votes and videos.
+    browser.click("article.video-page .player a").await;
+    browser
+        .wait_until(
+            "the player's page",
+            &format!(
+                "location.pathname === '/p/{}' && window.samePage
+                   && document.querySelector('.player-page h1')?.textContent === 'Olga Sube'
+                   && document.querySelector('.player-page li.video')",
+                olga.user_id
+            ),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('.stats dd')].map((d) => d.textContent)")
+            .await,
+        json!(["Puesto #1", "2 votos", "1"])
+    );
+    assert_eq!(browser.text(".player-page .lead").await, "Pasto, Colombia");
+    assert_eq!(
+        browser
+            .eval("document.querySelector('.player-page li.video h2 a').getAttribute('href')")
+            .await,
+        json!(format!("/v/{olga_video}"))
+    );
+    captured.extend(browser.capture("03-player-page").await);
+    // In English.
+    browser.click("#nav button.lang").await;
+    browser
+        .wait_until(
+            "the English texts",
+            "document.querySelector('.stats .rank dd')?.textContent === 'Place #1'",
+        )
+        .await;
+    browser.click("#nav button.lang").await;
+    browser
+        .wait_until(
+            "the Spanish texts again",
+            "document.querySelector('.stats .rank dd')?.textContent === 'Puesto #1'",
+        )
+        .await;
+
+    // Back: the video's page again.
+    browser.client.back().await.expect("going back");
+    browser
+        .wait_until("back on the video's page", &video_page)
+        .await;
+
+    // The rankings: a podium (Olga first, with her video's thumbnail), bars as long as the
+    // votes are of the leader's, each row a link to the player's page.
+    browser.click("#nav a[href=\"/rankings\"]").await;
+    browser
+        .wait_until(
+            "the podium, its thumbnails loaded",
+            "location.pathname === '/rankings' && window.samePage
+               && document.querySelectorAll('ol.podium li').length === 2
+               && [...document.querySelectorAll('ol.podium img')].every((i) => i.complete && i.naturalWidth > 0)",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval(
+                "[...document.querySelectorAll('ol.podium li')].map((li) => [
+                   li.querySelector('.pos').textContent, li.querySelector('.name').textContent,
+                   li.querySelector('img').alt, li.querySelector('img').getAttribute('loading'),
+                   li.querySelector('.name a').getAttribute('href')])"
+            )
+            .await,
+        json!([
+            [
+                "Puesto 1",
+                "Olga Sube",
+                "Bandeja de zurda",
+                "lazy",
+                format!("/p/{}", olga.user_id)
+            ],
+            [
+                "Puesto 2",
+                "Iván Tapia",
+                "Tapón",
+                "lazy",
+                format!("/p/{}", ivan.user_id)
+            ]
+        ])
+    );
+    let bars = browser
+        .eval(
+            "[...document.querySelectorAll('table.rankings .bar')].map((b) =>
+               Math.round(100 * b.firstChild.getBoundingClientRect().width / b.getBoundingClientRect().width))",
+        )
+        .await;
+    assert_eq!(bars, json!([100, 50]), "the vote bars (2 and 1 votes)");
+    captured.extend(browser.capture("04-rankings-podium").await);
+
+    // The cities with votes filter the rankings; "Todas" clears the filter.
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('nav.city-filter a')].map((a) => a.textContent)")
+            .await,
+        json!(["Todas", "Pasto 2 votos", "Tunja 1 voto"])
+    );
+    browser.click("nav.city-filter li:nth-child(3) a").await;
+    browser
+        .wait_until(
+            "the rankings of Tunja",
+            "new URLSearchParams(location.search).get('city') === 'Tunja'
+               && document.querySelector('nav.city-filter a[aria-current=page]')?.textContent.startsWith('Tunja')
+               && document.querySelectorAll('table.rankings tbody tr').length === 1
+               && document.querySelector('table.rankings tbody th').textContent === 'Iván Tapia'",
+        )
+        .await;
+    captured.extend(browser.capture("05-rankings-city").await);
+    browser.click("nav.city-filter li:first-child a").await;
+    browser
+        .wait_until(
+            "every city again",
+            "location.search === '' && document.querySelectorAll('table.rankings tbody tr').length === 2",
+        )
+        .await;
+    browser
+        .click(&format!("table.rankings a[href=\"/p/{}\"]", ivan.user_id))
+        .await;
+    browser
+        .wait_until(
+            "Iván's page",
+            "document.querySelector('.player-page h1')?.textContent === 'Iván Tapia'
+               && document.querySelector('.stats .rank dd').textContent === 'Puesto #2'",
+        )
+        .await;
+
+    // "Cargar más" (one video a page here): the next card is appended, the first does not
+    // move, the focus goes to the new card, and the button goes when there is no more.
+    browser.open(&format!("{base}/galeria?page_size=1")).await;
+    browser.find(".load-more button.more").await;
+    let top = browser
+        .eval("document.querySelector('li.video').getBoundingClientRect().top")
+        .await;
+    captured.extend(browser.capture("06-gallery-load-more").await);
+    browser.click(".load-more button.more").await;
+    browser
+        .wait_until(
+            "the next page is appended",
+            "document.querySelectorAll('li.video').length === 2
+               && document.activeElement === document.querySelectorAll('li.video h2 a')[1]
+               && document.querySelector('.load-more').hidden",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("document.querySelector('li.video').getBoundingClientRect().top")
+            .await,
+        top
+    );
+
+    // An unknown video: the not-found page (the server's 404 says so), with the way back.
+    browser
+        .open(&format!("{base}/v/{}", uuid::Uuid::new_v4()))
+        .await;
+    browser
+        .wait_until(
+            "the not-found page",
+            "document.querySelector('.not-found h1')?.textContent === 'No encontramos esta página'",
+        )
+        .await;
+    captured.extend(browser.capture("07-not-found").await);
+    browser.click(".not-found a[href=\"/galeria\"]").await;
+    browser
+        .wait_until(
+            "the gallery",
+            "location.pathname === '/galeria' && document.querySelector('li.video')",
+        )
+        .await;
+
+    // Old links: `#/rankings` is now `/rankings`; a share link's `#/shared/…` its path too.
+    browser.open(&format!("{base}/#/rankings")).await;
+    browser
+        .wait_until(
+            "the old link's screen at its path",
+            "location.pathname === '/rankings' && !location.hash && document.querySelector('ol.podium')",
+        )
+        .await;
+
+    browser.close().await;
+    println!("screenshots:");
+    for file in &captured {
+        println!("  {}", file.display());
+    }
+    assert_eq!(captured.len(), 14);
 }

@@ -77,7 +77,7 @@ impl From<ShareLinkGrant> for ShareLinkView {
         Self {
             link_id: grant.link.id.as_uuid(),
             video_id: grant.link.video_id.as_uuid(),
-            url: format!("/#/shared/{}", grant.token.token),
+            url: format!("/shared/{}", grant.token.token),
             api_url: format!("/api/share-links/{}", grant.token.token),
             created_at: grant.link.created_at,
             expires_at: grant.link.expires_at,

@@ -1,22 +1,21 @@
 // The app's entry: the session of the refresh cookie (restored before the first screen), the
-// navigation bar and the screen of the current route.
+// navigation bar, the screen of the current path, and links within the app followed without
+// loading the page again (the History API).
 
 import { auth, restore, session } from './api.js';
 import { h, replace } from './dom.js';
 import { lang, t, toggleLang } from './i18n.js';
 import * as authViews from './views/auth.js';
 import * as galleryView from './views/gallery.js';
-import * as mineView from './views/my-videos.js';
-import * as rankingsView from './views/rankings.js';
-import { currentRoute, hideToast, navigate, toast } from './shell.js';
+import { currentRoute, fromHash, go, hideToast, isAppUrl, navigate, toast } from './shell.js';
 
 /** A screen imported on its first visit (it is not part of the first load). */
 const later = (path, name = 'render') => async (...args) => (await import(path))[name](...args);
 
 const VIEWS = {
   galeria: galleryView.render,
-  rankings: rankingsView.render,
-  'mis-videos': mineView.render,
+  rankings: later('./views/rankings.js'),
+  'mis-videos': later('./views/my-videos.js'),
   compartidos: later('./views/shared-with-me.js'),
   cuenta: later('./views/account.js'),
   shared: later('./views/share-link.js'),
@@ -26,6 +25,9 @@ const VIEWS = {
   'verify-email': later('./views/verify-email.js'),
   'olvide-contrasena': later('./views/password-reset.js', 'renderForgot'),
   'reset-password': later('./views/password-reset.js', 'renderReset'),
+  v: later('./views/video.js'),
+  p: later('./views/player-page.js'),
+  'not-found': later('./views/not-found.js'),
 };
 
 const main = document.getElementById('main');
@@ -38,7 +40,7 @@ let routes = 0;
 
 function link(name, label) {
   const current = currentRoute().name === name;
-  return h('a', { href: `#/${name}`, 'aria-current': current ? 'page' : null }, label);
+  return h('a', { href: `/${name}`, 'aria-current': current ? 'page' : null }, label);
 }
 
 function renderNav() {
@@ -119,15 +121,32 @@ function onSession(reason) {
   renderNav();
   updateBanner();
   if (reason !== 'expired') return;
-  const { name } = currentRoute();
+  const { name, arg } = currentRoute();
   if (name === 'entrar' || name === 'shared') return;
   notice = t('error.session');
-  location.hash = `#/entrar?next=${name}`;
+  navigate('entrar', { next: arg ? `${name}/${arg}` : name });
+}
+
+/** Follows a link within the app without loading the page (a plain left click only). */
+function onClick(event) {
+  const a = event.target.closest?.('a[href]');
+  if (!a || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (a.target && a.target !== '_self') return;
+  if (a.hasAttribute('download') || a.getAttribute('href').startsWith('#')) return;
+  const url = new URL(a.href);
+  if (!isAppUrl(url)) return;
+  event.preventDefault();
+  go(`${url.pathname}${url.search}`);
+  window.scrollTo(0, 0);
 }
 
 document.documentElement.lang = lang();
+fromHash();
 restore().catch(() => false).finally(() => {
-  window.addEventListener('hashchange', route);
+  window.addEventListener('popstate', route);
+  // An old `#/…` link followed within the page becomes its path too.
+  window.addEventListener('hashchange', () => { if (fromHash()) route(); });
+  document.addEventListener('click', onClick);
   session.onChange(onSession);
   route();
 });

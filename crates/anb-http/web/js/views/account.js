@@ -9,7 +9,7 @@ import { heading } from './shared.js';
 export async function render(main) {
   if (!session.token) {
     replace(main, heading(t('account.title')),
-      h('p', { class: 'notice' }, h('a', { href: '#/entrar?next=cuenta' }, t('account.loginFirst'))));
+      h('p', { class: 'notice' }, h('a', { href: '/entrar?next=cuenta' }, t('account.loginFirst'))));
     return null;
   }
   const { data: me } = await auth.me();
@@ -42,7 +42,7 @@ export async function render(main) {
       button('logout-all', t('account.logoutAll'), t('account.logoutAllHint'), async () => {
         await auth.logoutAll();
         // After the gallery's route (which hides the last screen's toast) has started.
-        window.addEventListener('hashchange', () => toast(t('account.loggedOutAll')), { once: true });
+        window.addEventListener('popstate', () => toast(t('account.loggedOutAll')), { once: true });
         navigate('galeria');
       }),
       message)));

@@ -104,8 +104,8 @@ export async function renderLogin(main, params) {
       t(OIDC_ERRORS.includes(why) ? `oidc.error.${why}` : 'oidc.error.other')),
     providers,
     form,
-    h('p', null, h('a', { href: '#/olvide-contrasena' }, t('login.forgot'))),
-    h('p', null, `${t('login.noAccount')} `, h('a', { href: '#/registro' }, t('login.signupLink')))));
+    h('p', null, h('a', { href: '/olvide-contrasena' }, t('login.forgot'))),
+    h('p', null, `${t('login.noAccount')} `, h('a', { href: '/registro' }, t('login.signupLink')))));
 }
 
 /** The sign-up screen: creates the account, then signs in. */
@@ -137,7 +137,7 @@ export async function renderSignup(main) {
     heading(t('signup.title'), t('signup.lead')),
     providers,
     form,
-    h('p', null, `${t('signup.haveAccount')} `, h('a', { href: '#/entrar' }, t('signup.loginLink')))));
+    h('p', null, `${t('signup.haveAccount')} `, h('a', { href: '/entrar' }, t('signup.loginLink')))));
 }
 
 /**
@@ -184,7 +184,7 @@ export async function renderCompleteProfile(main) {
         for (const provider of providers) {
           expired.append(h('a', { href: provider.login_url }, t('oidc.login', { name: provider.name })));
         }
-        if (!providers.length) expired.append(h('a', { href: '#/entrar' }, t('complete.again')));
+        if (!providers.length) expired.append(h('a', { href: '/entrar' }, t('complete.again')));
         expired.hidden = false;
       } else {
         showError(form, error, fields);

@@ -1,11 +1,12 @@
-// The public gallery: cards with thumbnail, player, city and votes; filters (city, search,
-// sort) kept in the address so a link shares them; voting with an optimistic count.
+// The public gallery: cards with thumbnail, player, city and votes, linking to the video's and
+// the player's pages; filters (city, search, sort) kept in the address so a link shares them;
+// "Cargar más" appends the next page; voting with an optimistic count (the video page's too).
 
 import { gallery, session } from '../api.js';
 import { h, replace } from '../dom.js';
 import { errorText, t, votesText } from '../i18n.js';
 import { navigate, toast } from '../shell.js';
-import { heading, loadPlayer, pageParam, pager, stopPlayers } from './shared.js';
+import { heading, loadPlayer, pageParam, stopPlayers } from './shared.js';
 
 const PAGE_SIZE = 12;
 
@@ -33,7 +34,7 @@ function filters(params) {
 }
 
 /** The thumbnail, which becomes the player when pressed (the video loads only then: HLS, else the MP4). */
-function media(video) {
+export function media(video) {
   const box = h('div', { class: 'media' });
   const play = h('button', {
     type: 'button', class: 'play', 'aria-label': t('gallery.play', { title: video.title }),
@@ -50,7 +51,8 @@ function media(video) {
   return replace(box, play);
 }
 
-function voteButton(video, count, status) {
+/** The vote button of `video`: `count` shows its votes, `status` what happened; signed out, a link to log in and come back to `next`. */
+export function voteButton(video, count, status, next = 'galeria') {
   // The visible word, then the title for screen readers ("Votar por «…»").
   const label = h('span', null, t('gallery.vote'));
   const button = h('button', { type: 'button', class: 'vote' },
@@ -64,7 +66,7 @@ function voteButton(video, count, status) {
   };
   button.addEventListener('click', async () => {
     if (!session.token) {
-      replace(status, h('a', { href: `#/entrar?next=galeria` }, t('gallery.loginToVote')));
+      replace(status, h('a', { href: `/entrar?next=${encodeURIComponent(next)}` }, t('gallery.loginToVote')));
       status.dataset.kind = 'error';
       return;
     }
@@ -90,23 +92,54 @@ function voteButton(video, count, status) {
   return button;
 }
 
-function card(video) {
+/** The player's name, a link to their page. */
+export const playerLink = (player) => h('a', { href: `/p/${player.user_id}` }, player.username);
+
+export function card(video) {
   const count = h('span', { class: 'votes' }, votesText(video.votes));
   const status = h('p', { class: 'vote-status', 'aria-live': 'polite' });
   return h('li', { class: 'card video', 'data-video-id': video.video_id },
     media(video),
     h('div', { class: 'body' },
-      h('h2', null, video.title),
-      h('p', { class: 'player' }, video.player.username, h('span', { class: 'city' }, ` · ${video.player.city}`)),
+      h('h2', null, h('a', { href: `/v/${video.video_id}` }, video.title)),
+      h('p', { class: 'player' }, playerLink(video.player), h('span', { class: 'city' }, ` · ${video.player.city}`)),
       h('div', { class: 'row' }, count, voteButton(video, count, status)),
       status));
 }
 
-/** Renders the gallery for the address's filters and page; returns what stops its players. */
+/** "Cargar más": the next page's cards appended to `list` (the focus goes to the first new one). */
+export function more(list, query, total) {
+  const button = h('button', { type: 'button', class: 'more' }, t('gallery.more'));
+  const status = h('p', { class: 'vote-status', 'aria-live': 'polite' });
+  const box = h('div', { class: 'load-more' }, button, status);
+  const update = () => { box.hidden = list.children.length >= total; };
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    status.textContent = '';
+    try {
+      query.page += 1;
+      const { data } = await gallery.list(query);
+      const cards = data.map(card);
+      list.append(...cards);
+      cards[0]?.querySelector('h2 a').focus();
+      if (!data.length) total = list.children.length;
+    } catch (error) {
+      query.page -= 1;
+      status.textContent = errorText(error);
+      status.dataset.kind = 'error';
+    }
+    button.disabled = false;
+    update();
+  });
+  update();
+  return box;
+}
+
+/** Renders the gallery for the address's filters (from its page); returns what stops its players. */
 export async function render(main, params) {
-  const page = pageParam(params);
+  const size = Math.max(1, Math.min(48, Number.parseInt(params.get('page_size'), 10) || PAGE_SIZE));
   const query = {
-    city: params.get('city') ?? '', q: params.get('q') ?? '', sort: params.get('sort') ?? '', page, page_size: PAGE_SIZE,
+    city: params.get('city') ?? '', q: params.get('q') ?? '', sort: params.get('sort') ?? '', page: pageParam(params), page_size: size,
   };
   const list = h('ul', { class: 'grid', 'aria-busy': 'true' },
     Array.from({ length: 3 }, () => h('li', { class: 'card video skeleton', 'aria-hidden': 'true' }, h('div', { class: 'media' }))));
@@ -119,8 +152,7 @@ export async function render(main, params) {
       return;
     }
     replace(list, data.map(card));
-    const more = pager(page, PAGE_SIZE, total ?? data.length, (to) => navigate('galeria', { ...query, page: to, page_size: null }));
-    if (more) list.after(more);
+    list.after(more(list, query, (total ?? data.length) - (query.page - 1) * size));
   } catch (error) {
     list.replaceWith(h('p', { class: 'notice error', role: 'alert' }, errorText(error)));
   }

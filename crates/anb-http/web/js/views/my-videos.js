@@ -6,7 +6,7 @@
 import { call, mediaUrl, session, upload, videos } from '../api.js';
 import { clearErrors, field, formatBytes, h, replace, showFieldError } from '../dom.js';
 import { errorText, formatDate, lang, t, votesText } from '../i18n.js';
-import { toast } from '../shell.js';
+import { navigate, toast } from '../shell.js';
 import { renditionsPanel } from './renditions.js';
 import { heading, loadPlayer, maxUploadBytes, stopPlayers } from './shared.js';
 
@@ -263,7 +263,7 @@ function videoRow(onChanged, onRemoved) {
 export async function render(main) {
   if (!session.token) {
     replace(main, heading(t('mine.title')),
-      h('p', { class: 'notice' }, h('a', { href: '#/entrar?next=mis-videos' }, t('mine.loginFirst'))));
+      h('p', { class: 'notice' }, h('a', { href: '/entrar?next=mis-videos' }, t('mine.loginFirst'))));
     return null;
   }
   const list = h('ul', { class: 'list', 'aria-labelledby': 'mine-list' });
@@ -297,7 +297,7 @@ export async function render(main) {
       if (left) return;
       if (error.status === 401) {
         toast(t('error.session'), 'error');
-        location.hash = '#/entrar?next=mis-videos';
+        navigate('entrar', { next: 'mis-videos' });
         return;
       }
       timer = setTimeout(refresh, POLL_MS * 2);

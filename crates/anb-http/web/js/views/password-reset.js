@@ -1,5 +1,5 @@
 // A forgotten password: "¿Olvidaste tu contraseña?" asks for a link by email
-// (`#/olvide-contrasena`), and the link of that mail (`#/reset-password?token=…`) sets a new
+// (`/olvide-contrasena`), and the link of that mail (`/reset-password?token=…`) sets a new
 // one. The token is taken out of the address at once (kept in memory for the form); a new
 // password ends every session of the account, so the player logs in again.
 
@@ -23,7 +23,7 @@ export async function renderForgot(main) {
   const section = h('section', { class: 'narrow' },
     heading(t('forgot.title'), t('forgot.lead')),
     form,
-    h('p', null, h('a', { href: '#/entrar' }, t('forgot.back'))));
+    h('p', null, h('a', { href: '/entrar' }, t('forgot.back'))));
   onSubmit(form, ['email'], async () => {
     await auth.requestReset(form.elements.email.value.trim());
     const sent = h('p', { class: 'notice ok', role: 'status', tabindex: '-1' }, t('forgot.sent'));
@@ -36,14 +36,14 @@ export async function renderForgot(main) {
 
 /** The link no longer works (or was never complete): say so, with the way to ask again. */
 function invalidLink() {
-  return h('span', null, `${t('error.invalid_token')} `, h('a', { href: '#/olvide-contrasena' }, t('reset.askAgain')));
+  return h('span', null, `${t('error.invalid_token')} `, h('a', { href: '/olvide-contrasena' }, t('reset.askAgain')));
 }
 
 /** The screen of the reset link: the new password twice, its errors beside their fields. */
 export async function renderReset(main, params) {
   const given = params.get('token');
   if (given) {
-    history.replaceState(history.state, '', '#/reset-password');
+    history.replaceState(history.state, '', '/reset-password');
     resetToken = given;
   }
   if (!resetToken) {
@@ -71,7 +71,7 @@ export async function renderReset(main, params) {
     // Every session of the account ended: this page's too (and its cookie goes).
     if (session.token) await auth.logout().catch(() => {});
     // After the log-in screen's route (which hides the last screen's toast) has started.
-    window.addEventListener('hashchange', () => toast(t('reset.done')), { once: true });
+    window.addEventListener('popstate', () => toast(t('reset.done')), { once: true });
     navigate('entrar');
   });
   replace(main, h('section', { class: 'narrow' },

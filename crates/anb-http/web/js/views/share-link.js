@@ -1,4 +1,4 @@
-// A share link's page (`#/shared/<token>`): no account needed. The video plays at once; a link
+// A share link's page (`/shared/<token>`): no account needed. The video plays at once; a link
 // that expired, was revoked or is not valid says which.
 
 import { sharing } from '../api.js';
@@ -15,7 +15,7 @@ export async function render(main, params, token) {
     replace(main, h('section', { class: 'narrow shared-link', 'data-error': error.code },
       heading(t('shareLink.unavailable')),
       h('p', { class: 'notice error' }, errorText(error)),
-      h('p', null, h('a', { href: '#/galeria' }, t('shareLink.toGallery')))));
+      h('p', null, h('a', { href: '/galeria' }, t('shareLink.toGallery')))));
     return null;
   }
   const box = h('div', { class: 'media' });

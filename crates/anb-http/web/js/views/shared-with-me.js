@@ -43,7 +43,7 @@ function card(item) {
 export async function render(main) {
   if (!session.token) {
     replace(main, heading(t('sharedWithMe.title')),
-      h('p', { class: 'notice' }, h('a', { href: '#/entrar?next=compartidos' }, t('sharedWithMe.loginFirst'))));
+      h('p', { class: 'notice' }, h('a', { href: '/entrar?next=compartidos' }, t('sharedWithMe.loginFirst'))));
     return null;
   }
   const { data } = await sharing.withMe();

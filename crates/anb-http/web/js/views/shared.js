@@ -1,4 +1,4 @@
-// Pieces several screens share: headings, the pager, the sign-in prompt, limits from the page,
+// Pieces several screens share: headings, the page number, the sign-in prompt, limits from the page,
 // the player (imported on the first play, so the first load stays small).
 
 import { h, replace } from '../dom.js';
@@ -8,16 +8,6 @@ import { t } from '../i18n.js';
 export function heading(title, lead) {
   document.title = `${title} · ANB Rising Stars`;
   return [h('h1', null, title), lead && h('p', { class: 'lead' }, lead)];
-}
-
-/** Previous/next links for `total` items in pages of `size`, calling `go(page)`. */
-export function pager(page, size, total, go) {
-  const pages = Math.max(1, Math.ceil(total / size));
-  if (pages <= 1) return null;
-  return h('nav', { class: 'pager', 'aria-label': t('pager.label') },
-    h('button', { type: 'button', disabled: page <= 1, onclick: () => go(page - 1) }, `← ${t('pager.prev')}`),
-    h('span', { 'aria-live': 'polite' }, t('pager.status', { page, pages })),
-    h('button', { type: 'button', disabled: page >= pages, onclick: () => go(page + 1) }, `${t('pager.next')} →`));
 }
 
 /** A positive page number from the address, else 1. */

@@ -1,4 +1,4 @@
-// The link of the verification mail (`#/verify-email?token=…`): the token is taken out of the
+// The link of the verification mail (`/verify-email?token=…`): the token is taken out of the
 // address at once (so it does not linger in the history) and posted once; the outcome stays on
 // the screen (also when the language changes), with a way to ask for a new link when the link
 // no longer works.
@@ -34,7 +34,7 @@ async function verify(token) {
 /** "Enviar un enlace nuevo" (signed in) or the way to log in first. */
 function askAgain() {
   if (!session.token) {
-    return h('p', null, h('a', { href: '#/entrar' }, t('verify.loginToAsk')));
+    return h('p', null, h('a', { href: '/entrar' }, t('verify.loginToAsk')));
   }
   if (session.verified) return h('p', null, t('verify.already'));
   const status = h('p', { class: 'banner-status', 'aria-live': 'polite' });
@@ -53,7 +53,7 @@ function askAgain() {
 export async function render(main, params) {
   const token = params.get('token');
   if (token) {
-    history.replaceState(history.state, '', '#/verify-email');
+    history.replaceState(history.state, '', '/verify-email');
     last = { token, outcome: verify(token) };
   }
   const result = last ? await last.outcome : { kind: 'invalid' };
@@ -62,8 +62,8 @@ export async function render(main, params) {
       heading(t('verify.okTitle')),
       h('p', { class: 'notice ok', role: 'status' }, t('verify.okLead')),
       h('p', null, session.token
-        ? h('a', { href: '#/galeria' }, t('verify.toGallery'))
-        : h('a', { href: '#/entrar' }, t('verify.login')))));
+        ? h('a', { href: '/galeria' }, t('verify.toGallery'))
+        : h('a', { href: '/entrar' }, t('verify.login')))));
     return null;
   }
   if (result.kind === 'error') {
