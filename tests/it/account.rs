@@ -40,7 +40,7 @@ async fn mail_to(server: &SmtpServer, email: &str, count: usize) -> Vec<Received
 
 /// The token of the link to `route` in `mail`, checking the link's shape.
 fn token_in(mail: &ReceivedMail, route: &str) -> String {
-    let prefix = format!("{PUBLIC_URL}/#/{route}?token=");
+    let prefix = format!("{PUBLIC_URL}/{route}?token=");
     let start = mail
         .text
         .find(&prefix)
@@ -186,7 +186,7 @@ async fn the_reset_mail_sets_a_new_password_once_and_ends_every_session() {
     assert_eq!(server.messages().await.len(), before + 1);
     let reset = mails
         .iter()
-        .find(|m| m.text.contains("/#/reset-password?token="))
+        .find(|m| m.text.contains("/reset-password?token="))
         .expect("the reset mail");
     let token = token_in(reset, "reset-password");
 

@@ -133,7 +133,7 @@ async fn a_new_player_completes_the_profile_and_a_returning_one_is_signed_in() {
     // First visit: the profile form, with the verified identity in a cookie.
     let back = log_in(&api, &provider, VERIFIED_ACCOUNT).await;
     assert_eq!(back.status(), 302);
-    assert_eq!(location(&back), "/#/complete-profile");
+    assert_eq!(location(&back), "/complete-profile");
     assert!(
         cookie(&back, "anb_refresh").is_none(),
         "nobody is signed in yet"
@@ -201,7 +201,7 @@ async fn a_new_player_completes_the_profile_and_a_returning_one_is_signed_in() {
     let again = log_in(&api, &provider, VERIFIED_ACCOUNT).await;
     assert_eq!(
         (again.status().as_u16(), location(&again)),
-        (302, "/#/".to_owned())
+        (302, "/?signed_in=1".to_owned())
     );
     let refresh = cookie(&again, "anb_refresh").expect("a session");
     let access = access_from(&api, &refresh).await;
@@ -216,7 +216,7 @@ async fn state_nonce_and_email_are_checked_and_a_failed_login_signs_nobody_in() 
     let api = Api::new(anb.base_url());
     let refused = |reply: &reqwest::Response, why: &str| {
         assert_eq!(reply.status(), 303, "{why}");
-        assert_eq!(location(reply), format!("/#/login?oidc_error={why}"));
+        assert_eq!(location(reply), format!("/entrar?oidc_error={why}"));
         assert!(
             reply.headers().get(SET_COOKIE).is_none(),
             "no cookie on a refusal"
@@ -264,7 +264,7 @@ async fn a_tampered_id_token_is_refused() {
     let api = Api::new(anb.base_url());
     let back = log_in(&api, &provider, VERIFIED_ACCOUNT).await;
     assert_eq!(back.status(), 303);
-    assert_eq!(location(&back), "/#/login?oidc_error=refused");
+    assert_eq!(location(&back), "/entrar?oidc_error=refused");
     assert!(back.headers().get(SET_COOKIE).is_none());
     assert!(
         provider.tampered_tokens() >= 1,
@@ -284,7 +284,7 @@ async fn an_account_with_the_same_verified_email_is_linked() {
     let back = log_in(&api, &provider, VERIFIED_ACCOUNT).await;
     assert_eq!(
         (back.status().as_u16(), location(&back)),
-        (302, "/#/".to_owned())
+        (302, "/?signed_in=1".to_owned())
     );
     let access = access_from(&api, &cookie(&back, "anb_refresh").unwrap()).await;
     let profile = me(&api, &access).await.expect_json(200);

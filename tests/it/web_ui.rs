@@ -80,17 +80,24 @@ async fn log_out(browser: &Browser) {
             "document.querySelector('#nav a[href=\"/entrar\"]')",
         )
         .await;
+    assert_eq!(
+        browser.eval("localStorage.getItem('anb.signedIn')").await,
+        json!(null),
+        "signed out, the browser forgets it signed in (start-up then asks for no session)"
+    );
 }
 
-/// Nothing about the session in the page's storage (the language choice may be there).
+/// Nothing about the session in the page's storage but the note that this browser signed in
+/// (`anb.signedIn` = "1", no token; the language choice may be there too).
 async fn assert_no_session_in_storage(browser: &Browser) {
     let stored = browser
-        .eval("[Object.keys(localStorage).filter((k) => k !== 'anb.lang'), sessionStorage.length,
+        .eval("[Object.keys(localStorage).filter((k) => k !== 'anb.lang' && k !== 'anb.signedIn'),
+               localStorage.getItem('anb.signedIn'), sessionStorage.length,
                Object.values(localStorage).some((v) => v.includes('eyJ')), document.cookie.includes('anb_refresh')]")
         .await;
     assert_eq!(
         stored,
-        json!([[], 0, false, false]),
+        json!([[], "1", 0, false, false]),
         "the session in storage: {stored}"
     );
 }
@@ -1071,7 +1078,7 @@ async fn log_in_at_the_provider(browser: &Browser, issuer: &str, account: &str) 
 /// button only when the server offers a provider; a new player goes to the provider, logs in,
 /// comes back to the profile form (audited), completes it and is signed in; logged out, the
 /// same button signs them straight back in; a refused login says so on the log-in screen; the
-/// profile form sent again says the email is taken, and with no sign-up cookie, that it expired.
+/// profile form sent again, its sign-up cookie ended with the account's creation, says the sign-up expired.
 #[tokio::test(flavor = "multi_thread")]
 async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     use anb_adapters::testkit::oidc_provider::{
@@ -1189,30 +1196,11 @@ async fn logging_in_with_the_openid_provider_in_a_real_browser() {
     assert_eq!(browser.text("a.provider").await, "Entrar con Google");
     browser.capture("02-login-refused").await;
 
-    // The profile form again, its sign-up cookie still there: her account exists now, so the
-    // server's `email_taken` shows above the button.
+    // The profile form again: her account exists now, and its creation ended the sign-up
+    // cookie, so the server's 401 says the sign-up expired and leads back to the provider.
     browser.open(&format!("{base}/complete-profile")).await;
     browser.fill("#f-city", "Tunja").await;
     browser.fill("#f-country", "Colombia").await;
-    browser.click("form button[type=submit]").await;
-    browser
-        .wait_until(
-            "the taken email is shown",
-            "!document.querySelector('form .form-error').hidden",
-        )
-        .await;
-    assert_eq!(
-        browser.text("form .form-error").await,
-        "Ya existe una cuenta con este correo."
-    );
-    // With no sign-up cookie (run out): the server's 401 says the sign-up expired and leads
-    // back to the provider.
-    browser
-        .cdp(
-            "Network.deleteCookies",
-            json!({ "name": "anb_oidc_signup", "url": format!("{base}/api/auth/oidc/complete") }),
-        )
-        .await;
     browser.click("form button[type=submit]").await;
     browser
         .wait_until(
@@ -1260,7 +1248,7 @@ async fn mails_to(anb: &app::Anb, email: &str, count: usize) -> Vec<ReceivedMail
 /// The token of the `#/{route}?token=…` link in `mail` (the link names `ANB_PUBLIC_URL`, not
 /// the test's port: the test opens the route on its own server).
 fn mailed_token(mail: &ReceivedMail, route: &str) -> String {
-    let prefix = format!("/#/{route}?token=");
+    let prefix = format!("/{route}?token=");
     let start = mail
         .text
         .find(&prefix)
@@ -1364,7 +1352,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     );
     let token = mailed_token(&mails[1], "verify-email");
     browser
-        .open(&format!("{base}/#/verify-email?token={token}"))
+        .open(&format!("{base}/verify-email?token={token}"))
         .await;
     wait_for_screen_without_token(&browser, "Correo verificado", "/verify-email", &token).await;
     browser
@@ -1422,7 +1410,7 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     let mails = mails_to(&anb, &player.email, 3).await;
     let token = mailed_token(&mails[2], "reset-password");
     browser
-        .open(&format!("{base}/#/reset-password?token={token}"))
+        .open(&format!("{base}/reset-password?token={token}"))
         .await;
     wait_for_screen_without_token(
         &browser,

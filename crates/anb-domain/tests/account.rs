@@ -52,7 +52,7 @@ async fn signup(w: &World, email: &str) -> User {
 /// The token of the last message's link to `route`.
 fn last_token(w: &World, route: &str) -> (MailMessage, String) {
     let message = w.backend.mailer.messages().pop().expect("a message");
-    let prefix = format!("https://anb.example/#/{route}?token=");
+    let prefix = format!("https://anb.example/{route}?token=");
     let start = message.text.find(&prefix).expect("the link") + prefix.len();
     let token = message.text[start..]
         .split_whitespace()

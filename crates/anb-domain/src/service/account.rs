@@ -193,7 +193,7 @@ impl Showcase {
             .store_email_token(&minted.digest, user.id, purpose, now, now + ttl)
             .await?;
         let link = format!(
-            "{}/#/{route}?token={}",
+            "{}/{route}?token={}",
             self.config.public_url.trim_end_matches('/'),
             minted.secret
         );

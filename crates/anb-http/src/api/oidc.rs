@@ -97,8 +97,8 @@ pub enum StartResponse {
 /// `GET /api/auth/oidc/callback` responses.
 #[derive(ApiResponse)]
 pub enum CallbackResponse {
-    /// To the web app: signed in (`/#/`, the refresh cookie set), or to the profile form of a
-    /// new player (`/#/complete-profile`, the `anb_oidc_signup` cookie set).
+    /// To the web app: signed in (`/?signed_in=1`, the refresh cookie set), or to the profile form of a
+    /// new player (`/complete-profile`, the `anb_oidc_signup` cookie set).
     #[oai(status = 302)]
     Redirect(
         /// The web app's page.
@@ -114,7 +114,7 @@ pub enum CallbackResponse {
     /// (the provider reported an error, such as the user saying no).
     #[oai(status = 303)]
     Failed(
-        /// `/#/login?oidc_error=…`.
+        /// `/entrar?oidc_error=…`.
         #[oai(header = "Location")]
         String,
     ),
@@ -282,7 +282,7 @@ impl OidcOperations {
     ) -> Result<CallbackResponse, Refused<NeedsBackend>> {
         let failed = |why: &str| {
             Ok(CallbackResponse::Failed(format!(
-                "/#/login?oidc_error={why}"
+                "/entrar?oidc_error={why}"
             )))
         };
         if state.showcase.identity_provider_name().is_none() {
@@ -302,11 +302,11 @@ impl OidcOperations {
             .await
         {
             Ok(OidcOutcome::SignedIn(signed_in)) => Ok(CallbackResponse::Redirect(
-                "/#/".into(),
+                "/?signed_in=1".into(),
                 refresh_cookie(&signed_in, now),
             )),
             Ok(OidcOutcome::NeedsProfile { note }) => Ok(CallbackResponse::Redirect(
-                "/#/complete-profile".into(),
+                "/complete-profile".into(),
                 oidc_cookie(SIGNUP_COOKIE, &note, "Strict"),
             )),
             Err(OidcError::EmailNotVerified) => failed("email_not_verified"),

@@ -16,6 +16,38 @@ export class ApiError extends Error {
 /** Renew this long before the access token runs out. */
 const EARLY_MS = 30 * 1000;
 
+/**
+ * A note in this browser's storage that it has signed in (no token, just "1"): start-up asks
+ * for a session only then, so a visitor's first load sends no refresh that can only fail.
+ */
+const SIGNED_IN_HINT = 'anb.signedIn';
+
+function hint(on) {
+  try {
+    if (on) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch { /* storage refused: start-up then always asks */ }
+}
+
+/**
+ * Whether a session may exist: this browser signed in before, or the server just signed it in
+ * (an OpenID login lands on `/?signed_in=1`; the parameter is taken out of the address).
+ */
+function mayHaveSession() {
+  const params = new URLSearchParams(location.search);
+  if (params.has('signed_in')) {
+    params.delete('signed_in');
+    const query = params.size ? `?${params}` : '';
+    history.replaceState(history.state, '', `${location.pathname}${query}${location.hash}`);
+    return true;
+  }
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) !== null;
+  } catch {
+    return true;
+  }
+}
+
 const listeners = new Set();
 let access = null; // { token, expiresAt }
 let playerName = '';
@@ -43,6 +75,7 @@ export const session = {
   save(token, expiresIn, me) {
     const was = access !== null;
     access = { token, expiresAt: Date.now() + expiresIn * 1000 };
+    if (!was) hint(true);
     if (me !== undefined) {
       playerName = me.first_name;
       emailVerified = me.email_verified;
@@ -59,6 +92,7 @@ export const session = {
   clear(reason = 'logout') {
     const was = access !== null;
     access = null;
+    hint(false);
     playerName = '';
     emailVerified = null;
     signOuts += 1;
@@ -107,7 +141,7 @@ async function renew() {
 
 /** On start-up: the session of the refresh cookie, if any (then the player's name). */
 export async function restore() {
-  if (!await refresh()) return false;
+  if (!mayHaveSession() || !await refresh()) return false;
   try {
     const { data } = await auth.me();
     session.save(session.token, (access.expiresAt - Date.now()) / 1000, data);
