@@ -49,7 +49,10 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<(SqlTime,)>
         + Reads<(Uuid, String, i64, SqlTime)>
         + Reads<(i64, i64, i64, i64)>
-        + Reads<(String, i64, i64)>;
+        + Reads<(String, i64, i64)>
+        + Reads<(Uuid, Uuid)>
+        + Reads<(Uuid, i64)>
+        + Reads<(i64, String, String, Uuid)>;
 
     /// The connections: what the store reads through and writes through.
     type Pools: Clone + Debug + Send + Sync;
