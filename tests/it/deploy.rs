@@ -918,7 +918,7 @@ fn alert_exprs() -> Vec<String> {
 /// data source of every panel and query.
 fn dashboard_problems(dashboard: &Value) -> Vec<String> {
     let mut problems = Vec::new();
-    if !dashboard["schemaVersion"].as_u64().is_some_and(|v| v >= 39) {
+    if dashboard["schemaVersion"].as_u64().is_none_or(|v| v < 39) {
         problems.push(format!(
             "schemaVersion {} (39 or newer)",
             dashboard["schemaVersion"]
@@ -963,10 +963,7 @@ fn dashboard_problems(dashboard: &Value) -> Vec<String> {
                     target["datasource"]
                 ));
             }
-            if !target["expr"]
-                .as_str()
-                .is_some_and(|e| !e.trim().is_empty())
-            {
+            if target["expr"].as_str().is_none_or(|e| e.trim().is_empty()) {
                 problems.push(format!("panel {title:?}: a query without expr"));
             }
         }
