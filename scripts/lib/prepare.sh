@@ -112,6 +112,16 @@ need_deploy_validators() {
   export ANB_DEPLOY_VALIDATORS
 }
 
+# promtool, which checks and unit-tests the Prometheus alert rules and parses the Grafana
+# dashboard's queries (tests/it/deploy.rs): Debian's `prometheus` package provides
+# /usr/bin/promtool (2.42 on Debian 12). The tests use promtool alone; on a machine run by
+# systemd, apt also enables and starts the package's Prometheus server. Exports ANB_PROMTOOL.
+need_promtool() {
+  command -v promtool >/dev/null 2>&1 || apt_install prometheus
+  ANB_PROMTOOL="$(command -v promtool)"
+  export ANB_PROMTOOL
+}
+
 # aiosmtpd, the SMTP server the mail tests deliver to (anb_adapters::testkit::smtp_server starts
 # one per test), from PyPI into a virtualenv under target/tools: aiosmtpd and every dependency
 # pinned with their hashes in scripts/lib/aiosmtpd.requirements.txt (see aiosmtpd.in).
