@@ -84,7 +84,7 @@ impl AppState {
     }
 
     /// Runs `send` (an email) after the answer, so that a slow mail server neither holds the
-    /// request nor tells by its timing what `send` found. At most [`MAX_BACKGROUND_MAILS`]
+    /// request nor tells by its timing what `send` found. At most `MAX_BACKGROUND_MAILS` (32)
     /// run at once: `false`, running nothing, when there is no room.
     pub fn mail_after_answer(
         &self,
