@@ -194,7 +194,7 @@ async fn the_public_pages_reads_show_one_video_a_players_profile_and_the_ranked_
         .await
         .expect_json(200);
     assert_eq!(
-        (&one["title"], &one["votes"], &one["player"]["user_id"]),
+        (&one["title"], &one["votes"], &one["player_id"]),
         (
             &Value::from("Triple"),
             &Value::from(2),

@@ -65,15 +65,19 @@ fn is_app_path(path: &str) -> bool {
 /// `endpoint` (the API). (A route at `/` beside an endpoint nested at `/` would be shadowed
 /// by the nest, hence this.)
 pub fn in_front_of(endpoint: impl Endpoint + 'static) -> impl Endpoint {
-    let site = std::sync::Arc::new(
+    let site = SCREENS.iter().fold(
         Route::new()
             .at("/", get(index))
             .at("/v/:id", get(video_page))
             .at("/p/:id", get(player_page))
-            .at("/:screen", get(index))
-            .at("/:screen/*rest", get(index))
             .at("/assets/:hash/*path", get(asset)),
+        |routes, screen| {
+            routes
+                .at(format!("/{screen}"), get(index))
+                .at(format!("/{screen}/*rest"), get(index))
+        },
     );
+    let site = std::sync::Arc::new(site);
     endpoint.around(move |next, request| {
         let site = site.clone();
         async move {

@@ -389,8 +389,6 @@ pub struct VideoDeleted {
 /// The player of a public video.
 #[derive(Clone, Debug, Object, Serialize, Deserialize)]
 pub struct PlayerInfo {
-    /// Id (their page: `GET /api/public/players/{user_id}`).
-    pub user_id: Uuid,
     /// First name and last name.
     pub username: String,
     /// City.
@@ -402,7 +400,6 @@ pub struct PlayerInfo {
 impl From<&PlayerSummary> for PlayerInfo {
     fn from(summary: &PlayerSummary) -> Self {
         Self {
-            user_id: summary.user_id.as_uuid(),
             username: summary.username.clone(),
             city: summary.city.as_str().to_owned(),
             country: summary.country.as_str().to_owned(),
@@ -417,8 +414,10 @@ pub struct PublicVideoItem {
     pub video_id: Uuid,
     /// Title.
     pub title: String,
-    /// Who uploaded it.
+    /// Who uploaded it (the contract's three keys).
     pub player: PlayerInfo,
+    /// The player's id (their page: `GET /api/public/players/{player_id}`).
+    pub player_id: Uuid,
     /// The processed MP4 (streamed with Range support).
     pub processed_url: String,
     /// The thumbnail.
@@ -447,6 +446,7 @@ impl From<PublicVideo> for PublicVideoItem {
             video_id: video.id.as_uuid(),
             title: video.title.as_str().to_owned(),
             player: PlayerInfo::from(&public.player),
+            player_id: public.player.user_id.as_uuid(),
             processed_url: format!("/api/public/videos/{}/stream", video.id),
             thumbnail_url: format!("/api/public/videos/{}/thumbnail", video.id),
             hls_url: video

@@ -93,7 +93,7 @@ export function voteButton(video, count, status, next = 'galeria') {
 }
 
 /** The player's name, a link to their page. */
-export const playerLink = (player) => h('a', { href: `/p/${player.user_id}` }, player.username);
+export const playerLink = (video) => h('a', { href: `/p/${video.player_id}` }, video.player.username);
 
 export function card(video) {
   const count = h('span', { class: 'votes' }, votesText(video.votes));
@@ -102,7 +102,7 @@ export function card(video) {
     media(video),
     h('div', { class: 'body' },
       h('h2', null, h('a', { href: `/v/${video.video_id}` }, video.title)),
-      h('p', { class: 'player' }, playerLink(video.player), h('span', { class: 'city' }, ` · ${video.player.city}`)),
+      h('p', { class: 'player' }, playerLink(video), h('span', { class: 'city' }, ` · ${video.player.city}`)),
       h('div', { class: 'row' }, count, voteButton(video, count, status)),
       status));
 }

@@ -48,7 +48,7 @@ export async function render(main, params, id) {
     media(video),
     h('div', { class: 'body' },
       heading(video.title),
-      h('p', { class: 'player' }, `${t('video.by')} `, playerLink(video.player),
+      h('p', { class: 'player' }, `${t('video.by')} `, playerLink(video),
         h('span', { class: 'city' }, ` · ${video.player.city}, ${video.player.country}`)),
       h('div', { class: 'row' }, count,
         h('div', { class: 'actions' },
