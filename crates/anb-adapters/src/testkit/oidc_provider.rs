@@ -41,6 +41,12 @@ use tokio::process::{Child, Command};
 
 use crate::oidc::OpenIdConfig;
 
+/// How long a started provider may take to say `ready`.
+const READY_WITHIN: Duration = Duration::from_secs(60);
+
+/// Providers starting at once, at most (see [`OidcProvider::start_with`]).
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The confidential client the provider knows.
 pub const CLIENT_ID: &str = "anb-test-client";
 /// That client's secret.
@@ -124,7 +130,7 @@ impl OidcProvider {
     /// A provider whose client may redirect to `redirect_uris`.
     ///
     /// # Panics
-    /// When `ANB_TEST_OIDC_PROVIDER` is unset, or the provider does not start within 30 s.
+    /// When `ANB_TEST_OIDC_PROVIDER` is unset, or the provider does not start within 60 s.
     pub async fn start(redirect_uris: &[&str]) -> Self {
         Self::start_with(ProviderOptions {
             redirect_uris: redirect_uris.iter().map(|u| (*u).to_owned()).collect(),
@@ -136,7 +142,7 @@ impl OidcProvider {
     /// A provider started with `options`.
     ///
     /// # Panics
-    /// When `ANB_TEST_OIDC_PROVIDER` is unset, or the provider does not start within 30 s.
+    /// When `ANB_TEST_OIDC_PROVIDER` is unset, or the provider does not start within 60 s.
     pub async fn start_with(options: ProviderOptions) -> Self {
         let script = provider_script();
         match Self::launch(&script, &options).await {
@@ -151,6 +157,10 @@ impl OidcProvider {
         } else {
             None
         };
+        // Node takes a core for a second or more to load the provider: providers start two at
+        // a time, so that tests starting many at once (on a loaded machine) each get theirs up
+        // within the deadline.
+        let _starting = STARTING.acquire().await.context("the start gate")?;
         let mut command = Command::new(std::env::var("ANB_NODE").unwrap_or("node".into()));
         command
             .arg(script)
@@ -191,7 +201,7 @@ impl OidcProvider {
             }
         });
         let mut out_lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(30), async {
+        let ready = tokio::time::timeout(READY_WITHIN, async {
             while let Some(line) = out_lines.next_line().await? {
                 if let Some(rest) = line.strip_prefix("ready ") {
                     return Ok(rest.to_owned());
@@ -200,7 +210,7 @@ impl OidcProvider {
             bail!("it exited without saying `ready`")
         })
         .await
-        .unwrap_or_else(|_| Err(anyhow!("it did not say `ready` within 30 s")));
+        .unwrap_or_else(|_| Err(anyhow!("it did not say `ready` within {READY_WITHIN:?}")));
         let ready = match ready {
             Ok(ready) => ready,
             Err(error) => {
