@@ -57,28 +57,37 @@ need_openapi_validator() {
   export ANB_OPENAPI_VALIDATOR
 }
 
-# schemathesis, the API fuzzer tests/schemathesis.rs runs against the real binary (from PyPI
-# into a virtualenv under target/tools): schemathesis and every dependency pinned with their
-# hashes in scripts/lib/schemathesis.requirements.txt (pip-compile output; see
-# schemathesis.in). Reinstalled when that file changes. Needs Python 3.11 or newer (Debian 12's
-# python3 is 3.11). Exports ANB_SCHEMATHESIS.
-need_schemathesis() {
-  local venv=target/tools/schemathesis
-  local requirements=scripts/lib/schemathesis.requirements.txt
+# pypi_venv NAME REQUIREMENTS BINARY: a virtualenv target/tools/NAME with exactly the
+# hash-pinned REQUIREMENTS (pip-compile output, `pip --require-hashes`), made again when that
+# file changes; checked by its BINARY. Needs Python 3.11 or newer (Debian 12's python3 is 3.11).
+# Prints the virtualenv's directory.
+pypi_venv() {
+  local name=$1 requirements=$2 binary=$3
+  local venv=target/tools/$name
   if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "schemathesis (pinned in $requirements) needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
+    echo "$name (pinned in $requirements) needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
     exit 1
   fi
-  if [ ! -x "$venv/bin/schemathesis" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
+  if [ ! -x "$venv/bin/$binary" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
     python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
-      || apt_install python3-venv
-    echo "==> installing schemathesis (PyPI, hash-pinned) into $venv"
+      || apt_install python3-venv >&2
+    echo "==> installing $name (PyPI, hash-pinned) into $venv" >&2
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
-      -r "$requirements"
+      -r "$requirements" >&2
     cp "$requirements" "$venv/installed.txt"
   fi
+  echo "$venv"
+}
+
+# schemathesis, the API fuzzer tests/schemathesis.rs runs against the real binary (from PyPI
+# into a virtualenv under target/tools): schemathesis and every dependency pinned with their
+# hashes in scripts/lib/schemathesis.requirements.txt (pip-compile output; see
+# schemathesis.in), through pypi_venv. Exports ANB_SCHEMATHESIS.
+need_schemathesis() {
+  local venv
+  venv=$(pypi_venv schemathesis scripts/lib/schemathesis.requirements.txt schemathesis)
   ANB_SCHEMATHESIS="$(pwd)/$venv/bin/schemathesis"
   export ANB_SCHEMATHESIS
 }
@@ -92,22 +101,8 @@ need_schemathesis() {
 # deploy-validators.in). Reinstalled when that file changes. Needs Python 3.11 or newer.
 # Exports ANB_DEPLOY_VALIDATORS (the virtualenv's bin directory).
 need_deploy_validators() {
-  local venv=target/tools/deploy-validators
-  local requirements=scripts/lib/deploy-validators.requirements.txt
-  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "the deployment validators (pinned in $requirements) need Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
-    exit 1
-  fi
-  if [ ! -x "$venv/bin/check-jsonschema" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
-    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
-      || apt_install python3-venv
-    echo "==> installing the deployment validators (PyPI, hash-pinned) into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
-      -r "$requirements"
-    cp "$requirements" "$venv/installed.txt"
-  fi
+  local venv
+  venv=$(pypi_venv deploy-validators scripts/lib/deploy-validators.requirements.txt check-jsonschema)
   ANB_DEPLOY_VALIDATORS="$(pwd)/$venv/bin"
   export ANB_DEPLOY_VALIDATORS
 }
@@ -127,22 +122,8 @@ need_promtool() {
 # pinned with their hashes in scripts/lib/aiosmtpd.requirements.txt (see aiosmtpd.in).
 # Reinstalled when that file changes. Needs Python 3.11 or newer. Exports ANB_AIOSMTPD.
 need_aiosmtpd() {
-  local venv=target/tools/aiosmtpd
-  local requirements=scripts/lib/aiosmtpd.requirements.txt
-  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "aiosmtpd (pinned in $requirements) needs Python 3.11 or newer; python3 is $(python3 -V 2>&1)." >&2
-    exit 1
-  fi
-  if [ ! -x "$venv/bin/aiosmtpd" ] || ! cmp -s "$requirements" "$venv/installed.txt"; then
-    python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null \
-      || apt_install python3-venv
-    echo "==> installing aiosmtpd (PyPI, hash-pinned) into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
-      -r "$requirements"
-    cp "$requirements" "$venv/installed.txt"
-  fi
+  local venv
+  venv=$(pypi_venv aiosmtpd scripts/lib/aiosmtpd.requirements.txt aiosmtpd)
   ANB_AIOSMTPD="$(pwd)/$venv/bin/aiosmtpd"
   export ANB_AIOSMTPD
 }

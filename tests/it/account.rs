@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::support::app::Launch;
 use crate::support::client::{file_part, signup_body, unique_email, Api, Player, Reply, PASSWORD};
+use crate::support::mail::mailed_token;
 
 /// What links in the emails start with in these tests.
 const PUBLIC_URL: &str = "https://anb.example";
@@ -38,19 +39,11 @@ async fn mail_to(server: &SmtpServer, email: &str, count: usize) -> Vec<Received
     }
 }
 
-/// The token of the link to `route` in `mail`, checking the link's shape.
+/// The token of the link to `route` in `mail`, which starts with the public URL.
 fn token_in(mail: &ReceivedMail, route: &str) -> String {
-    let prefix = format!("{PUBLIC_URL}/{route}?token=");
-    let start = mail
-        .text
-        .find(&prefix)
-        .unwrap_or_else(|| panic!("a {prefix} link in {:?}", mail.text))
-        + prefix.len();
-    let token: String = mail.text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert!(token.len() >= 32, "{token:?}");
+    let token = mailed_token(mail, route);
+    let link = format!("{PUBLIC_URL}/{route}?token={token}");
+    assert!(mail.text.contains(&link), "{link} in {:?}", mail.text);
     token
 }
 

@@ -22,6 +22,7 @@
 use crate::support::app;
 use crate::support::browser;
 use crate::support::client;
+use crate::support::mail::mailed_token;
 use anb_adapters::testkit::clips;
 use anb_adapters::testkit::conformance::mail::{EmlDirectory, Mailbox as _, ReceivedMail};
 
@@ -1243,23 +1244,6 @@ async fn mails_to(anb: &app::Anb, email: &str, count: usize) -> Vec<ReceivedMail
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-/// The token of the `#/{route}?token=…` link in `mail` (the link names `ANB_PUBLIC_URL`, not
-/// the test's port: the test opens the route on its own server).
-fn mailed_token(mail: &ReceivedMail, route: &str) -> String {
-    let prefix = format!("/{route}?token=");
-    let start = mail
-        .text
-        .find(&prefix)
-        .unwrap_or_else(|| panic!("a {prefix} link in {:?}", mail.text))
-        + prefix.len();
-    let token: String = mail.text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    assert!(token.len() >= 32, "{token:?}");
-    token
 }
 
 /// Waits until the screen's heading is `title` and the address bar no longer holds `token`

@@ -197,6 +197,28 @@ fn public_base(state: &AppState) -> &str {
     state.showcase.config().public_url.trim_end_matches('/')
 }
 
+/// A shared page for the id `raw`: the page with the tags `head_for` makes, or the not-found
+/// page for a malformed id or one with nothing public to show.
+async fn shared_page<F, Fut>(
+    headers: &HeaderMap,
+    state: &AppState,
+    raw: &str,
+    head_for: F,
+) -> poem::Result<Response>
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<PageHead, PublicPageError>>,
+{
+    let Ok(id) = Uuid::parse_str(raw) else {
+        return missing(headers, state);
+    };
+    match head_for(id).await {
+        Ok(head) => page(headers, state, &head, StatusCode::OK),
+        Err(PublicPageError::NotFound) => missing(headers, state),
+        Err(e) => Err(ApiError::unexpected(&anyhow::Error::new(e))),
+    }
+}
+
 /// A published video's page (`/v/{video_id}`), its tags filled for link previews.
 #[handler]
 pub async fn video_page(
@@ -204,44 +226,37 @@ pub async fn video_page(
     state: Data<&AppState>,
     Path(id): Path<String>,
 ) -> poem::Result<Response> {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return missing(headers, &state);
-    };
-    match state.showcase.public_video(VideoId::from(id)).await {
-        Ok(video) => {
-            let config = &state.config;
-            let head = PageHead::video(
-                public_base(&state),
-                &video,
-                config.thumbnail_size,
-                config.video_size,
-            );
-            page(headers, &state, &head, StatusCode::OK)
-        }
-        Err(PublicPageError::NotFound) => missing(headers, &state),
-        Err(e) => Err(ApiError::unexpected(&anyhow::Error::new(e))),
-    }
+    shared_page(headers, &state, &id, |id| async move {
+        let video = state.showcase.public_video(VideoId::from(id)).await?;
+        let config = &state.config;
+        Ok(PageHead::video(
+            public_base(&state),
+            &video,
+            config.thumbnail_size,
+            config.video_size,
+        ))
+    })
+    .await
 }
 
-/// A player's page (`/p/{user_id}`), its tags filled for link previews.
+/// A player's page (`/p/{user_id}`), its tags filled for link previews (its image: the most
+/// voted video's thumbnail).
 #[handler]
 pub async fn player_page(
     headers: &HeaderMap,
     state: Data<&AppState>,
     Path(id): Path<String>,
 ) -> poem::Result<Response> {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return missing(headers, &state);
-    };
     let top = PageRequest::new(Some(1), Some(1)).map_err(ApiError::internal)?;
-    match state.showcase.player_page(UserId::from(id), top).await {
-        Ok(player) => {
-            let head = PageHead::player(public_base(&state), &player, state.config.thumbnail_size);
-            page(headers, &state, &head, StatusCode::OK)
-        }
-        Err(PublicPageError::NotFound) => missing(headers, &state),
-        Err(e) => Err(ApiError::unexpected(&anyhow::Error::new(e))),
-    }
+    shared_page(headers, &state, &id, |id| async move {
+        let player = state.showcase.player_page(UserId::from(id), top).await?;
+        Ok(PageHead::player(
+            public_base(&state),
+            &player,
+            state.config.thumbnail_size,
+        ))
+    })
+    .await
 }
 
 /// A file of the app. Under the current bundle hash it is cached for a year; under another

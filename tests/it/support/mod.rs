@@ -3,11 +3,12 @@
 //! ([`client`]) and a raw-socket one ([`raw_http`]), a WebDriver browser ([`browser`]), and
 //! servers of the test's own: a Redis without persistence ([`redis_server`]) and a PostgreSQL
 //! cluster run with `pg_ctl` ([`pg_cluster`]); the status changes of every video, read from
-//! PostgreSQL ([`status_changes`]).
+//! PostgreSQL ([`status_changes`]); the tokens of mailed links ([`mail`]).
 
 pub mod app;
 pub mod browser;
 pub mod client;
+pub mod mail;
 pub mod pg_cluster;
 pub mod raw_http;
 pub mod redis_server;
