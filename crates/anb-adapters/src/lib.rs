@@ -15,6 +15,7 @@
 //! | `jwt`     | [`jwt`]      | `TokenIssuer` (HS256) |
 //! | `redis`   | `redis`      | `JobQueue` on Redis (sorted sets, Lua scripts, server-clock leases); `PageStore`: the public pages shared by HTTP instances |
 //! | `oidc`    | `oidc`       | `IdentityProvider`: OpenID Connect logins (`openidconnect`; Google as a preset) |
+//! | `webhooks`| [`webhooks`] | `WebhookSender`: Standard Webhooks messages over reqwest, public addresses only unless allowed |
 //! | `testkit` | `testkit`    | the conformance suite every adapter passes, and test helpers |
 //!
 //! Every adapter maps its driver's errors to the domain's (a unique violation becomes
@@ -53,3 +54,5 @@ pub mod sql;
 pub mod sqlite;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;

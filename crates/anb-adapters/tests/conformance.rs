@@ -53,7 +53,7 @@ where
         let now = SystemClock.now();
         repos
             .videos
-            .transition(id, &StatusChange::StartProcessing, now)
+            .transition(id, &StatusChange::StartProcessing(Default::default()), now)
             .await
             .unwrap();
         let media = ProcessedMedia {

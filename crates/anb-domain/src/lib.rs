@@ -19,10 +19,14 @@ pub mod ports;
 pub mod service;
 pub mod values;
 
-pub use model::{blob, ids, job, mail, media, rendition, session, sharing, user, video};
+pub use model::{
+    blob, event, ids, job, mail, media, rendition, session, sharing, user, video, webhook,
+};
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};
-pub use ids::{JobId, LeaseToken, RenditionId, SessionId, ShareLinkId, UserId, VideoId};
+pub use ids::{
+    EventId, JobId, LeaseToken, RenditionId, SessionId, ShareLinkId, UserId, VideoId, WebhookId,
+};
 pub use job::{JobDecision, JobFailure, JobPayload, LeasedJob, QueueDepth, RetryPolicy};
 pub use media::{
     Container, MediaInfo, MediaInput, MediaLimits, Profile, ProgressSink, TranscodeOutputs,
@@ -30,14 +34,14 @@ pub use media::{
 };
 pub use ports::{CastVoteError, CityStanding, PublicVideoQuery, RankingEntry, RankingQuery};
 pub use service::{
-    ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, JobOutcome, JobRestore,
-    LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome, OidcProfile,
-    OidcStart, Playback, PlaybackGrant, PlayerPage, Ports, ProfileError, PublicPageError,
-    PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile, RenditionList,
-    ReprocessError, ReprocessTarget, ResetPasswordError, RestoreReport, SendVerificationError,
-    ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig, SignedIn, SignupError,
-    SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt, UploadVideoError,
-    VerifyEmailError, VideoAccessError, MAX_RANKED_CITIES,
+    ByteRange, ConversionAccepted, ConversionError, DeleteVideoError, DeliveryRound, JobOutcome,
+    JobRestore, LoginError, MediaDownload, MediaError, MediaKind, OidcError, OidcOutcome,
+    OidcProfile, OidcStart, Playback, PlaybackGrant, PlayerPage, Ports, ProfileError,
+    PublicPageError, PublishError, QueryError, ReceivedFile, RefreshError, RenditionFile,
+    RenditionList, ReprocessError, ReprocessTarget, ResetPasswordError, RestoreReport,
+    SendVerificationError, ShareLinkGrant, SharedPlayback, SharingError, Showcase, ShowcaseConfig,
+    SignedIn, SignupError, SignupForm, StreamDownload, StreamFile, UploadForm, UploadReceipt,
+    UploadVideoError, VerifyEmailError, VideoAccessError, WebhookError, MAX_RANKED_CITIES,
 };
 pub use user::{PlayerSummary, User};
 pub use values::{

@@ -1023,7 +1023,11 @@ async fn a_worker_that_died_mid_job_is_replaced_and_the_video_is_processed_once(
         .unwrap();
     w.backend
         .store
-        .transition(video.id, &StatusChange::StartProcessing, w.clock.now())
+        .transition(
+            video.id,
+            &StatusChange::StartProcessing(Default::default()),
+            w.clock.now(),
+        )
         .await
         .unwrap();
     w.clock.advance(Duration::from_secs(31));

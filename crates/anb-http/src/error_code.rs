@@ -59,6 +59,11 @@ pub enum ErrorCode {
     /// 409: the video already has the most shares (200) or live share links (20) it may
     /// have; unshare or revoke one first.
     TooManyShares,
+    /// 400: a webhook URL that leads to a loopback, private or internal address (unless the
+    /// deployment allows them), or whose host does not resolve.
+    WebhookUrlRefused,
+    /// 409: the player already has the most webhooks allowed (10); delete one first.
+    TooManyWebhooks,
     /// 400: a vote for a video that is not published.
     NotVotable,
     /// 400: publishing or unpublishing a video that is not processed.

@@ -61,6 +61,7 @@ use api::public::PublicApi;
 use api::renditions::RenditionsApi;
 use api::sharing::{SharedApi, SharingApi};
 use api::videos::VideosApi;
+use api::webhooks::WebhooksApi;
 
 /// Every tag's operations, in the order the spec lists them.
 pub type Operations = (
@@ -71,6 +72,7 @@ pub type Operations = (
     RenditionsApi,
     SharingApi,
     SharedApi,
+    WebhooksApi,
     PublicApi,
     PlayersApi,
     PlaybackApi,
@@ -88,6 +90,7 @@ pub fn api_service() -> OpenApiService<Operations, ()> {
             RenditionsApi,
             SharingApi,
             SharedApi,
+            WebhooksApi,
             PublicApi,
             PlayersApi,
             PlaybackApi,

@@ -46,6 +46,8 @@ pub struct WorkerConfig {
     /// video's job comes back after one and a half heartbeats, so the worker that may still
     /// run it has seen its lease gone and stopped).
     pub restore: JobRestore,
+    /// How often due webhook deliveries are looked for (default 500 ms).
+    pub webhook_poll: Duration,
     /// How long, after a stop is asked, jobs in progress may take to finish before they are
     /// released to the queue for another worker (default 30 s).
     pub shutdown_grace: Duration,
@@ -79,6 +81,7 @@ impl WorkerConfig {
                 ..JobRestore::default()
             },
             shutdown_grace: Duration::from_secs(30),
+            webhook_poll: Duration::from_millis(500),
         }
     }
 

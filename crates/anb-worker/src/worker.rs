@@ -110,7 +110,8 @@ impl Worker {
     }
 
     /// Removes the temporary directories dead workers left ([`Worker::remove_stale_temp_dirs`]),
-    /// then runs `concurrency` job loops, the restorer of lost jobs and the sweeper until
+    /// then runs `concurrency` job loops, the restorer of lost jobs, the sweeper and the webhook
+    /// deliverer until
     /// `shutdown` completes, then stops:
     /// no new job is leased; jobs in progress get `shutdown_grace` to finish, and those still
     /// running after it are handed back to the queue for another worker. Faults never stop
@@ -167,6 +168,17 @@ impl Worker {
             },
         ));
 
+        let deliverer = self.clone();
+        chores.spawn(periodically(
+            stop.clone(),
+            self.config.webhook_poll,
+            "delivering webhooks",
+            move || {
+                let deliverer = deliverer.clone();
+                async move { deliverer.deliver_webhooks().await }
+            },
+        ));
+
         let mut summary = RunSummary::default();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
@@ -210,6 +222,14 @@ impl Worker {
         }
         info!(?summary, "worker stopped");
         summary
+    }
+
+    /// Delivers the webhook messages that are due, round after round while rounds come back
+    /// full ([`Showcase::deliver_webhooks`](anb_domain::Showcase::deliver_webhooks)).
+    async fn deliver_webhooks(&self) -> anyhow::Result<()> {
+        const ROUND: u32 = 32;
+        while self.showcase.deliver_webhooks(ROUND).await?.attempts() == ROUND as usize {}
+        Ok(())
     }
 
     /// Leases and handles jobs until `stop`; backs off while the queue is empty or failing.

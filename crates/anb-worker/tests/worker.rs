@@ -283,7 +283,11 @@ async fn a_missing_original_fails_the_video_at_once_and_the_worker_goes_on_to_th
     let lost = rig.upload(1.0, "320x180").await;
     rig.ports().blobs.delete(&lost.original).await.unwrap();
     let deleted = rig.upload(1.0, "320x180").await;
-    rig.ports().videos.delete(deleted.id).await.unwrap();
+    rig.ports()
+        .videos
+        .delete(deleted.id, rig.ports().clock.now())
+        .await
+        .unwrap();
 
     let summary = rig
         .worker(Duration::from_secs(10))
@@ -403,7 +407,11 @@ async fn the_restorer_queues_again_once_the_jobs_the_queue_lost() {
     }
     rig.ports()
         .videos
-        .transition(working.id, &StatusChange::StartProcessing, clock.now())
+        .transition(
+            working.id,
+            &StatusChange::StartProcessing(Default::default()),
+            clock.now(),
+        )
         .await
         .unwrap();
     clock.advance(worker.config().restore.settle_for + Duration::from_secs(1));

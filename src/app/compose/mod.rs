@@ -19,8 +19,9 @@ mod process;
 use std::sync::Arc;
 
 use anb_domain::ports::{
-    Clock, JobQueue, Mailer, NoPageStore, PageStore, RenditionRepository, SessionRepository,
-    ShareRepository, SystemClock, UserRepository, VideoRepository, VoteRepository,
+    Clock, EventLog, JobQueue, Mailer, NoPageStore, PageStore, RenditionRepository,
+    SessionRepository, ShareRepository, SystemClock, UserRepository, VideoRepository,
+    VoteRepository,
 };
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
@@ -37,6 +38,7 @@ use anb_adapters::memory::{MemoryPageStore, MemoryQueue, MemoryStore};
 use anb_adapters::postgres::{PostgresQueue, PostgresStore};
 use anb_adapters::redis::{RedisPageStore, RedisQueue, DEFAULT_PAGE_PREFIX};
 use anb_adapters::sqlite::{SqliteDatabase, SqliteQueue, SqliteStore};
+use anb_adapters::webhooks::HttpWebhookSender;
 
 /// The connected application: its ports, the service over them, and what health checks and
 /// shutdown need.
@@ -108,6 +110,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         renditions,
         sessions,
         shares,
+        events,
     } = repositories(&database);
     let ports = Ports {
         users,
@@ -116,6 +119,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         renditions,
         sessions,
         shares,
+        events,
+        webhook_sender: Arc::new(
+            HttpWebhookSender::new(settings.webhooks.allow_private)
+                .context("building the webhook sender")?,
+        ),
         jobs,
         blobs: Arc::new(blobs),
         transcoder: Arc::new(FfmpegTranscoder::new(FfmpegConfig {
@@ -155,14 +163,37 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         max_pending_conversions: settings.max_pending_conversions,
         public_url: settings.public_url.clone(),
         vote_requires_verified_email: settings.vote_requires_verified_email,
+        instance: instance_name(),
+        webhook_retry: settings.webhooks.retry,
+        ..ShowcaseConfig::default()
     };
+    let showcase = Showcase::new(ports.clone(), config);
+    let deployment_webhook = settings.webhooks.deployment.as_ref();
+    showcase
+        .set_deployment_webhook(
+            deployment_webhook.map(|(url, secret)| (url.as_str(), secret.expose())),
+        )
+        .await
+        .context("setting the deployment's webhook")?;
     Ok(Composed {
-        showcase: Showcase::new(ports.clone(), config),
+        showcase,
         ports,
         profile: settings.profile.clone(),
         page_store,
         database,
     })
+}
+
+/// This process's name in the audit trail: `host:pid` (the host from `HOSTNAME` or
+/// `/etc/hostname`).
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "anb".to_owned());
+    format!("{host}:{}", std::process::id())
 }
 
 /// The mailer: the SMTP server `smtp_url` names (connected on the first email), or `.eml`
@@ -224,6 +255,7 @@ struct Repositories {
     renditions: Arc<dyn RenditionRepository>,
     sessions: Arc<dyn SessionRepository>,
     shares: Arc<dyn ShareRepository>,
+    events: Arc<dyn EventLog>,
 }
 
 impl Repositories {
@@ -235,7 +267,8 @@ impl Repositories {
             + VoteRepository
             + RenditionRepository
             + SessionRepository
-            + ShareRepository,
+            + ShareRepository
+            + EventLog,
     {
         Self {
             users: store.clone(),
@@ -243,6 +276,7 @@ impl Repositories {
             votes: store.clone(),
             renditions: store.clone(),
             sessions: store.clone(),
+            events: store.clone(),
             shares: store,
         }
     }

@@ -95,9 +95,13 @@ impl Settings {
             ),
             None => "off".to_owned(),
         };
+        let webhook = match &self.webhooks.deployment {
+            Some((url, secret)) => format!("{} (secret {secret})", mask_url(url)),
+            None => "off".to_owned(),
+        };
         format!(
             "http={} database={} queue={} blobs={} cache={} mail={} mail_from={:?} profile={} \
-             max_upload_mb={} jwt_secret={} oidc={}",
+             max_upload_mb={} jwt_secret={} oidc={} webhook={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
@@ -109,6 +113,7 @@ impl Settings {
             self.max_upload_mb,
             secret,
             oidc,
+            webhook,
         )
     }
 }

@@ -23,6 +23,7 @@ mod jwt_secret;
 mod media_limits;
 mod oidc;
 mod secret;
+mod webhooks;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ pub use describe::mask_url;
 pub use jwt_secret::JWT_SECRET_FILE;
 pub use oidc::OidcSettings;
 pub use secret::Secret;
+pub use webhooks::WebhookSettings;
 
 /// Environment variable naming the settings file (default [`DEFAULT_CONFIG_FILE`]).
 pub const CONFIG_ENV: &str = "ANB_CONFIG";
@@ -63,6 +65,7 @@ const VERBATIM: &[&str] = &[
     "mail_from",
     "oidc_client_id",
     "oidc_client_secret",
+    "webhook_secret",
 ];
 
 /// Every key a file or the environment may set.
@@ -90,6 +93,11 @@ const KEYS: &[&str] = &[
     "mail_from",
     "public_url",
     "vote_requires_verified_email",
+    "webhook_url",
+    "webhook_secret",
+    "webhook_allow_private",
+    "webhook_retry_first_ms",
+    "webhook_give_up_after_seconds",
     // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
@@ -257,6 +265,8 @@ pub struct Settings {
     /// `ANB_OIDC_CLIENT_SECRET`, all or none; `ANB_OIDC_PROVIDER=google` for Google's issuer;
     /// `ANB_OIDC_NAME`): `None`, password logins only.
     pub oidc: Option<OidcSettings>,
+    /// Webhooks: the deployment's, private addresses, retries ([`WebhookSettings`]).
+    pub webhooks: WebhookSettings,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -325,6 +335,11 @@ struct Raw {
     oidc_client_id: Option<String>,
     oidc_client_secret: Option<Secret>,
     oidc_name: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<Secret>,
+    webhook_allow_private: bool,
+    webhook_retry_first_ms: u64,
+    webhook_give_up_after_seconds: u64,
 }
 
 impl Default for Raw {
@@ -391,6 +406,11 @@ impl Default for Raw {
             oidc_client_id: None,
             oidc_client_secret: None,
             oidc_name: None,
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_allow_private: false,
+            webhook_retry_first_ms: 5000,
+            webhook_give_up_after_seconds: 24 * 3600,
         }
     }
 }
@@ -547,6 +567,7 @@ impl Settings {
         let edge = raw.edge()?;
         let (media_limits, worker_max_attempts) = (raw.media_limits()?, raw.worker_max_attempts()?);
         let oidc = raw.oidc()?;
+        let webhooks = raw.webhooks()?;
         let profile = Profile::by_name(&raw.profile).with_context(|| {
             format!(
                 "unknown processing profile {:?} (known: showcase, anb-course)",
@@ -597,6 +618,7 @@ impl Settings {
             media_limits,
             worker_max_attempts,
             oidc,
+            webhooks,
         };
         settings.validate()?;
         Ok(settings)

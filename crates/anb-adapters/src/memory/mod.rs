@@ -3,6 +3,7 @@
 //! They behave exactly like the durable ones (the conformance suite proves it) and lose
 //! everything when the process ends: for tests, demos and embedding without storage.
 
+mod events;
 mod mail;
 mod pages;
 mod queue;
@@ -56,7 +57,7 @@ impl MemoryBackend {
 
     /// All the service's ports on these stores and this mailer, with argon2id hashing and JWTs signed by a
     /// random per-backend secret, and the given transcoder.
-    #[cfg(all(feature = "argon2", feature = "jwt"))]
+    #[cfg(all(feature = "argon2", feature = "jwt", feature = "webhooks"))]
     pub fn ports(&self, transcoder: Arc<dyn anb_domain::ports::Transcoder>) -> anb_domain::Ports {
         let secret = format!(
             "{}{}",
@@ -70,6 +71,10 @@ impl MemoryBackend {
             renditions: self.store.clone(),
             sessions: self.store.clone(),
             shares: self.store.clone(),
+            events: self.store.clone(),
+            webhook_sender: Arc::new(
+                crate::webhooks::HttpWebhookSender::new(true).expect("an HTTP client"),
+            ),
             jobs: self.queue.clone(),
             blobs: self.blobs.clone(),
             transcoder,

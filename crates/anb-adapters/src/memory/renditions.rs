@@ -1,6 +1,7 @@
 //! [`RenditionRepository`] on [`MemoryStore`]: under the store's one mutex, so a request's
 //! limit check and its insert are one step.
 
+use anb_domain::event::VideoEvent;
 use anb_domain::ports::{
     RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
 };
@@ -81,7 +82,15 @@ impl RenditionRepository for MemoryStore {
         let next = rendition
             .apply(change, at)
             .map_err(|current| RenditionTransitionError::NotAllowed { current })?;
+        let ready =
+            next.status == RenditionStatus::Ready && rendition.status != RenditionStatus::Ready;
         *rendition = next.clone();
+        if ready {
+            if let Some(video) = state.video(next.video_id).cloned() {
+                let event = VideoEvent::rendition_ready(&video, &next, at);
+                state.events.record(&[event]);
+            }
+        }
         Ok(next)
     }
 

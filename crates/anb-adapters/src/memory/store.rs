@@ -1,6 +1,7 @@
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 
+use anb_domain::event::VideoEvent;
 use anb_domain::ports::{
     CastVoteError, CityStanding, CreateUserError, DeleteVideoRecordError, PublicVideoQuery,
     RankingEntry, RankingQuery, TransitionError, UserRepository, VideoRepository, VisibilityError,
@@ -43,6 +44,8 @@ pub(super) struct State {
     identities: HashMap<(String, String), UserId>,
     /// One-time email tokens by digest.
     email_tokens: HashMap<SecretDigest, EmailToken>,
+    /// Video events, webhooks and their deliveries (`events.rs`).
+    pub(super) events: super::events::Events,
 }
 
 /// A stored one-time email token.
@@ -244,6 +247,8 @@ impl VideoRepository for MemoryStore {
             video.id
         );
         state.videos.insert(video.id, video.clone());
+        let events = VideoEvent::of_change(None, Some(video), video.uploaded_at, None);
+        state.events.record(&events);
         Ok(())
     }
 
@@ -298,7 +303,9 @@ impl VideoRepository for MemoryStore {
         let next = video
             .apply(change, at)
             .map_err(|current| TransitionError::NotAllowed { current })?;
+        let events = VideoEvent::of_change(Some(video), Some(&next), at, change.attempt());
         *video = next.clone();
+        state.events.record(&events);
         Ok(next)
     }
 
@@ -389,11 +396,17 @@ impl VideoRepository for MemoryStore {
         let next = video
             .with_visibility(public, at)
             .map_err(|_| VisibilityError::NotProcessed)?;
+        let events = VideoEvent::of_change(Some(video), Some(&next), at, None);
         *video = next.clone();
+        state.events.record(&events);
         Ok(next)
     }
 
-    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
+    async fn delete(
+        &self,
+        id: VideoId,
+        at: DateTime<Utc>,
+    ) -> Result<Video, DeleteVideoRecordError> {
         let mut state = self.state.lock();
         let video = state
             .videos
@@ -403,7 +416,10 @@ impl VideoRepository for MemoryStore {
         state.claimed_at.remove(&id);
         state.renditions.retain(|_, r| r.video_id != id);
         state.shares.forget_video(id);
-        Ok(state.videos.remove(&id).expect("present: checked above"))
+        let video = state.videos.remove(&id).expect("present: checked above");
+        let events = VideoEvent::of_change(Some(&video), None, at, None);
+        state.events.record(&events);
+        Ok(video)
     }
 }
 

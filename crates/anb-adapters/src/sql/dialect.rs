@@ -8,6 +8,7 @@ use sqlx::{Database, Pool};
 use uuid::Uuid;
 
 use super::driver::{Binds, Reads, Runs};
+use super::events::{DeliveryRecord, DueRecord, EventRecord, WebhookRecord};
 use super::records::{GalleryRecord, RankingRecord, UserRecord, VideoRecord};
 use super::renditions::RenditionRecord;
 use super::sessions::TokenRecord;
@@ -39,6 +40,10 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<ShareRecord>
         + Reads<SharedVideoRecord>
         + Reads<ShareLinkRecord>
+        + Reads<EventRecord>
+        + Reads<WebhookRecord>
+        + Reads<DeliveryRecord>
+        + Reads<DueRecord>
         + Reads<(i64,)>
         + Reads<(bool,)>
         + Reads<(Uuid,)>

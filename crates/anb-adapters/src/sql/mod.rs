@@ -8,6 +8,7 @@
 
 mod dialect;
 mod driver;
+mod events;
 mod fault;
 mod queries;
 mod queue;

@@ -2,6 +2,7 @@
 //! and its owner (the owner's row lock makes one owner's requests take turns, so the limit on
 //! pending conversions holds under concurrency); "one of each kind per video" is a unique index.
 
+use anb_domain::event::VideoEvent;
 use anb_domain::ports::{
     RenditionRepository, RenditionTransitionError, RequestRenditionError, Requested,
 };
@@ -16,7 +17,9 @@ use uuid::Uuid;
 
 use super::dialect::Dialect;
 use super::driver::{self, Arg as _};
+use super::events::record;
 use super::fault::OrFault as _;
+use super::videos::select_video;
 use super::{SqlTime, Store};
 
 /// Columns read for a [`RenditionRecord`].
@@ -243,6 +246,12 @@ impl<D: Dialect> RenditionRepository for Store<D> {
             .apply(change, at)
             .map_err(|current| RenditionTransitionError::NotAllowed { current })?;
         store_changes::<D>(&mut tx, &next).await?;
+        if next.status == RenditionStatus::Ready && current.status != RenditionStatus::Ready {
+            if let Some(video) = select_video::<D>(&mut tx, next.video_id, "").await? {
+                let ready = VideoEvent::rendition_ready(&video, &next, at);
+                record::<D>(&mut tx, &[ready]).await?;
+            }
+        }
         tx.commit().await.fault("committing a rendition change")?;
         Ok(next)
     }

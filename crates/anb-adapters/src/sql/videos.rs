@@ -1,6 +1,7 @@
 //! [`VideoRepository`] on [`Store`]: status changes, visibility and deletion each in one write
 //! transaction on the locked row, under the domain's rules.
 
+use anb_domain::event::VideoEvent;
 use anb_domain::ports::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 use super::dialect::Dialect;
 use super::driver::{self, Arg as _};
+use super::events::record;
 use super::fault::OrFault as _;
 use super::queries::{public_from_records, public_page, public_total};
 use super::records::{
@@ -25,7 +27,7 @@ use super::{SqlTime, Store};
 
 /// The video with `id`, read on `conn` with `lock` after the `SELECT` (inside a write
 /// transaction, [`Dialect::LOCK_ROW`] locks the row until the transaction ends).
-async fn select_video<D: Dialect>(
+pub(super) async fn select_video<D: Dialect>(
     conn: &mut <D::Db as Database>::Connection,
     id: VideoId,
     lock: &str,
@@ -105,10 +107,13 @@ impl<D: Dialect> VideoRepository for Store<D> {
         .arg(video.storyboard.as_ref().map(|k| k.as_str().to_owned()))
         .arg(video.progress.map(|p| p.percent))
         .arg(video.progress.and_then(|p| p.eta_seconds));
-        let mut conn = self.write().await?;
-        driver::execute(query, &mut conn)
+        let mut tx = self.begin_write().await?;
+        driver::execute(query, &mut tx)
             .await
             .fault("inserting a video")?;
+        let events = VideoEvent::of_change(None, Some(video), video.uploaded_at, None);
+        record::<D>(&mut tx, &events).await?;
+        tx.commit().await.fault("committing an upload")?;
         Ok(())
     }
 
@@ -171,6 +176,8 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .apply(change, at)
             .map_err(|current| TransitionError::NotAllowed { current })?;
         store_changes::<D>(&mut tx, &next).await?;
+        let events = VideoEvent::of_change(Some(&video), Some(&next), at, change.attempt());
+        record::<D>(&mut tx, &events).await?;
         tx.commit().await.fault("committing a status change")?;
         Ok(next)
     }
@@ -276,11 +283,17 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .with_visibility(public, at)
             .map_err(|_| VisibilityError::NotProcessed)?;
         store_changes::<D>(&mut tx, &next).await?;
+        let events = VideoEvent::of_change(Some(&video), Some(&next), at, None);
+        record::<D>(&mut tx, &events).await?;
         tx.commit().await.fault("committing a visibility change")?;
         Ok(next)
     }
 
-    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError> {
+    async fn delete(
+        &self,
+        id: VideoId,
+        at: DateTime<Utc>,
+    ) -> Result<Video, DeleteVideoRecordError> {
         let mut tx = self.begin_write().await?;
         let video = select_video::<D>(&mut tx, id, D::LOCK_ROW)
             .await?
@@ -291,6 +304,8 @@ impl<D: Dialect> VideoRepository for Store<D> {
         driver::execute(query, &mut tx)
             .await
             .fault("deleting a video")?;
+        let events = VideoEvent::of_change(Some(&video), None, at, None);
+        record::<D>(&mut tx, &events).await?;
         tx.commit().await.fault("committing a deletion")?;
         Ok(video)
     }

@@ -86,6 +86,15 @@ uuid_id!(
     SessionId
 );
 uuid_id!(
+    /// Identifies an event of a video ([`VideoEvent`](crate::event::VideoEvent)); webhooks send
+    /// it as `webhook-id`.
+    EventId
+);
+uuid_id!(
+    /// Identifies a webhook subscription.
+    WebhookId
+);
+uuid_id!(
     /// Identifies a share link (a signed, revocable URL anyone can watch a video through).
     ShareLinkId
 );

@@ -3,6 +3,7 @@
 //! ([`blob`]), outgoing email ([`mail`]), background jobs and their retry policy ([`job`]), and the identifiers ([`ids`]).
 
 pub mod blob;
+pub mod event;
 pub mod ids;
 pub mod job;
 pub mod mail;
@@ -12,3 +13,4 @@ pub mod session;
 pub mod sharing;
 pub mod user;
 pub mod video;
+pub mod webhook;

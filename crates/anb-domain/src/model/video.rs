@@ -119,8 +119,8 @@ pub struct ProcessedMedia {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StatusChange {
     /// A worker took the job. Allowed from `uploaded`, and from `processing` (a redelivery after a
-    /// worker died holding it).
-    StartProcessing,
+    /// worker died holding it). Names the attempt, for the audit trail.
+    StartProcessing(crate::event::Attempt),
     /// Processing succeeded. Allowed from `processing` only. Records the outputs and
     /// `processed_at`; a public video becomes published for voting (`published_at` set).
     Complete(ProcessedMedia),
@@ -135,11 +135,19 @@ pub enum StatusChange {
 }
 
 impl StatusChange {
+    /// The processing attempt it starts, if it starts one.
+    pub fn attempt(&self) -> Option<&crate::event::Attempt> {
+        match self {
+            Self::StartProcessing(attempt) => Some(attempt),
+            _ => None,
+        }
+    }
+
     /// Whether this change may be applied to a video in `status`.
     pub fn allowed_from(&self, status: &VideoStatus) -> bool {
         use VideoStatus as S;
         match self {
-            Self::StartProcessing => matches!(status, S::Uploaded | S::Processing),
+            Self::StartProcessing(_) => matches!(status, S::Uploaded | S::Processing),
             Self::Complete(_) => matches!(status, S::Processing),
             Self::Reprocessed(_) => matches!(status, S::Processed),
             Self::Fail { .. } => matches!(status, S::Uploaded | S::Processing),
@@ -286,7 +294,7 @@ impl Video {
         let mut next = self.clone();
         next.status_changed_at = at;
         match change {
-            StatusChange::StartProcessing => {
+            StatusChange::StartProcessing(_) => {
                 next.status = VideoStatus::Processing;
                 next.progress = Some(ProcessingProgress::STARTED);
             }
@@ -403,7 +411,10 @@ mod tests {
         use VideoStatus as S;
         let failed = S::Failed { reason: "x".into() };
         let cases = [
-            (StatusChange::StartProcessing, [true, true, false, false]),
+            (
+                StatusChange::StartProcessing(Default::default()),
+                [true, true, false, false],
+            ),
             (StatusChange::Complete(media()), [false, true, false, false]),
             (
                 StatusChange::Reprocessed(media()),
@@ -462,7 +473,9 @@ mod tests {
     fn every_status_change_stamps_its_time_and_a_visibility_change_does_not() {
         let v = video(VideoStatus::Uploaded);
         let later = v.uploaded_at + chrono::Duration::minutes(5);
-        let started = v.apply(&StatusChange::StartProcessing, later).unwrap();
+        let started = v
+            .apply(&StatusChange::StartProcessing(Default::default()), later)
+            .unwrap();
         assert_eq!(started.status_changed_at, later);
         let done = started
             .apply(

@@ -18,6 +18,7 @@ mod unavailable;
 mod users;
 mod videos;
 mod votes;
+mod webhooks;
 
 pub use blobs::{BlobError, BlobStore};
 pub use clock::{Clock, SystemClock};
@@ -41,3 +42,4 @@ pub use videos::{
     DeleteVideoRecordError, PublicVideoQuery, TransitionError, VideoRepository, VisibilityError,
 };
 pub use votes::{CastVoteError, CityStanding, RankingEntry, RankingQuery, VoteRepository};
+pub use webhooks::{EventLog, SubscribeError, TargetRefused, WebhookSender};

@@ -264,11 +264,13 @@ pub trait VideoRepository: Send + Sync + 'static {
 
     /// Deletes the record atomically, only if it has no votes and is not published; a vote
     /// committed concurrently must make exactly one of the two fail. Returns the deleted video.
+    /// Its `video.deleted` event is stamped `at`.
     ///
     /// # Errors
     /// [`DeleteVideoRecordError::NotFound`]; [`DeleteVideoRecordError::HasVotes`] when it has at
     /// least one vote; otherwise [`DeleteVideoRecordError::Published`] when it is processed and public.
-    async fn delete(&self, id: VideoId) -> Result<Video, DeleteVideoRecordError>;
+    async fn delete(&self, id: VideoId, at: DateTime<Utc>)
+        -> Result<Video, DeleteVideoRecordError>;
 }
 
 #[cfg(test)]

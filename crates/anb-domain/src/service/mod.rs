@@ -19,6 +19,7 @@ mod upload_stream;
 mod uploads;
 mod videos;
 mod voting;
+mod webhooks;
 
 use std::sync::{Arc, OnceLock};
 
@@ -42,13 +43,14 @@ pub use sharing::{
 pub use streaming::{Playback, PlaybackGrant, StreamDownload, StreamFile};
 pub use uploads::{ReceivedFile, UploadForm, UploadReceipt, UploadVideoError};
 pub use videos::{DeleteVideoError, PublishError, VideoAccessError};
+pub use webhooks::{DeliveryRound, WebhookError, DELIVERY_LEASE};
 
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, IdentityProvider, JobQueue, Mailer, PasswordHasher, RenditionRepository,
-    SessionRepository, ShareRepository, TokenIssuer, Transcoder, UserRepository, VideoRepository,
-    VoteRepository,
+    BlobStore, Clock, EventLog, IdentityProvider, JobQueue, Mailer, PasswordHasher,
+    RenditionRepository, SessionRepository, ShareRepository, TokenIssuer, Transcoder,
+    UserRepository, VideoRepository, VoteRepository, WebhookSender,
 };
 use crate::values::PasswordHash;
 
@@ -73,6 +75,10 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepository>,
     /// Private shares and share links.
     pub shares: Arc<dyn ShareRepository>,
+    /// Video events (the audit trail), webhooks and their outbox.
+    pub events: Arc<dyn EventLog>,
+    /// Sends webhook messages.
+    pub webhook_sender: Arc<dyn WebhookSender>,
     /// Background jobs.
     pub jobs: Arc<dyn JobQueue>,
     /// Media storage.
@@ -113,6 +119,13 @@ pub struct ShowcaseConfig {
     pub public_url: String,
     /// Whether only players who verified their email may vote (default off).
     pub vote_requires_verified_email: bool,
+    /// This process's name in the audit trail's processing attempts (default `anb`; the
+    /// binary uses `host:pid`).
+    pub instance: String,
+    /// When failed webhook deliveries are tried again, and when they give up.
+    pub webhook_retry: crate::webhook::WebhookRetry,
+    /// How many webhooks one player may have (default 10).
+    pub max_webhooks_per_player: u32,
 }
 
 impl Default for ShowcaseConfig {
@@ -126,6 +139,9 @@ impl Default for ShowcaseConfig {
             refresh_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
             public_url: "http://127.0.0.1:8080".to_owned(),
             vote_requires_verified_email: false,
+            instance: "anb".to_owned(),
+            webhook_retry: crate::webhook::WebhookRetry::default(),
+            max_webhooks_per_player: 10,
         }
     }
 }

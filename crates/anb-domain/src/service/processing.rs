@@ -5,6 +5,7 @@ use tracing::{info, instrument, warn};
 
 use super::Showcase;
 use crate::blob::BlobKey;
+use crate::event::{Attempt, EventDetail, EventType, VideoEvent};
 use crate::ids::VideoId;
 use crate::job::{JobDecision, JobFailure, JobPayload, LeasedJob};
 use crate::ports::{QueueError, TransitionError};
@@ -84,7 +85,7 @@ impl Showcase {
         let started = videos
             .transition(
                 video_id,
-                &StatusChange::StartProcessing,
+                &StatusChange::StartProcessing(self.attempt(job)),
                 self.ports.clock.now(),
             )
             .await;
@@ -286,6 +287,7 @@ impl Showcase {
                         ?delay,
                         "processing attempt failed; will retry"
                     );
+                    self.note_failed_attempt(job, &format!("{e:#}")).await;
                 }
                 match self.ports.jobs.retry(job.id, job.lease, delay).await {
                     Ok(()) => Ok(JobOutcome::Retrying(delay)),
@@ -333,6 +335,43 @@ impl Showcase {
             } => self.fail_rendition(video_id, rendition_id, &reason).await?,
         }
         self.fail_job(job, reason).await
+    }
+
+    /// This process's attempt at `job`, for the audit trail.
+    fn attempt(&self, job: &LeasedJob) -> Attempt {
+        Attempt {
+            worker: self.config.instance.clone(),
+            number: job.attempt,
+        }
+    }
+
+    /// Puts a processing attempt that failed and will be tried again in its video's audit
+    /// trail. Only the trail misses it if that fails: the job's retry goes on.
+    async fn note_failed_attempt(&self, job: &LeasedJob, error: &str) {
+        let JobPayload::ProcessVideo { video_id } = job.payload else {
+            return;
+        };
+        let detail = EventDetail {
+            attempt: Some(self.attempt(job)),
+            error: Some(error.to_owned()),
+            rendition: None,
+        };
+        let noted = match self.ports.videos.get(video_id).await {
+            Ok(Some(video)) => {
+                let event = VideoEvent::new(
+                    &video,
+                    EventType::AttemptFailed,
+                    self.ports.clock.now(),
+                    detail,
+                );
+                self.ports.events.note(&event).await
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = noted {
+            warn!(video = %video_id, error = format!("{e:#}"), "the failed attempt is not in the audit trail");
+        }
     }
 
     /// Fails (dead-letters) the job with `reason`.

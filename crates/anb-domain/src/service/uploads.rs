@@ -249,7 +249,7 @@ impl Showcase {
             Ok(task_id) => Ok(UploadReceipt { video, task_id }),
             Err(e) => {
                 // Undo the record so the player can simply upload again.
-                if let Err(undo) = self.ports.videos.delete(id).await {
+                if let Err(undo) = self.ports.videos.delete(id, self.ports.clock.now()).await {
                     warn!(error = %undo, video = %id, "could not remove the record of a failed upload");
                 }
                 self.discard_blob(&key).await;

@@ -141,7 +141,7 @@ impl Showcase {
         id: VideoId,
     ) -> Result<Video, DeleteVideoError> {
         self.own_video(caller, id).await?;
-        let deleted = self.ports.videos.delete(id).await?;
+        let deleted = self.ports.videos.delete(id, self.ports.clock.now()).await?;
         for key in [
             Some(&deleted.original),
             deleted.processed.as_ref(),

@@ -21,6 +21,8 @@ pub mod sharing;
 pub mod sharing_models;
 pub mod strict_text;
 pub mod videos;
+pub mod webhook_models;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -42,6 +44,8 @@ pub enum ApiTags {
     Playback,
     /// Private shares, share links, what is shared with the caller, the player directory.
     Sharing,
+    /// Webhooks (events about the caller's videos, signed) and a video's audit trail.
+    Webhooks,
     /// Health, readiness, metrics.
     Ops,
 }

@@ -6,7 +6,7 @@
 
 use anb_domain::{
     CastVoteError, ConversionError, DeleteVideoError, LoginError, MediaError, ProfileError,
-    PublishError, SharingError, SignupError, UploadVideoError, VideoAccessError,
+    PublishError, SharingError, SignupError, UploadVideoError, VideoAccessError, WebhookError,
 };
 
 use crate::error::{body, ApiError, ErrorCode, ErrorJson};
@@ -189,6 +189,32 @@ impl From<SharingError> for Answer {
             }
             SharingError::Forbidden => not_yours(),
             SharingError::Unexpected(e) => Self::fault(&e),
+        }
+    }
+}
+
+impl From<WebhookError> for Answer {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Invalid(e) => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::ValidationError,
+                e.to_string(),
+            ),
+            WebhookError::TargetRefused(why) => Self::refuse(
+                Status::BadRequest,
+                ErrorCode::WebhookUrlRefused,
+                format!("Webhooks cannot go to this URL: {why}."),
+            ),
+            WebhookError::TooMany => Self::refuse(
+                Status::Conflict,
+                ErrorCode::TooManyWebhooks,
+                "A player can have at most 10 webhooks; delete one first.",
+            ),
+            WebhookError::NotFound => {
+                Self::refuse(Status::NotFound, ErrorCode::NotFound, "Webhook not found.")
+            }
+            WebhookError::Unexpected(e) => Self::fault(&e),
         }
     }
 }

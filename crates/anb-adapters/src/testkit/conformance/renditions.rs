@@ -227,7 +227,7 @@ pub async fn deleting_a_video_deletes_its_renditions(r: Repositories) {
     let video = processed(&r, owner.id, false).await;
     let mp3 = asked(&video, RenditionFormat::Mp3, None);
     r.renditions.request(&mp3, 3).await.unwrap();
-    r.videos.delete(video.id).await.unwrap();
+    r.videos.delete(video.id, chrono::Utc::now()).await.unwrap();
     assert_eq!(r.renditions.get(mp3.id).await.unwrap(), None);
     assert!(r
         .renditions

@@ -133,7 +133,11 @@ async fn processed_at(
     let video = draft(owner, title, public, at);
     r.videos.insert(&video).await.unwrap();
     r.videos
-        .transition(video.id, &StatusChange::StartProcessing, at)
+        .transition(
+            video.id,
+            &StatusChange::StartProcessing(Default::default()),
+            at,
+        )
         .await
         .unwrap();
     r.videos
@@ -284,7 +288,7 @@ pub async fn status_changes_follow_the_allowed_paths(r: Repositories) {
     let owner = player(&r).await;
     let at = now();
     let changes = [
-        StatusChange::StartProcessing,
+        StatusChange::StartProcessing(Default::default()),
         StatusChange::Fail {
             reason: "no video stream".into(),
         },
@@ -292,9 +296,9 @@ pub async fn status_changes_follow_the_allowed_paths(r: Repositories) {
     ];
     let setups: [&[StatusChange]; 4] = [
         &[],
-        &[StatusChange::StartProcessing],
+        &[StatusChange::StartProcessing(Default::default())],
         &[
-            StatusChange::StartProcessing,
+            StatusChange::StartProcessing(Default::default()),
             StatusChange::Complete(media(VideoId::new())),
         ],
         &[StatusChange::Fail {
@@ -336,7 +340,11 @@ pub async fn status_changes_on_a_missing_video_are_not_found(r: Repositories) {
     let missing = VideoId::new();
     assert!(matches!(
         r.videos
-            .transition(missing, &StatusChange::StartProcessing, now())
+            .transition(
+                missing,
+                &StatusChange::StartProcessing(Default::default()),
+                now()
+            )
             .await,
         Err(TransitionError::NotFound)
     ));
@@ -391,7 +399,11 @@ pub async fn progress_is_recorded_only_while_processing_and_cleared_at_the_end(r
     );
     let started = r
         .videos
-        .transition(video.id, &StatusChange::StartProcessing, now())
+        .transition(
+            video.id,
+            &StatusChange::StartProcessing(Default::default()),
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(started.progress, Some(ProcessingProgress::STARTED));
@@ -1150,7 +1162,7 @@ pub async fn a_video_with_votes_cannot_be_deleted(r: Repositories) {
     let voter = player(&r).await;
     r.votes.cast(voter.id, video.id, now()).await.unwrap();
     assert!(matches!(
-        r.videos.delete(video.id).await,
+        r.videos.delete(video.id, chrono::Utc::now()).await,
         Err(DeleteVideoRecordError::HasVotes)
     ));
     r.videos
@@ -1158,7 +1170,7 @@ pub async fn a_video_with_votes_cannot_be_deleted(r: Repositories) {
         .await
         .unwrap();
     assert!(matches!(
-        r.videos.delete(video.id).await,
+        r.videos.delete(video.id, chrono::Utc::now()).await,
         Err(DeleteVideoRecordError::HasVotes)
     ));
     assert!(r.videos.get(video.id).await.unwrap().is_some());
@@ -1170,7 +1182,7 @@ pub async fn a_published_video_cannot_be_deleted_until_unpublished(r: Repositori
     let owner = player(&r).await;
     let video = processed(&r, owner.id, true).await;
     assert!(matches!(
-        r.videos.delete(video.id).await,
+        r.videos.delete(video.id, chrono::Utc::now()).await,
         Err(DeleteVideoRecordError::Published)
     ));
     let hidden = r
@@ -1178,7 +1190,10 @@ pub async fn a_published_video_cannot_be_deleted_until_unpublished(r: Repositori
         .set_visibility(video.id, false, now())
         .await
         .unwrap();
-    assert_eq!(r.videos.delete(video.id).await.unwrap(), hidden);
+    assert_eq!(
+        r.videos.delete(video.id, chrono::Utc::now()).await.unwrap(),
+        hidden
+    );
     assert_eq!(r.videos.get(video.id).await.unwrap(), None);
 }
 
@@ -1186,10 +1201,13 @@ pub async fn a_published_video_cannot_be_deleted_until_unpublished(r: Repositori
 pub async fn deleting_a_video_removes_it_and_a_missing_one_is_not_found(r: Repositories) {
     let owner = player(&r).await;
     let video = uploaded(&r, owner.id, true).await;
-    assert_eq!(r.videos.delete(video.id).await.unwrap(), video);
+    assert_eq!(
+        r.videos.delete(video.id, chrono::Utc::now()).await.unwrap(),
+        video
+    );
     assert_eq!(r.videos.get(video.id).await.unwrap(), None);
     assert!(matches!(
-        r.videos.delete(video.id).await,
+        r.videos.delete(video.id, chrono::Utc::now()).await,
         Err(DeleteVideoRecordError::NotFound)
     ));
     let page = r

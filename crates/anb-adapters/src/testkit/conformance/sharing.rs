@@ -176,7 +176,7 @@ pub async fn deleting_a_video_deletes_its_shares_and_links(r: Repositories) {
         revoked_at: None,
     };
     r.shares.create_link(&link).await.unwrap();
-    r.videos.delete(video.id).await.unwrap();
+    r.videos.delete(video.id, chrono::Utc::now()).await.unwrap();
     assert!(r
         .shares
         .shared_since(video.id, fan.id)

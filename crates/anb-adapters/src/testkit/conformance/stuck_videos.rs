@@ -65,7 +65,7 @@ async fn video_at(
 async fn finished_videos(r: &Repositories, owner: UserId, at: DateTime<Utc>) {
     let id = VideoId::new();
     let done = [
-        StatusChange::StartProcessing,
+        StatusChange::StartProcessing(Default::default()),
         StatusChange::Complete(ProcessedMedia {
             processed: BlobKey::processed(id),
             thumbnail: BlobKey::thumbnail(id),
@@ -95,7 +95,7 @@ pub async fn stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_swee
     let owner = owner(&r).await;
     let t = SystemClock.now() - Duration::days(30);
     let min = Duration::minutes;
-    let start = [StatusChange::StartProcessing];
+    let start = [StatusChange::StartProcessing(Default::default())];
     let waiting = video_at(&r, owner, t, &[]).await;
     let working = video_at(&r, owner, t + Duration::seconds(1), &start).await;
     let later = video_at(&r, owner, t + Duration::seconds(2), &[]).await;
@@ -133,7 +133,11 @@ pub async fn stuck_videos_are_claimed_oldest_first_once_per_deadline_by_one_swee
 
     // A worker takes one: its new status time keeps it out.
     r.videos
-        .transition(waiting, &StatusChange::StartProcessing, t + min(50))
+        .transition(
+            waiting,
+            &StatusChange::StartProcessing(Default::default()),
+            t + min(50),
+        )
         .await
         .unwrap();
     let stored = r.videos.get(waiting).await.unwrap().unwrap();
@@ -175,7 +179,13 @@ pub async fn unfinished_videos_are_read_by_id_in_pages_with_their_status(r: Repo
     let mut expected = vec![
         (video_at(&r, owner, t, &[]).await, VideoStatus::Uploaded),
         (
-            video_at(&r, owner, t, &[StatusChange::StartProcessing]).await,
+            video_at(
+                &r,
+                owner,
+                t,
+                &[StatusChange::StartProcessing(Default::default())],
+            )
+            .await,
             VideoStatus::Processing,
         ),
     ];

@@ -1,0 +1,243 @@
+//! Webhooks: subscriptions to a video's events, their deliveries, and when a failed delivery
+//! is tried again. Messages follow the Standard Webhooks scheme (`webhook-id`,
+//! `webhook-timestamp`, `webhook-signature`); the sender adapter signs and sends them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::EventType;
+use crate::ids::{EventId, UserId, VideoId, WebhookId};
+use crate::values::ValidationError;
+
+/// Longest webhook URL accepted, in characters.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// A subscription: where a video's events are sent, signed with its secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Webhook {
+    /// Identity.
+    pub id: WebhookId,
+    /// The player whose videos it hears of; `None`: the deployment's, for every video.
+    pub owner_id: Option<UserId>,
+    /// Where events are POSTed (http or https).
+    pub url: String,
+    /// The signing secret, `whsec_<base64>`.
+    pub secret: String,
+    /// The events it receives (at least one).
+    pub events: Vec<EventType>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Webhook {
+    /// The id of the deployment's webhook (there is at most one: it is set from settings).
+    pub const DEPLOYMENT: WebhookId = WebhookId::from_uuid(uuid::Uuid::nil());
+
+    /// Checks a URL's form (the sender adapter checks where it leads:
+    /// [`WebhookSender::check_target`](crate::ports::WebhookSender::check_target)).
+    ///
+    /// # Errors
+    /// [`ValidationError`] on `url` when it is not `http://` or `https://`, longer than
+    /// [`MAX_URL_LEN`], or holds spaces or control characters.
+    ///
+    /// ```
+    /// use anb_domain::webhook::Webhook;
+    /// assert!(Webhook::check_url("https://hooks.example.com/anb").is_ok());
+    /// assert!(Webhook::check_url("ftp://example.com").is_err());
+    /// ```
+    pub fn check_url(url: &str) -> Result<(), ValidationError> {
+        let lower = url.to_ascii_lowercase();
+        let scheme_ok = lower.starts_with("http://") || lower.starts_with("https://");
+        if !scheme_ok
+            || url.len() > MAX_URL_LEN
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ValidationError::new(
+                "url",
+                "must be an http:// or https:// URL of at most 2048 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The events named in `names` (none: every event), without repeats.
+    ///
+    /// # Errors
+    /// [`ValidationError`] on `events` when a name is not an event type.
+    pub fn parse_events(names: &[String]) -> Result<Vec<EventType>, ValidationError> {
+        if names.is_empty() {
+            return Ok(EventType::SUBSCRIBABLE.to_vec());
+        }
+        let mut events = Vec::new();
+        for name in names {
+            let kind = EventType::parse(name)
+                .filter(|k| k.is_subscribable())
+                .ok_or_else(|| {
+                    ValidationError::new("events", "must name event types such as video.processed")
+                })?;
+            if !events.contains(&kind) {
+                events.push(kind);
+            }
+        }
+        events.sort();
+        Ok(events)
+    }
+}
+
+/// Where one delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Not delivered yet: waiting for its next attempt.
+    Pending,
+    /// A 2xx answered it.
+    Delivered,
+    /// It gave up (retries ran past the retry window): a dead letter.
+    Dead,
+}
+
+impl DeliveryStatus {
+    /// `pending`, `delivered`, `dead`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The status named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Dead]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// One event's delivery to one webhook, as its log shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    /// The event (its id is the message's `webhook-id`).
+    pub event_id: EventId,
+    /// What happened.
+    pub event_type: EventType,
+    /// The video.
+    pub video_id: VideoId,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The HTTP status of the last attempt (`None`: none yet, or no answer).
+    pub last_status_code: Option<u16>,
+    /// Why the last attempt failed, when it did.
+    pub last_error: Option<String>,
+    /// When the last attempt was made.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the event happened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A delivery the deliverer has claimed, with what it needs to send it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DueDelivery {
+    /// The webhook.
+    pub webhook_id: WebhookId,
+    /// Where to send.
+    pub url: String,
+    /// What to sign with.
+    pub secret: String,
+    /// The event (`webhook-id`).
+    pub event_id: EventId,
+    /// Its place in the outbox (deliveries of one video go in this order).
+    pub event_seq: i64,
+    /// The body to send (the event's [`body`](crate::event::VideoEvent::body)).
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// When the event happened (the retry window runs from it).
+    pub created_at: DateTime<Utc>,
+}
+
+/// How an attempt to deliver went.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SendOutcome {
+    /// A 2xx within the time limit.
+    Delivered {
+        /// The status.
+        status: u16,
+    },
+    /// Anything else: another status, no answer in time, no connection.
+    Failed {
+        /// The status, when there was an answer.
+        status: Option<u16>,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// What the deliverer records after an attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settlement {
+    /// The attempt's outcome.
+    pub outcome: SendOutcome,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// When to try again; `None` after a success, or to dead-letter a failure.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// When failed deliveries are tried again: the delay doubles from `first_delay` up to
+/// `max_delay`, and a delivery still failing once `give_up_after` has passed since its event
+/// becomes a dead letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookRetry {
+    /// The delay after the first failure (default 5 s).
+    pub first_delay: Duration,
+    /// The longest delay (default 1 h).
+    pub max_delay: Duration,
+    /// How long after its event a delivery is still tried (default 24 h).
+    pub give_up_after: Duration,
+}
+
+impl Default for WebhookRetry {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl WebhookRetry {
+    /// When to try again after the `failures`-th failed attempt (1 for the first) at `now`, for
+    /// an event of `created_at`; `None`: give up (the retry would fall past the window).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use anb_domain::webhook::WebhookRetry;
+    ///
+    /// let retry = WebhookRetry { first_delay: Duration::from_secs(5), ..Default::default() };
+    /// let t0 = chrono::Utc::now();
+    /// assert_eq!(retry.next_attempt(1, t0, t0), Some(t0 + chrono::Duration::seconds(5)));
+    /// assert_eq!(retry.next_attempt(3, t0, t0), Some(t0 + chrono::Duration::seconds(20)));
+    /// assert_eq!(retry.next_attempt(2, t0, t0 + chrono::Duration::hours(24)), None);
+    /// ```
+    pub fn next_attempt(
+        &self,
+        failures: u32,
+        created_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let doublings = failures.saturating_sub(1).min(30);
+        let delay = self
+            .first_delay
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_delay);
+        let at = now + chrono::Duration::from_std(delay).ok()?;
+        let deadline = created_at + chrono::Duration::from_std(self.give_up_after).ok()?;
+        (at <= deadline).then_some(at)
+    }
+}
