@@ -48,3 +48,13 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHER
 CREATE INDEX webhook_deliveries_in_order ON webhook_deliveries (webhook_id, video_id, event_seq)
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (status) WHERE status = 'dead';
+
+-- What each worker process last reported of itself (the operator's summary shows those seen
+-- in the last minute): `jobs` is one held job per line.
+CREATE TABLE workers (
+    name       TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    jobs       TEXT NOT NULL
+) STRICT;
+CREATE INDEX workers_by_seen_at ON workers (seen_at);

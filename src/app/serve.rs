@@ -15,6 +15,7 @@ pub fn http_config(settings: &Settings) -> HttpConfig {
         edge: settings.edge.clone(),
         thumbnail_size: settings.profile.thumbnail_size(),
         video_size: (settings.profile.width, settings.profile.height),
+        ops_token: settings.ops_token.as_ref().map(|t| t.expose().to_owned()),
         ..HttpConfig::default()
     }
 }

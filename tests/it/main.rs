@@ -24,3 +24,4 @@ mod share_pages;
 mod sharing;
 mod streaming;
 mod web_ui;
+mod webhooks;

@@ -149,4 +149,36 @@ async fn a_job_whose_worker_is_killed_at_every_attempt_ends_failed_after_the_cei
     assert_eq!(detail(&api, &ana, &video_id).await["status"], "failed");
     assert!(last.is_running());
     api.get("/health").await.expect_json(200);
+
+    // The audit trail shows both killed attempts, by their workers, and the failure.
+    let trail = api
+        .get_as(&ana, &format!("/api/videos/{video_id}/events"))
+        .await
+        .expect_json(200);
+    let trail = trail.as_array().expect("an array");
+    let kinds: Vec<&str> = trail
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "video.uploaded",
+            "video.processing",
+            "video.processing",
+            "video.failed"
+        ],
+        "{trail:?}"
+    );
+    for (attempt, (event, pid)) in trail[1..3].iter().zip(&dead_pids).enumerate() {
+        assert_eq!(event["attempt"], attempt + 1, "{event}");
+        let worker = event["worker"].as_str().unwrap();
+        assert!(worker.ends_with(&format!(":{pid}")), "{event}");
+    }
+    assert!(
+        trail[3]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("crashed repeatedly")),
+        "{trail:?}"
+    );
 }

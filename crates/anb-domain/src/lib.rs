@@ -20,7 +20,7 @@ pub mod service;
 pub mod values;
 
 pub use model::{
-    blob, event, ids, job, mail, media, rendition, session, sharing, user, video, webhook,
+    blob, event, ids, job, mail, media, ops, rendition, session, sharing, user, video, webhook,
 };
 
 pub use blob::{BlobKey, BlobMeta, BlobObject, ByteStream, DownloadUrl};

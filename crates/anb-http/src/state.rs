@@ -36,6 +36,8 @@ pub struct HttpConfig {
     pub thumbnail_size: (u32, u32),
     /// The processed MP4's size (the shared pages' `og:video:width` and `og:video:height`).
     pub video_size: (u32, u32),
+    /// The operators' token for `GET /api/ops/summary` (`None`: the summary is refused).
+    pub ops_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -46,6 +48,7 @@ impl Default for HttpConfig {
             public_cache_ttl: Duration::from_secs(2),
             thumbnail_size: (640, 360),
             video_size: (1280, 720),
+            ops_token: None,
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct WorkerConfig {
     pub restore: JobRestore,
     /// How often due webhook deliveries are looked for (default 500 ms).
     pub webhook_poll: Duration,
+    /// How often the worker reports itself for the operator's summary (default 5 s).
+    pub report_every: Duration,
     /// How long, after a stop is asked, jobs in progress may take to finish before they are
     /// released to the queue for another worker (default 30 s).
     pub shutdown_grace: Duration,
@@ -82,6 +84,7 @@ impl WorkerConfig {
             },
             shutdown_grace: Duration::from_secs(30),
             webhook_poll: Duration::from_millis(500),
+            report_every: Duration::from_secs(5),
         }
     }
 

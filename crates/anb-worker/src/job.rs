@@ -30,7 +30,14 @@ impl Worker {
         let span = info_span!("job", job = %job.id, video = %video_id, attempt = job.attempt);
         async {
             let started = Instant::now();
+            let held = format!(
+                "{} {video_id} (attempt {})",
+                job.payload.kind(),
+                job.attempt
+            );
+            self.hold(job.id, Some(held));
             let end = self.run_job_to_end(&job, abandon).await;
+            self.hold(job.id, None);
             metrics::counter!("anb_jobs_total", "outcome" => outcome_label(&end)).increment(1);
             info!(
                 elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -41,6 +48,15 @@ impl Worker {
         }
         .instrument(span)
         .await
+    }
+
+    /// Records that this worker holds `job` (described), or no longer does.
+    fn hold(&self, job: anb_domain::JobId, what: Option<String>) {
+        let mut held = self.held.lock().expect("the held jobs' lock");
+        match what {
+            Some(what) => held.insert(job, what),
+            None => held.remove(&job),
+        };
     }
 
     async fn run_job_to_end(&self, job: &LeasedJob, abandon: Option<&CancellationToken>) -> JobEnd {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
-use anb_domain::{RestoreReport, Showcase};
+use anb_domain::ops::WorkerBeat;
+use anb_domain::{JobId, RestoreReport, Showcase};
 use anyhow::Context as _;
 use futures::FutureExt as _;
 use tokio::task::JoinSet;
@@ -23,6 +24,10 @@ use crate::{RunSummary, WorkerConfig};
 pub struct Worker {
     pub(crate) showcase: Showcase,
     pub(crate) config: Arc<WorkerConfig>,
+    /// When it was made (its reports say so).
+    started_at: chrono::DateTime<chrono::Utc>,
+    /// The jobs it holds now, described for its reports.
+    pub(crate) held: Arc<std::sync::Mutex<std::collections::BTreeMap<JobId, String>>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -41,8 +46,10 @@ impl Worker {
     pub fn new(showcase: Showcase, config: WorkerConfig) -> anyhow::Result<Self> {
         config.validate().context("invalid worker settings")?;
         Ok(Self {
+            started_at: showcase.ports().clock.now(),
             showcase,
             config: Arc::new(config),
+            held: Arc::default(),
         })
     }
 
@@ -168,6 +175,16 @@ impl Worker {
             },
         ));
 
+        let reporter = self.clone();
+        chores.spawn(periodically(
+            stop.clone(),
+            self.config.report_every,
+            "reporting to the operators",
+            move || {
+                let reporter = reporter.clone();
+                async move { reporter.report().await }
+            },
+        ));
         let deliverer = self.clone();
         chores.spawn(periodically(
             stop.clone(),
@@ -224,12 +241,46 @@ impl Worker {
         summary
     }
 
+    /// Reports this worker (its name, start, the jobs it holds) for the operator's summary.
+    ///
+    /// # Errors
+    /// Storage faults.
+    pub async fn report(&self) -> anyhow::Result<()> {
+        let jobs = self
+            .held
+            .lock()
+            .expect("the held jobs' lock")
+            .values()
+            .cloned()
+            .collect();
+        let beat = WorkerBeat {
+            name: self.showcase.config().instance.clone(),
+            started_at: self.started_at,
+            seen_at: self.showcase.ports().clock.now(),
+            jobs,
+        };
+        self.showcase.report_worker(&beat).await
+    }
+
     /// Delivers the webhook messages that are due, round after round while rounds come back
     /// full ([`Showcase::deliver_webhooks`](anb_domain::Showcase::deliver_webhooks)).
     async fn deliver_webhooks(&self) -> anyhow::Result<()> {
         const ROUND: u32 = 32;
-        while self.showcase.deliver_webhooks(ROUND).await?.attempts() == ROUND as usize {}
-        Ok(())
+        loop {
+            let round = self.showcase.deliver_webhooks(ROUND).await?;
+            for (outcome, n) in [
+                ("delivered", round.delivered),
+                ("retrying", round.retrying),
+                ("dead", round.dead),
+            ] {
+                metrics::counter!("anb_webhook_attempts_total", "outcome" => outcome)
+                    .increment(n as u64);
+            }
+            metrics::counter!("anb_webhook_dead_letters_total").increment(round.dead as u64);
+            if round.attempts() < ROUND as usize {
+                return Ok(());
+            }
+        }
     }
 
     /// Leases and handles jobs until `stop`; backs off while the queue is empty or failing.

@@ -19,7 +19,7 @@ mod process;
 use std::sync::Arc;
 
 use anb_domain::ports::{
-    Clock, EventLog, JobQueue, Mailer, NoPageStore, PageStore, RenditionRepository,
+    Clock, EventLog, JobQueue, Mailer, NoPageStore, OpsRecords, PageStore, RenditionRepository,
     SessionRepository, ShareRepository, SystemClock, UserRepository, VideoRepository,
     VoteRepository,
 };
@@ -111,6 +111,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         sessions,
         shares,
         events,
+        ops,
     } = repositories(&database);
     let ports = Ports {
         users,
@@ -120,6 +121,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         sessions,
         shares,
         events,
+        ops,
         webhook_sender: Arc::new(
             HttpWebhookSender::new(settings.webhooks.allow_private)
                 .context("building the webhook sender")?,
@@ -256,6 +258,7 @@ struct Repositories {
     sessions: Arc<dyn SessionRepository>,
     shares: Arc<dyn ShareRepository>,
     events: Arc<dyn EventLog>,
+    ops: Arc<dyn OpsRecords>,
 }
 
 impl Repositories {
@@ -268,7 +271,8 @@ impl Repositories {
             + RenditionRepository
             + SessionRepository
             + ShareRepository
-            + EventLog,
+            + EventLog
+            + OpsRecords,
     {
         Self {
             users: store.clone(),
@@ -277,6 +281,7 @@ impl Repositories {
             renditions: store.clone(),
             sessions: store.clone(),
             events: store.clone(),
+            ops: store.clone(),
             shares: store,
         }
     }

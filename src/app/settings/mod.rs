@@ -66,6 +66,7 @@ const VERBATIM: &[&str] = &[
     "oidc_client_id",
     "oidc_client_secret",
     "webhook_secret",
+    "ops_token",
 ];
 
 /// Every key a file or the environment may set.
@@ -98,6 +99,7 @@ const KEYS: &[&str] = &[
     "webhook_allow_private",
     "webhook_retry_first_ms",
     "webhook_give_up_after_seconds",
+    "ops_token",
     // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
@@ -267,6 +269,9 @@ pub struct Settings {
     pub oidc: Option<OidcSettings>,
     /// Webhooks: the deployment's, private addresses, retries ([`WebhookSettings`]).
     pub webhooks: WebhookSettings,
+    /// The operators' token for `GET /api/ops/summary` and the web app's operator page
+    /// (`ANB_OPS_TOKEN`, at least 16 characters; default none: the summary is refused).
+    pub ops_token: Option<Secret>,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -340,6 +345,7 @@ struct Raw {
     webhook_allow_private: bool,
     webhook_retry_first_ms: u64,
     webhook_give_up_after_seconds: u64,
+    ops_token: Option<Secret>,
 }
 
 impl Default for Raw {
@@ -411,6 +417,7 @@ impl Default for Raw {
             webhook_allow_private: false,
             webhook_retry_first_ms: 5000,
             webhook_give_up_after_seconds: 24 * 3600,
+            ops_token: None,
         }
     }
 }
@@ -619,6 +626,10 @@ impl Settings {
             worker_max_attempts,
             oidc,
             webhooks,
+            ops_token: raw
+                .ops_token
+                .map(|t| Secret::new(t.expose().trim()))
+                .filter(|t| !t.expose().is_empty()),
         };
         settings.validate()?;
         Ok(settings)
@@ -655,6 +666,12 @@ impl Settings {
             "queue_name must be a non-empty name without spaces"
         );
         ensure!(self.max_upload_mb > 0, "max_upload_mb must be at least 1");
+        if let Some(token) = &self.ops_token {
+            ensure!(
+                token.expose().chars().count() >= 16,
+                "ops_token must be at least 16 characters"
+            );
+        }
         ensure!(
             self.worker_lease_seconds > 0,
             "worker_lease_seconds must be at least 1"

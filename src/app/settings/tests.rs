@@ -580,3 +580,49 @@ fn votes_require_a_verified_email_by_default_only_with_an_smtp_server_and_links_
         assert!(with(&[("public_url", bad)]).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_deployment_webhook_comes_with_its_secret_masked_and_retries_are_settable() {
+    jailed(|jail| {
+        jail.set_env("ANB_WEBHOOK_URL", "https://hooks.example.org/anb");
+        jail.set_env("ANB_WEBHOOK_SECRET", "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+        jail.set_env("ANB_WEBHOOK_ALLOW_PRIVATE", "true");
+        jail.set_env("ANB_WEBHOOK_RETRY_FIRST_MS", "250");
+        jail.set_env("ANB_WEBHOOK_GIVE_UP_AFTER_SECONDS", "60");
+        let s = Settings::load()?;
+        let (url, secret) = s.webhooks.deployment.clone().expect("configured");
+        assert_eq!(url, "https://hooks.example.org/anb");
+        assert_eq!(secret.expose(), "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+        assert!(s.webhooks.allow_private);
+        assert_eq!(s.webhooks.retry.first_delay, Duration::from_millis(250));
+        assert_eq!(s.webhooks.retry.give_up_after, Duration::from_secs(60));
+        let described = s.describe();
+        assert!(
+            described.contains("webhook=https://hooks.example.org/anb"),
+            "{described}"
+        );
+        assert!(!described.contains("c2VjcmV0") && !format!("{s:?}").contains("c2VjcmV0"));
+        Ok(())
+    });
+    let defaults = with(&[]).unwrap();
+    assert!(defaults.webhooks.deployment.is_none() && !defaults.webhooks.allow_private);
+    assert_eq!(
+        defaults.webhooks.retry.give_up_after,
+        Duration::from_secs(24 * 3600)
+    );
+}
+
+#[test]
+fn a_webhook_url_without_its_secret_a_bad_secret_and_a_short_ops_token_are_refused() {
+    let url = ("webhook_url", "https://hooks.example.org/anb");
+    assert!(with(&[url]).is_err());
+    assert!(with(&[("webhook_secret", "whsec_abc")]).is_err());
+    assert!(with(&[url, ("webhook_secret", "not-a-standard-secret")]).is_err());
+    assert!(with(&[("webhook_url", "ftp://x"), ("webhook_secret", "whsec_YWJj")]).is_err());
+    assert!(with(&[("ops_token", "short")]).is_err());
+    let s = with(&[("ops_token", "a-long-enough-operator-token")]).unwrap();
+    assert_eq!(
+        s.ops_token.unwrap().expose(),
+        "a-long-enough-operator-token"
+    );
+}

@@ -66,6 +66,11 @@ impl Events {
         }
     }
 
+    /// Every event, in order.
+    pub(super) fn log(&self) -> &[VideoEvent] {
+        &self.log
+    }
+
     fn seq_of(&self, event: EventId) -> Option<usize> {
         self.log.iter().position(|e| e.id == event)
     }

@@ -5,6 +5,7 @@
 
 mod events;
 mod mail;
+mod ops;
 mod pages;
 mod queue;
 mod renditions;
@@ -72,6 +73,7 @@ impl MemoryBackend {
             sessions: self.store.clone(),
             shares: self.store.clone(),
             events: self.store.clone(),
+            ops: self.store.clone(),
             webhook_sender: Arc::new(
                 crate::webhooks::HttpWebhookSender::new(true).expect("an HTTP client"),
             ),

@@ -46,6 +46,8 @@ pub(super) struct State {
     email_tokens: HashMap<SecretDigest, EmailToken>,
     /// Video events, webhooks and their deliveries (`events.rs`).
     pub(super) events: super::events::Events,
+    /// Workers' reports by name (`ops.rs`).
+    pub(super) workers: HashMap<String, anb_domain::ops::WorkerBeat>,
 }
 
 /// A stored one-time email token.

@@ -44,6 +44,8 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<WebhookRecord>
         + Reads<DeliveryRecord>
         + Reads<DueRecord>
+        + Reads<(String, SqlTime, SqlTime, String)>
+        + Reads<(Uuid, String, SqlTime)>
         + Reads<(i64,)>
         + Reads<(bool,)>
         + Reads<(Uuid,)>

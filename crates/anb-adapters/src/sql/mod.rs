@@ -10,6 +10,7 @@ mod dialect;
 mod driver;
 mod events;
 mod fault;
+mod ops;
 mod queries;
 mod queue;
 mod records;

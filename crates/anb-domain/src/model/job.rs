@@ -34,6 +34,15 @@ pub enum JobPayload {
 }
 
 impl JobPayload {
+    /// What the job does: `process`, `reprocess` or `convert`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ProcessVideo { .. } => "process",
+            Self::ReprocessVideo { .. } => "reprocess",
+            Self::ConvertRendition { .. } => "convert",
+        }
+    }
+
     /// The video the job is about.
     pub fn video_id(&self) -> VideoId {
         match self {

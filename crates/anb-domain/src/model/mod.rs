@@ -8,6 +8,7 @@ pub mod ids;
 pub mod job;
 pub mod mail;
 pub mod media;
+pub mod ops;
 pub mod rendition;
 pub mod session;
 pub mod sharing;

@@ -6,6 +6,7 @@ mod conversion_jobs;
 mod conversions;
 mod media_downloads;
 mod oidc;
+mod ops;
 mod processing;
 mod public_pages;
 mod rendition_files;
@@ -30,6 +31,7 @@ pub use auth::{LoginError, ProfileError, SignupError, SignupForm};
 pub use conversions::{ConversionAccepted, ConversionError, RenditionList};
 pub use media_downloads::{ByteRange, MediaDownload, MediaError, MediaKind};
 pub use oidc::{OidcError, OidcOutcome, OidcProfile, OidcStart};
+pub use ops::WORKER_SILENCE;
 pub use processing::JobOutcome;
 pub use public_pages::{PlayerPage, PublicPageError, MAX_RANKED_CITIES};
 pub use rendition_files::RenditionFile;
@@ -48,7 +50,7 @@ pub use webhooks::{DeliveryRound, WebhookError, DELIVERY_LEASE};
 use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
-    BlobStore, Clock, EventLog, IdentityProvider, JobQueue, Mailer, PasswordHasher,
+    BlobStore, Clock, EventLog, IdentityProvider, JobQueue, Mailer, OpsRecords, PasswordHasher,
     RenditionRepository, SessionRepository, ShareRepository, TokenIssuer, Transcoder,
     UserRepository, VideoRepository, VoteRepository, WebhookSender,
 };
@@ -79,6 +81,8 @@ pub struct Ports {
     pub events: Arc<dyn EventLog>,
     /// Sends webhook messages.
     pub webhook_sender: Arc<dyn WebhookSender>,
+    /// Workers' reports and processing activity, for the operator's summary.
+    pub ops: Arc<dyn OpsRecords>,
     /// Background jobs.
     pub jobs: Arc<dyn JobQueue>,
     /// Media storage.

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod models;
 pub mod oidc;
 pub mod ops;
+pub mod ops_models;
 pub mod playback;
 pub mod players;
 pub mod public;

@@ -5,7 +5,10 @@ use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::models::{CheckOutcome, HealthStatus, Liveness, Readiness, ReadinessReport};
+use super::ops_models::OpsSummaryView;
 use super::{answering_405, ApiTags};
+use crate::error::{Protected, Refused};
+use crate::security::Operator;
 use crate::state::AppState;
 
 /// `GET /health` responses.
@@ -33,6 +36,14 @@ pub enum MetricsResponse {
     /// Prometheus' text exposition format.
     #[oai(status = 200)]
     Ok(PlainText<String>),
+}
+
+/// `GET /api/ops/summary` responses.
+#[derive(ApiResponse)]
+pub enum OpsSummaryResponse {
+    /// The summary.
+    #[oai(status = 200)]
+    Ok(Json<OpsSummaryView>),
 }
 
 answering_405! {
@@ -86,6 +97,24 @@ impl OpsOperations {
                 checks,
             }))
         }
+    }
+
+    /// The operator's summary: the queue by state, jobs in flight, the workers alive (last
+    /// report, jobs held), videos processed and failed in the last hour with the median and
+    /// 95th percentile processing times, the webhook backlog and dead letters. Authorised by
+    /// the operators' token (`ANB_OPS_TOKEN`) as a bearer token.
+    #[oai(
+        path = "/api/ops/summary",
+        method = "get",
+        operation_id = "ops_summary"
+    )]
+    async fn summary(
+        &self,
+        state: Data<&AppState>,
+        _operator: Operator,
+    ) -> Result<OpsSummaryResponse, Refused<Protected>> {
+        let summary = state.showcase.ops_summary().await?;
+        Ok(OpsSummaryResponse::Ok(Json(summary.into())))
     }
 
     /// Prometheus metrics (text exposition format).
