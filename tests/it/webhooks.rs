@@ -101,8 +101,8 @@ impl Receiver {
         let status = {
             let mut scripts = self.scripts.lock().unwrap();
             match scripts.get_mut(&path) {
+                _ if path.starts_with("/down") => 503,
                 Some(script) if !script.is_empty() => script.remove(0),
-                Some(_) if path.starts_with("/down") => 503,
                 _ => 200,
             }
         };

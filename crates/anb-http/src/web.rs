@@ -49,6 +49,7 @@ pub const SCREENS: &[&str] = &[
     "verify-email",
     "reset-password",
     "olvide-contrasena",
+    "operador",
 ];
 
 /// Whether the web app serves `path` (the page, a screen, a shared page, or a file).

@@ -27,6 +27,7 @@ const VIEWS = {
   'reset-password': later('./views/password-reset.js', 'renderReset'),
   v: later('./views/video.js'),
   p: later('./views/player-page.js'),
+  operador: later('./views/operator.js'),
   'not-found': later('./views/not-found.js'),
 };
 

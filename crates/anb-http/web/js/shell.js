@@ -3,7 +3,7 @@
 // in a circle.
 
 /** The screens served at `/{name}` (web.rs lists the same names). The first is the default. */
-export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared', 'complete-profile', 'verify-email', 'olvide-contrasena', 'reset-password'];
+export const SCREENS = ['galeria', 'rankings', 'mis-videos', 'compartidos', 'cuenta', 'entrar', 'registro', 'shared', 'complete-profile', 'verify-email', 'olvide-contrasena', 'reset-password', 'operador'];
 
 /** Pages of one thing: a video (`/v/{id}`) and a player (`/p/{id}`). */
 const PAGES = ['v', 'p'];
