@@ -3,14 +3,17 @@
 //! deliveries (one per subscribed webhook), claiming due deliveries one video event at a time
 //! under a lease, retries and dead letters, and subscriptions.
 //!
-//! The database may be shared with other checks running at the same time. `claim_due` looks at
-//! every webhook's deliveries, so the checks that claim:
-//! - take [`CLAIMING`] first: they never run together, and a claim of one never leases
-//!   deliveries another is about to claim;
-//! - date their events ten years back and claim at those times, so they never see the
-//!   deliveries other checks make at the present time (nor does a deliverer working at the
-//!   present time see theirs for long: their leases end in the past);
-//! - look only at the deliveries of webhooks they made, and remove those webhooks at the end.
+//! The database may be shared with other checks running at the same time (PostgreSQL: one
+//! database per test process). `claim_due` looks at every webhook's deliveries, so the checks
+//! that claim:
+//! - take [`CLAIMING`] first: they never run together, so a claim of one never leases
+//!   deliveries the other is about to claim;
+//! - date their videos and events ten years ahead and claim at those times, so no other check's
+//!   deliveries are claimed in their stead (nor are their videos seen by the checks of stuck
+//!   and unfinished videos, which look into the past). Their claims do lease the other checks'
+//!   pending deliveries, which nothing else in the process claims, and which those checks only
+//!   read the status of;
+//! - keep only the deliveries of webhooks they made, and remove those webhooks at the end.
 //!
 //! The deployment's webhook is one for the whole database: only
 //! [`subscribed_webhooks_get_a_pending_delivery_per_event_and_others_none`] sets it, and removes
@@ -38,9 +41,10 @@ fn second() -> DateTime<Utc> {
     now().trunc_subsecs(0)
 }
 
-/// A moment ten years back, to the second: the start of a claiming check's own stretch of time.
-fn decade_ago() -> DateTime<Utc> {
-    second() - Duration::days(3650)
+/// A moment ten years ahead, to the second: the start of a claiming check's own stretch of
+/// time.
+fn decade_ahead() -> DateTime<Utc> {
+    second() + Duration::days(3650)
 }
 
 fn secs(n: i64) -> Duration {
@@ -104,7 +108,7 @@ async fn claim_until(
     lease_until: DateTime<Utc>,
     webhooks: &[WebhookId],
 ) -> Vec<DueDelivery> {
-    let claimed = r.events.claim_due(now, lease_until, 1000).await.unwrap();
+    let claimed = r.events.claim_due(now, lease_until, 10_000).await.unwrap();
     claimed
         .into_iter()
         .filter(|d| webhooks.contains(&d.webhook_id))
@@ -376,7 +380,7 @@ pub async fn subscribed_webhooks_get_a_pending_delivery_per_event_and_others_non
 pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: Repositories) {
     let _turn = CLAIMING.lock().await;
     let owner = player(&r).await;
-    let t = decade_ago();
+    let t = decade_ahead();
     let webhook = subscribed(&r, owner.id, t).await;
     let ours = [webhook.id];
     let first = draft(owner.id, "First", true, t);
@@ -476,7 +480,7 @@ pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: R
 pub async fn a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead(r: Repositories) {
     let _turn = CLAIMING.lock().await;
     let owner = player(&r).await;
-    let t = decade_ago();
+    let t = decade_ahead();
     let webhook = subscribed(&r, owner.id, t).await;
     let ours = [webhook.id];
     let video = draft(owner.id, "Retried", false, t);
@@ -606,7 +610,7 @@ pub async fn subscriptions_are_limited_per_owner_and_listed_and_removed_by_their
     );
     assert_eq!(
         r.events.webhooks_of(other.id).await.unwrap(),
-        [theirs.clone()]
+        std::slice::from_ref(&theirs)
     );
     assert_eq!(
         r.events.webhook(owner.id, first.id).await.unwrap(),
@@ -636,7 +640,7 @@ pub async fn subscriptions_are_limited_per_owner_and_listed_and_removed_by_their
     assert!(!r.events.unsubscribe(owner.id, first.id).await.unwrap());
     assert_eq!(
         r.events.webhooks_of(owner.id).await.unwrap(),
-        [second_hook.clone()]
+        std::slice::from_ref(&second_hook)
     );
     assert_eq!(r.events.webhook(owner.id, first.id).await.unwrap(), None);
     let gone = r
