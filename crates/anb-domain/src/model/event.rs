@@ -198,8 +198,11 @@ impl VideoEvent {
             (Some(before), Some(after)) => (before, after),
         };
         let mut events = Vec::new();
+        // Into processing, or a redelivery (processing again, stamped anew). Not only the
+        // stamp: a worker may take an upload within the instant it was stored.
         let started = after.status == VideoStatus::Processing
-            && after.status_changed_at != before.status_changed_at;
+            && (before.status != VideoStatus::Processing
+                || after.status_changed_at != before.status_changed_at);
         if started {
             let detail = EventDetail {
                 attempt: attempt.cloned(),
@@ -295,4 +298,223 @@ fn public_fields(video: &Video, detail: &EventDetail) -> serde_json::Value {
         "votes": video.votes,
         "error": detail.error.as_deref().or(video.status.failure_reason()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rendition::{RenditionFormat, RenditionRequest};
+    use crate::{BlobKey, ProcessedMedia, StatusChange, Tags, VideoTitle};
+    use chrono::Duration;
+
+    fn t(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    fn fresh(public: bool) -> Video {
+        let (id, owner) = (VideoId::new(), UserId::new());
+        Video::uploaded(
+            id,
+            owner,
+            VideoTitle::new("Dunk").unwrap(),
+            None,
+            Tags::default(),
+            public,
+            BlobKey::original(owner, id),
+            10,
+            t(0),
+        )
+    }
+
+    fn media() -> ProcessedMedia {
+        ProcessedMedia {
+            processed: BlobKey::new("processed/x.mp4").unwrap(),
+            thumbnail: BlobKey::new("thumbnails/x.jpg").unwrap(),
+            stream: None,
+            storyboard: None,
+            duration_seconds: 12.5,
+        }
+    }
+
+    fn attempt(worker: &str, number: u32) -> Attempt {
+        Attempt {
+            worker: worker.into(),
+            number,
+        }
+    }
+
+    /// `before` changed by `change` at `at`, and the events of it.
+    fn change(
+        before: &Video,
+        change: &StatusChange,
+        at: DateTime<Utc>,
+    ) -> (Video, Vec<VideoEvent>) {
+        let after = before.apply(change, at).unwrap();
+        let events = VideoEvent::of_change(Some(before), Some(&after), at, change.attempt());
+        (after, events)
+    }
+
+    fn kinds(events: &[VideoEvent]) -> Vec<EventType> {
+        events.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn an_upload_and_a_deletion_are_one_event_each_and_no_change_is_none() {
+        let video = fresh(true);
+        let up = VideoEvent::of_change(None, Some(&video), t(1), None);
+        assert_eq!(kinds(&up), [EventType::VideoUploaded]);
+        assert_eq!(
+            (up[0].video_id, up[0].owner_id, up[0].at),
+            (video.id, video.owner_id, t(1))
+        );
+        assert_eq!(up[0].detail, EventDetail::default());
+        let gone = VideoEvent::of_change(Some(&video), None, t(2), None);
+        assert_eq!(kinds(&gone), [EventType::VideoDeleted]);
+        assert!(VideoEvent::of_change(Some(&video), Some(&video), t(3), None).is_empty());
+        assert!(VideoEvent::of_change(None, None, t(3), None).is_empty());
+    }
+
+    #[test]
+    fn starting_is_processing_with_its_attempt_and_a_redelivery_is_another() {
+        let video = fresh(true);
+        let (started, events) = change(
+            &video,
+            &StatusChange::StartProcessing(attempt("w1", 1)),
+            t(1),
+        );
+        assert_eq!(kinds(&events), [EventType::VideoProcessing]);
+        assert_eq!(events[0].detail.attempt, Some(attempt("w1", 1)));
+        assert_eq!(events[0].data["status"], "processing");
+        let (_, again) = change(
+            &started,
+            &StatusChange::StartProcessing(attempt("w2", 2)),
+            t(2),
+        );
+        assert_eq!(kinds(&again), [EventType::VideoProcessing]);
+        assert_eq!(again[0].detail.attempt, Some(attempt("w2", 2)));
+        assert_ne!(again[0].id, events[0].id);
+    }
+
+    #[test]
+    fn a_start_within_the_instant_of_the_upload_is_still_processing() {
+        let video = fresh(true);
+        let (started, events) = change(
+            &video,
+            &StatusChange::StartProcessing(attempt("w1", 1)),
+            video.status_changed_at,
+        );
+        assert_eq!(started.status_changed_at, video.status_changed_at);
+        assert_eq!(kinds(&events), [EventType::VideoProcessing]);
+    }
+
+    #[test]
+    fn completing_a_public_video_is_processed_then_published_and_a_private_one_only_processed() {
+        for public in [true, false] {
+            let video = fresh(public);
+            let (started, _) = change(
+                &video,
+                &StatusChange::StartProcessing(attempt("w", 1)),
+                t(1),
+            );
+            let (done, events) = change(&started, &StatusChange::Complete(media()), t(2));
+            let expected: &[EventType] = if public {
+                &[EventType::VideoProcessed, EventType::VideoPublished]
+            } else {
+                &[EventType::VideoProcessed]
+            };
+            assert_eq!(kinds(&events), expected);
+            assert!(events.iter().all(|e| e.detail == EventDetail::default()));
+            assert_eq!(events[0].data["processed_at"], json!(done.processed_at));
+            assert_eq!(events[0].data["published"], public);
+        }
+    }
+
+    #[test]
+    fn reprocessing_is_processed_again_without_publishing() {
+        let video = fresh(true);
+        let (started, _) = change(
+            &video,
+            &StatusChange::StartProcessing(attempt("w", 1)),
+            t(1),
+        );
+        let (done, _) = change(&started, &StatusChange::Complete(media()), t(2));
+        let (_, events) = change(&done, &StatusChange::Reprocessed(media()), t(3));
+        assert_eq!(kinds(&events), [EventType::VideoProcessed]);
+    }
+
+    #[test]
+    fn failing_is_failed_with_the_reason_as_error_from_uploaded_or_processing() {
+        let fail = StatusChange::Fail {
+            reason: "no video stream".into(),
+        };
+        let video = fresh(true);
+        let (started, _) = change(
+            &video,
+            &StatusChange::StartProcessing(attempt("w", 1)),
+            t(1),
+        );
+        for before in [&video, &started] {
+            let (_, events) = change(before, &fail, t(2));
+            assert_eq!(kinds(&events), [EventType::VideoFailed]);
+            assert_eq!(events[0].detail.error.as_deref(), Some("no video stream"));
+            assert_eq!(events[0].data["error"], "no video stream");
+            assert_eq!(events[0].data["status"], "failed");
+        }
+    }
+
+    #[test]
+    fn visibility_changes_are_published_and_unpublished_and_the_same_visibility_is_none() {
+        let private = fresh(false);
+        let (started, _) = change(
+            &private,
+            &StatusChange::StartProcessing(attempt("w", 1)),
+            t(1),
+        );
+        let (done, _) = change(&started, &StatusChange::Complete(media()), t(2));
+        let shown = done.with_visibility(true, t(3)).unwrap();
+        let events = VideoEvent::of_change(Some(&done), Some(&shown), t(3), None);
+        assert_eq!(kinds(&events), [EventType::VideoPublished]);
+        assert_eq!(events[0].data["published"], true);
+        let again = shown.with_visibility(true, t(4)).unwrap();
+        assert!(VideoEvent::of_change(Some(&shown), Some(&again), t(4), None).is_empty());
+        let hidden = shown.with_visibility(false, t(5)).unwrap();
+        let events = VideoEvent::of_change(Some(&shown), Some(&hidden), t(5), None);
+        assert_eq!(kinds(&events), [EventType::VideoUnpublished]);
+        assert_eq!(events[0].data["published"], false);
+        let still = hidden.with_visibility(false, t(6)).unwrap();
+        assert!(VideoEvent::of_change(Some(&hidden), Some(&still), t(6), None).is_empty());
+    }
+
+    #[test]
+    fn a_ready_rendition_names_it_and_the_body_is_standard_webhooks_shaped() {
+        let video = fresh(true);
+        let request = RenditionRequest::new(RenditionFormat::Mp4, Some(480)).unwrap();
+        let rendition = Rendition::requested(video.id, video.owner_id, request, t(1));
+        let at = t(2) + Duration::milliseconds(250);
+        let event = VideoEvent::rendition_ready(&video, &rendition, at);
+        assert_eq!(event.kind, EventType::RenditionReady);
+        assert_eq!(event.detail.rendition, Some(rendition.id));
+        assert_eq!(event.data["rendition"]["format"], "mp4");
+        assert_eq!(event.data["rendition"]["height"], 480);
+        let body = event.body();
+        assert_eq!(body["type"], "rendition.ready");
+        assert_eq!(body["timestamp"], "2023-11-14T22:13:22.250Z");
+        assert_eq!(body["data"], event.data);
+        assert_eq!(body["data"]["video_id"], json!(video.id));
+    }
+
+    #[test]
+    fn names_round_trip_and_only_the_attempt_failure_is_not_subscribable() {
+        for kind in EventType::SUBSCRIBABLE {
+            assert_eq!(EventType::parse(kind.as_str()), Some(kind));
+            assert!(kind.is_subscribable());
+            assert_eq!(serde_json::to_value(kind).unwrap(), json!(kind.as_str()));
+        }
+        assert_eq!(
+            EventType::parse("video.attempt_failed"),
+            Some(EventType::AttemptFailed)
+        );
+        assert!(!EventType::AttemptFailed.is_subscribable());
+        assert_eq!(EventType::parse("video.exploded"), None);
+    }
 }

@@ -241,3 +241,129 @@ impl WebhookRetry {
         (at <= deadline).then_some(at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_delay_doubles_from_the_first_up_to_the_longest() {
+        let retry = WebhookRetry {
+            first_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(24 * 3600),
+        };
+        let delays: Vec<i64> = (1..=7)
+            .map(|n| (retry.next_attempt(n, t(0), t(100)).unwrap() - t(100)).num_seconds())
+            .collect();
+        assert_eq!(delays, [5, 10, 20, 40, 60, 60, 60]);
+        // Many failures neither overflow nor pass the cap.
+        assert_eq!(retry.next_attempt(u32::MAX, t(0), t(100)), Some(t(160)));
+        assert_eq!(retry.next_attempt(0, t(0), t(100)), Some(t(105)));
+    }
+
+    #[test]
+    fn a_retry_past_the_window_gives_up() {
+        let retry = WebhookRetry {
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(100),
+        };
+        assert_eq!(
+            retry.next_attempt(1, t(0), t(90)),
+            Some(t(100)),
+            "just in time"
+        );
+        assert_eq!(retry.next_attempt(1, t(0), t(91)), None);
+        assert_eq!(
+            retry.next_attempt(4, t(0), t(30)),
+            None,
+            "80 s later: 110 s"
+        );
+        assert_eq!(retry.next_attempt(1, t(0), t(200)), None);
+        let default = WebhookRetry::default();
+        assert_eq!(default.next_attempt(1, t(0), t(0)), Some(t(5)));
+        assert_eq!(default.next_attempt(20, t(0), t(0)), Some(t(3600)));
+        assert_eq!(default.next_attempt(1, t(0), t(24 * 3600)), None);
+    }
+
+    #[test]
+    fn no_events_named_is_every_subscribable_event() {
+        let all = Webhook::parse_events(&[]).unwrap();
+        assert_eq!(all, EventType::SUBSCRIBABLE);
+        assert_eq!(all.len(), 8);
+        assert!(!all.contains(&EventType::AttemptFailed));
+    }
+
+    #[test]
+    fn unknown_and_audit_only_events_are_refused() {
+        for bad in [
+            names(&["video.processed", "video.exploded"]),
+            names(&["video.attempt_failed"]),
+            names(&[""]),
+            names(&["VIDEO.PROCESSED"]),
+        ] {
+            let error = Webhook::parse_events(&bad).unwrap_err();
+            assert_eq!(error.field, "events", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn repeated_events_are_kept_once_in_the_order_of_a_videos_life() {
+        let events = Webhook::parse_events(&names(&[
+            "rendition.ready",
+            "video.processed",
+            "rendition.ready",
+            "video.uploaded",
+            "video.processed",
+        ]))
+        .unwrap();
+        assert_eq!(
+            events,
+            [
+                EventType::VideoUploaded,
+                EventType::VideoProcessed,
+                EventType::RenditionReady
+            ]
+        );
+    }
+
+    #[test]
+    fn urls_must_be_http_or_https_without_spaces_and_not_too_long() {
+        assert!(Webhook::check_url("http://hooks.example.com/x").is_ok());
+        assert!(Webhook::check_url("HTTPS://hooks.example.com/x").is_ok());
+        for bad in [
+            "ftp://example.com",
+            "hooks.example.com",
+            "https://example.com/a b",
+            "https://example.com/\u{7}",
+        ] {
+            assert!(Webhook::check_url(bad).is_err(), "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
+        assert!(Webhook::check_url(&long).is_err());
+        let fits = format!("https://e.co/{}", "a".repeat(MAX_URL_LEN - 13));
+        assert_eq!(fits.len(), MAX_URL_LEN);
+        assert!(Webhook::check_url(&fits).is_ok());
+    }
+
+    #[test]
+    fn delivery_statuses_round_trip() {
+        for status in [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Dead,
+        ] {
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(DeliveryStatus::parse("lost"), None);
+    }
+}

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod blobs;
+pub mod events;
 #[cfg(feature = "testkit-oidc")]
 pub mod identity;
 pub mod mail;
@@ -125,6 +126,21 @@ macro_rules! repository_conformance {
                 deleting_a_video_deletes_its_shares_and_links,
                 the_directory_finds_players_by_part_of_their_name_in_name_order,
                 an_external_identity_links_to_one_account,
+            ]
+        );
+        $crate::__conformance_tests!(
+            events,
+            $make,
+            [
+                a_videos_changes_leave_their_events_in_order,
+                a_refused_change_leaves_no_event,
+                subscribed_webhooks_get_a_pending_delivery_per_event_and_others_none,
+                due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order,
+                a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead,
+                concurrent_claims_take_each_due_delivery_once,
+                subscriptions_are_limited_per_owner_and_listed_and_removed_by_their_owner_only,
+                concurrent_subscriptions_by_one_owner_never_pass_the_limit_together,
+                a_ready_rendition_leaves_a_rendition_ready_event,
             ]
         );
         $crate::__conformance_tests!(

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use anb_domain::ports::{
-    CastVoteError, Clock, CreateUserError, DeleteVideoRecordError, PublicVideoQuery, RankingQuery,
-    RenditionRepository, SessionRepository, ShareRepository, SystemClock, TransitionError,
-    UserRepository, VideoRepository, VisibilityError, VoteRepository,
+    CastVoteError, Clock, CreateUserError, DeleteVideoRecordError, EventLog, PublicVideoQuery,
+    RankingQuery, RenditionRepository, SessionRepository, ShareRepository, SystemClock,
+    TransitionError, UserRepository, VideoRepository, VisibilityError, VoteRepository,
 };
 use anb_domain::user::NewUser;
 use anb_domain::video::ProcessingProgress;
@@ -34,6 +34,8 @@ pub struct Repositories {
     pub sessions: Arc<dyn SessionRepository>,
     /// Shares and share links.
     pub shares: Arc<dyn ShareRepository>,
+    /// Video events, webhooks and their deliveries.
+    pub events: Arc<dyn EventLog>,
 }
 
 impl Repositories {
@@ -45,7 +47,8 @@ impl Repositories {
             + VoteRepository
             + RenditionRepository
             + SessionRepository
-            + ShareRepository,
+            + ShareRepository
+            + EventLog,
     {
         Self {
             users: store.clone(),
@@ -53,7 +56,8 @@ impl Repositories {
             votes: store.clone(),
             renditions: store.clone(),
             sessions: store.clone(),
-            shares: store,
+            shares: store.clone(),
+            events: store,
         }
     }
 }
@@ -92,7 +96,7 @@ pub(super) async fn player(r: &Repositories) -> User {
     player_in(r, &a_city()).await
 }
 
-fn draft(owner: UserId, title: &str, public: bool, at: DateTime<Utc>) -> Video {
+pub(super) fn draft(owner: UserId, title: &str, public: bool, at: DateTime<Utc>) -> Video {
     let id = VideoId::new();
     Video::uploaded(
         id,
@@ -107,7 +111,7 @@ fn draft(owner: UserId, title: &str, public: bool, at: DateTime<Utc>) -> Video {
     )
 }
 
-fn media(id: VideoId) -> ProcessedMedia {
+pub(super) fn media(id: VideoId) -> ProcessedMedia {
     ProcessedMedia {
         processed: BlobKey::processed(id),
         thumbnail: BlobKey::thumbnail(id),
@@ -117,7 +121,7 @@ fn media(id: VideoId) -> ProcessedMedia {
     }
 }
 
-async fn uploaded(r: &Repositories, owner: UserId, public: bool) -> Video {
+pub(super) async fn uploaded(r: &Repositories, owner: UserId, public: bool) -> Video {
     let video = draft(owner, "Crossover", public, now());
     r.videos.insert(&video).await.unwrap();
     video
