@@ -86,11 +86,6 @@ pub trait Dialect: Send + Sync + 'static {
     /// tables, plain reads going on. None where the write transaction already does (SQLite).
     const HOLD_OFF_VOTES: Option<&'static str>;
 
-    /// How many vote batches run at once (group commit): on PostgreSQL they run side by side;
-    /// SQLite's single writer takes them in turn, so one batcher gathers every waiting vote
-    /// into its next transaction.
-    const VOTE_BATCHERS: usize;
-
     /// The database's clock, as `due_at` and the other times are stored.
     const NOW: &'static str;
 
@@ -127,7 +122,6 @@ impl Dialect for Pg {
     // In the order every transaction takes them (video, vote, player, totals).
     const HOLD_OFF_VOTES: Option<&'static str> =
         Some("LOCK TABLE videos, votes, users, ranked_players IN EXCLUSIVE MODE");
-    const VOTE_BATCHERS: usize = 2;
     const NOW: &'static str = "now()";
     const RESTORE_TURN: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(hashtextextended('anb.jobs.restore:' || $1, 0))");
@@ -162,7 +156,6 @@ impl Dialect for Lite {
     const EMAIL_EQUALS: &'static str = "u.email = $1";
     // BEGIN IMMEDIATE holds off every other writer.
     const HOLD_OFF_VOTES: Option<&'static str> = None;
-    const VOTE_BATCHERS: usize = 1;
     // Microseconds since the epoch (julianday has millisecond precision).
     const NOW: &'static str = "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
     // BEGIN IMMEDIATE already makes every write transaction wait for the last.

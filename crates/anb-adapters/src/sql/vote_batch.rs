@@ -27,6 +27,10 @@ use super::{SqlTime, Store};
 /// The most votes one transaction counts.
 pub(crate) const MAX_BATCH: usize = 64;
 
+/// How many batches may run at once (on PostgreSQL they run side by side; SQLite's single
+/// writer takes them in turn).
+const BATCHERS: usize = 2;
+
 /// Votes waiting for a batch, at most: more callers wait for room.
 const QUEUE: usize = 1024;
 
@@ -47,7 +51,7 @@ pub(crate) type BallotBox = mpsc::Sender<Ballot>;
 pub(crate) fn open<D: Dialect>(store: &Store<D>) -> BallotBox {
     let (sender, receiver) = mpsc::channel(QUEUE);
     let receiver = Arc::new(Mutex::new(receiver));
-    for _ in 0..D::VOTE_BATCHERS {
+    for _ in 0..BATCHERS {
         let (store, receiver) = (store.detached(), receiver.clone());
         tokio::spawn(async move {
             while let Some(batch) = next_batch(&receiver).await {
