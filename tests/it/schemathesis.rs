@@ -64,6 +64,7 @@ const RULE_REFUSALS: &[&str] = &[
     "create_share_link",
     "verify_email",
     "confirm_password_reset",
+    "create_webhook",
 ];
 
 /// The operations that serve a file by range: a schema-valid `Range` past the end of the file

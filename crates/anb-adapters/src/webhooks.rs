@@ -16,6 +16,9 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
+/// How long a subscription's host may take to resolve.
+const RESOLVE_TIME_LIMIT: Duration = Duration::from_secs(3);
+
 /// How long a receiver has to answer an attempt.
 pub const ATTEMPT_TIME_LIMIT: Duration = Duration::from_secs(10);
 
@@ -86,9 +89,12 @@ impl WebhookSender for HttpWebhookSender {
         let parsed = reqwest::Url::parse(url).map_err(|_| TargetRefused("bad URL".into()))?;
         if let Some(url::Host::Domain(name)) = parsed.host() {
             let port = parsed.port_or_known_default().unwrap_or(443);
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
+            let unresolved = || TargetRefused(format!("the host {name} does not resolve"));
+            let lookup = tokio::net::lookup_host((name, port));
+            let addrs: Vec<SocketAddr> = tokio::time::timeout(RESOLVE_TIME_LIMIT, lookup)
                 .await
-                .map_err(|_| TargetRefused(format!("the host {name} does not resolve")))?
+                .map_err(|_| unresolved())?
+                .map_err(|_| unresolved())?
                 .collect();
             if addrs.is_empty() {
                 return Err(TargetRefused(format!("the host {name} does not resolve")));

@@ -38,8 +38,9 @@ impl Webhook {
     /// [`WebhookSender::check_target`](crate::ports::WebhookSender::check_target)).
     ///
     /// # Errors
-    /// [`ValidationError`] on `url` when it is not `http://` or `https://`, longer than
-    /// [`MAX_URL_LEN`], or holds spaces or control characters.
+    /// [`ValidationError`] on `url` when it is not `http://` or `https://` followed by
+    /// printable ASCII (no spaces; an international name in its `xn--` form), or longer than
+    /// [`MAX_URL_LEN`].
     ///
     /// ```
     /// use anb_domain::webhook::Webhook;
@@ -47,15 +48,17 @@ impl Webhook {
     /// assert!(Webhook::check_url("ftp://example.com").is_err());
     /// ```
     pub fn check_url(url: &str) -> Result<(), ValidationError> {
-        let lower = url.to_ascii_lowercase();
-        let scheme_ok = lower.starts_with("http://") || lower.starts_with("https://");
-        if !scheme_ok
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .unwrap_or_default();
+        if rest.is_empty()
             || url.len() > MAX_URL_LEN
-            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            || !rest.bytes().all(|b| (b'!'..=b'~').contains(&b))
         {
             return Err(ValidationError::new(
                 "url",
-                "must be an http:// or https:// URL of at most 2048 characters",
+                "must be an http:// or https:// URL of printable ASCII, at most 2048 characters",
             ));
         }
         Ok(())

@@ -3,21 +3,59 @@
 use anb_domain::event::{EventType, VideoEvent};
 use anb_domain::webhook::{Delivery, Webhook};
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::types::ToJSON as _;
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 /// A subscription to be made.
 #[derive(Debug, Object)]
 pub struct WebhookRequest {
-    /// Where to POST events: `http://` or `https://`, at most 2048 characters, resolving to
-    /// public addresses (unless the deployment allows private ones).
-    #[oai(validator(min_length = 1, max_length = 2048))]
+    /// Where to POST events: `http://` or `https://` and printable ASCII (an international
+    /// name in its `xn--` form), at most 2048 characters, resolving to public addresses (unless
+    /// the deployment allows private ones).
+    #[oai(validator(max_length = 2048, pattern = "^https?://[!-~]+$"))]
     pub url: String,
-    /// The events to receive (`video.uploaded`, `video.processing`, `video.processed`,
-    /// `video.failed`, `video.published`, `video.unpublished`, `video.deleted`,
-    /// `rendition.ready`); absent or empty: every one.
+    /// The events to receive; absent or empty: every one.
     #[oai(default, validator(max_items = 8, unique_items))]
-    pub events: Vec<String>,
+    pub events: Vec<WebhookEvent>,
+}
+
+/// An event a webhook may receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Enum)]
+pub enum WebhookEvent {
+    /// The original is stored and a job queued.
+    #[oai(rename = "video.uploaded")]
+    VideoUploaded,
+    /// A worker took the video (each processing attempt).
+    #[oai(rename = "video.processing")]
+    VideoProcessing,
+    /// Processing succeeded.
+    #[oai(rename = "video.processed")]
+    VideoProcessed,
+    /// Processing gave up.
+    #[oai(rename = "video.failed")]
+    VideoFailed,
+    /// The video became published for voting.
+    #[oai(rename = "video.published")]
+    VideoPublished,
+    /// The video left the public gallery.
+    #[oai(rename = "video.unpublished")]
+    VideoUnpublished,
+    /// The video was deleted.
+    #[oai(rename = "video.deleted")]
+    VideoDeleted,
+    /// A conversion on demand is ready.
+    #[oai(rename = "rendition.ready")]
+    RenditionReady,
+}
+
+impl WebhookEvent {
+    /// The event's name (`video.uploaded`, …).
+    pub fn name(self) -> String {
+        self.to_json()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
 }
 
 /// A webhook: events about the caller's videos are POSTed to `url`, signed with `secret`

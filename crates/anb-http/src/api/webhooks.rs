@@ -109,9 +109,10 @@ impl WebhookOperations {
         request: Json<WebhookRequest>,
     ) -> Result<SubscribeResponse, Refused<Protected>> {
         let request = request.0;
+        let events: Vec<String> = request.events.iter().map(|e| e.name()).collect();
         match state
             .showcase
-            .subscribe_webhook(caller.0, &request.url, &request.events)
+            .subscribe_webhook(caller.0, &request.url, &events)
             .await
         {
             Ok(webhook) => Ok(SubscribeResponse::Created(Json(webhook.into()))),
