@@ -1,13 +1,15 @@
 //! Traces (`ANB_OTLP_ENDPOINT`): one trace spans an upload request and the worker's job that
-//! processes the video, in one process (`anb`) and across processes through the queue
-//! (`anb serve` + `anb worker` on the embedded SQLite jobs table). The spans go over OTLP/HTTP
-//! to a collector of the test's own; the client starts the trace with a W3C `traceparent`.
+//! processes the video, in one process (`anb` on the embedded defaults: the SQLite jobs table)
+//! and across processes through the queue (`anb serve` + `anb worker` on PostgreSQL and
+//! Redis, `ANB_TEST_POSTGRES_URL` and `ANB_TEST_REDIS_URL`). The spans go over OTLP/HTTP to a
+//! collector of the test's own; the client starts the trace with a W3C `traceparent`.
 //! Build the binary first: `cargo build --bin anb`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use anb_adapters::testkit::clips::{self, Clip};
+use anb_adapters::testkit::services;
 use reqwest::Method;
 
 use crate::support::app::{Anb, Launch};
@@ -168,9 +170,28 @@ async fn one_trace_spans_the_upload_request_and_the_workers_job_in_one_process()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_trace_travels_with_the_job_through_the_queue_to_an_anb_worker_process() {
+async fn the_trace_travels_with_the_job_through_redis_to_an_anb_worker_process() {
     let receiver = OtlpReceiver::start().await;
-    let env = tracing_env(&receiver);
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    // Shared backends: PostgreSQL and a Redis queue of the test's own name; the blobs stay in
+    // the working directory both processes share.
+    let mut env: Vec<(&str, String)> = vec![
+        (
+            "ANB_DATABASE_URL",
+            services::empty_postgres_database_url().await,
+        ),
+        ("ANB_QUEUE_URL", services::redis_url()),
+        (
+            "ANB_QUEUE_NAME",
+            format!("anb-test-{}", uuid::Uuid::new_v4().simple()),
+        ),
+        ("ANB_JWT_SECRET", secret),
+    ];
+    env.extend(tracing_env(&receiver));
     let anb = tokio::task::block_in_place(|| {
         env.iter()
             .fold(Launch::serve(), |launch, (key, value)| {
