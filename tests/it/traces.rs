@@ -2,7 +2,8 @@
 //! processes the video, in one process (`anb` on the embedded defaults: the SQLite jobs table)
 //! and across processes through the queue (`anb serve` + `anb worker` on PostgreSQL and
 //! Redis, `ANB_TEST_POSTGRES_URL` and `ANB_TEST_REDIS_URL`). The spans go over OTLP/HTTP to a
-//! collector of the test's own; the client starts the trace with a W3C `traceparent`.
+//! collector of the test's own; the client starts the trace with a W3C `traceparent`. And the
+//! spans still waiting for their batch leave when the process stops (SIGTERM).
 //! Build the binary first: `cargo build --bin anb`.
 
 use std::collections::HashMap;
@@ -217,4 +218,47 @@ async fn the_trace_travels_with_the_job_through_redis_to_an_anb_worker_process()
         trace.request.resource.get("service.instance.id"),
         trace.job.resource.get("service.instance.id")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_spans_leave_when_the_process_stops() {
+    let receiver = OtlpReceiver::start().await;
+    // Batches every 10 minutes: only the flush at exit can send this one.
+    let mut anb = tokio::task::block_in_place(|| {
+        Launch::serve()
+            .env("ANB_OTLP_ENDPOINT", receiver.endpoint())
+            .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
+            .start()
+    });
+    let (trace_id, _, traceparent) = client_trace();
+    let api = Api::new(anb.base_url());
+    api.send(
+        api.request(Method::GET, "/health")
+            .header("traceparent", &traceparent),
+    )
+    .await
+    .expect_json(200);
+    assert!(
+        receiver.spans().is_empty(),
+        "nothing is sent before the batch is due"
+    );
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &anb.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while anb.is_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "anb did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let request = receiver
+        .spans()
+        .into_iter()
+        .find(|s| s.name == "request" && s.trace_id == trace_id);
+    assert!(request.is_some(), "the request's span was not sent at exit");
 }
