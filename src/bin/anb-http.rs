@@ -16,7 +16,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(settings.log_format);
+    let _telemetry = init_logging(
+        settings.log_format,
+        settings.otlp_endpoint.as_deref(),
+        "serve",
+    );
     match anb::app::serve::serve_from_settings(&settings, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -17,7 +17,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_logging(settings.log_format);
+    let _telemetry = init_logging(
+        settings.log_format,
+        settings.otlp_endpoint.as_deref(),
+        "worker",
+    );
     match anb::app::work::work_from_settings(&settings, shutdown_signal()).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

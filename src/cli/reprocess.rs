@@ -25,7 +25,11 @@ pub fn run(args: ReprocessArgs) -> anyhow::Result<()> {
         None => ReprocessTarget::AllProcessed,
     };
     let settings = Settings::load()?;
-    init_logging(settings.log_format);
+    let _telemetry = init_logging(
+        settings.log_format,
+        settings.otlp_endpoint.as_deref(),
+        "reprocess",
+    );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let app = compose::connect(&settings).await?;

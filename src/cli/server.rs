@@ -22,9 +22,25 @@ pub enum Mode {
 /// Loads the settings, connects (migrating), and runs `mode` until Ctrl-C / SIGTERM.
 pub fn run(mode: Mode) -> anyhow::Result<()> {
     let settings = Settings::load()?;
-    init_logging(settings.log_format);
+    let _telemetry = init_logging(
+        settings.log_format,
+        settings.otlp_endpoint.as_deref(),
+        mode.role(),
+    );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(run_async(mode, &settings))
+}
+
+impl Mode {
+    /// The process's role in its traces (`anb.role`).
+    fn role(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Serve => "serve",
+            Self::Worker => "worker",
+            Self::Migrate => "migrate",
+        }
+    }
 }
 
 async fn run_async(mode: Mode, settings: &Settings) -> anyhow::Result<()> {

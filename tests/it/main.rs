@@ -23,5 +23,6 @@ mod sessions;
 mod share_pages;
 mod sharing;
 mod streaming;
+mod traces;
 mod web_ui;
 mod webhooks;

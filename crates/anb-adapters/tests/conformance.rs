@@ -304,8 +304,8 @@ mod sqlite {
         );
         let db = open().await;
         let before = SqliteQueue::new(db.clone(), "jobs");
-        before.enqueue(&leased, Duration::ZERO).await.unwrap();
-        before.enqueue(&queued, Duration::ZERO).await.unwrap();
+        before.enqueue(&leased, None, Duration::ZERO).await.unwrap();
+        before.enqueue(&queued, None, Duration::ZERO).await.unwrap();
         let held = before
             .lease(Duration::from_millis(300))
             .await
@@ -364,12 +364,18 @@ mod redis {
         let job = |video_id| JobPayload::ProcessVideo { video_id };
 
         let for_a = job(VideoId::new());
-        let a_id = a.enqueue(&for_a, std::time::Duration::ZERO).await.unwrap();
+        let a_id = a
+            .enqueue(&for_a, None, std::time::Duration::ZERO)
+            .await
+            .unwrap();
         assert_eq!(b.depth().await.unwrap(), QueueDepth::default());
         assert!(b.lease(long).await.unwrap().is_none(), "b sees a's job");
 
         let for_b = job(VideoId::new());
-        let b_id = b.enqueue(&for_b, std::time::Duration::ZERO).await.unwrap();
+        let b_id = b
+            .enqueue(&for_b, None, std::time::Duration::ZERO)
+            .await
+            .unwrap();
         let leased = a.lease(long).await.unwrap().expect("a's job");
         assert_eq!((leased.id, &leased.payload), (a_id, &for_a));
         assert!(a.lease(long).await.unwrap().is_none(), "a sees b's job");

@@ -1,4 +1,5 @@
-//! Request ids, spans, HTTP metrics, and the process's Prometheus recorder.
+//! Request ids, spans (continuing the client's trace), HTTP metrics, and the process's
+//! Prometheus recorder.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -37,7 +38,9 @@ pub fn render_metrics() -> String {
 }
 
 /// Wraps every request: an id (`X-Request-Id`, kept from the client when it sends a sane one),
-/// a span with method, route and id, and the request count and latency by route and status.
+/// a span with method, route and id (a child of the client's span when it sends a W3C
+/// `traceparent`, when traces are exported), and the request count and latency by route and
+/// status.
 pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
     let id = request
         .headers()
@@ -55,6 +58,7 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
         request_id = %id,
         client = tracing::field::Empty
     );
+    continue_trace(&span, request.headers());
     let next = next.map_to_response();
     let started = Instant::now();
     async move {
@@ -80,6 +84,37 @@ pub async fn observe<E: Endpoint>(next: E, request: Request) -> poem::Result<Res
     }
     .instrument(span)
     .await
+}
+
+/// Makes `span` a child of the span the client names in its `traceparent` header (W3C Trace
+/// Context; a malformed one is ignored). Nothing happens unless spans are exported.
+fn continue_trace(span: &tracing::Span, headers: &poem::http::HeaderMap) {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    if !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = opentelemetry_sdk::propagation::TraceContextPropagator::new()
+        .extract(&HeaderCarrier(headers));
+    if parent.span().span_context().is_valid() {
+        // An error only says spans are not exported (no OpenTelemetry layer).
+        let _ = span.set_parent(parent);
+    }
+}
+
+/// Request headers as OpenTelemetry reads a carrier.
+struct HeaderCarrier<'a>(&'a poem::http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderCarrier<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(poem::http::HeaderName::as_str).collect()
+    }
 }
 
 /// The method as a metric label: the standard methods by name, anything else `OTHER` (the

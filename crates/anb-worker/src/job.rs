@@ -28,6 +28,9 @@ impl Worker {
     ) -> JobEnd {
         let video_id = job.payload.video_id();
         let span = info_span!("job", job = %job.id, video = %video_id, attempt = job.attempt);
+        if let Some(traceparent) = &job.trace_context {
+            continue_trace(&span, traceparent);
+        }
         async {
             let started = Instant::now();
             let held = format!(
@@ -208,6 +211,23 @@ async fn guarded<T>(
         });
     drop(ended);
     result
+}
+
+/// Makes the job's `span` a child of the span that enqueued it (`traceparent`, the W3C trace
+/// context the job carries): one trace then spans the upload request and the processing.
+/// Nothing happens unless spans are exported, or when the text is not a trace context.
+fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    use opentelemetry::propagation::TextMapPropagator as _;
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    let carrier =
+        std::collections::HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+    let parent = opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+    if parent.span().span_context().is_valid() {
+        // An error only says spans are not exported (no OpenTelemetry layer).
+        let _ = span.set_parent(parent);
+    }
 }
 
 /// The metrics label of how a job ended.

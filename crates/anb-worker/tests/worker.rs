@@ -565,7 +565,7 @@ async fn run_once_processes_a_clip_into_stored_web_ready_outputs_and_a_second_de
     let payload = JobPayload::ProcessVideo { video_id: video.id };
     rig.ports()
         .jobs
-        .enqueue(&payload, Duration::ZERO)
+        .enqueue(&payload, None, Duration::ZERO)
         .await
         .unwrap();
     let again = worker.run_once().await.unwrap();

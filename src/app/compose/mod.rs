@@ -15,6 +15,7 @@
 
 mod health;
 mod process;
+mod traces;
 
 use std::sync::Arc;
 
@@ -27,7 +28,8 @@ use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
 use anyhow::Context as _;
 
 pub use health::Component;
-pub use process::{init_logging, shutdown_signal};
+pub use process::{init_logging, shutdown_signal, Telemetry};
+pub use traces::W3cTraceContext;
 
 use super::settings::{mask_url, DatabaseBackend, QueueBackend, Settings};
 use anb_adapters::blob::ObjectStoreBlobs;
@@ -151,6 +153,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
             )
                 as Arc<dyn anb_domain::ports::IdentityProvider>),
             None => None,
+        },
+        // Without an exporter no span is traced: jobs would carry nothing anyway.
+        trace: match settings.otlp_endpoint {
+            Some(_) => Arc::new(W3cTraceContext),
+            None => Arc::new(anb_domain::ports::NoTraceContext),
         },
     };
     let config = ShowcaseConfig {

@@ -99,9 +99,13 @@ impl Settings {
             Some((url, secret)) => format!("{} (secret {secret})", mask_url(url)),
             None => "off".to_owned(),
         };
+        let traces = match &self.otlp_endpoint {
+            Some(url) => mask_url(url),
+            None => "off".to_owned(),
+        };
         format!(
             "http={} database={} queue={} blobs={} cache={} mail={} mail_from={:?} profile={} \
-             max_upload_mb={} jwt_secret={} oidc={} webhook={}",
+             max_upload_mb={} jwt_secret={} oidc={} webhook={} traces={}",
             self.http_addr,
             mask_url(&self.database_url),
             queue,
@@ -114,6 +118,7 @@ impl Settings {
             secret,
             oidc,
             webhook,
+            traces,
         )
     }
 }

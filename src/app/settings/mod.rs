@@ -7,6 +7,7 @@
 //! - `blob_url`: `file://data/blobs` (default, under `data_dir`) | `s3://bucket?…` | `memory://`
 //! - `cache_url`: none (default: public pages cached in each process only) | `redis://…` | `memory://`
 //! - `smtp_url`: none (default: each email an `.eml` file under `{data_dir}/mail`) | `smtp://…` | `smtps://…`
+//! - `otlp_endpoint`: none (default: no traces exported) | `http://…` | `https://…` (OTLP/HTTP)
 //!
 //! ```
 //! use anb::app::settings::Settings;
@@ -88,6 +89,7 @@ const KEYS: &[&str] = &[
     "refresh_token_ttl_seconds",
     "max_pending_conversions",
     "log_format",
+    "otlp_endpoint",
     "cors_origins",
     "cache_url",
     "smtp_url",
@@ -230,6 +232,10 @@ pub struct Settings {
     pub max_pending_conversions: u32,
     /// Log format (`ANB_LOG_FORMAT`: `text` or `json`).
     pub log_format: LogFormat,
+    /// Where traces go (`ANB_OTLP_ENDPOINT`: an OpenTelemetry collector's OTLP/HTTP base URL,
+    /// `http://…` or `https://…`; spans are posted to `{endpoint}/v1/traces`; a trailing `/`
+    /// is dropped). Default none: no exporter, and jobs carry no trace context. Blank is none.
+    pub otlp_endpoint: Option<String>,
     /// Origins allowed by CORS (`ANB_CORS_ORIGINS`, comma-separated or a TOML list; default none).
     pub cors_origins: Vec<String>,
     /// Where the HTTP instances share their cached public pages (`ANB_CACHE_URL`: a Redis
@@ -295,6 +301,7 @@ struct Raw {
     refresh_token_ttl_seconds: u64,
     max_pending_conversions: u32,
     log_format: LogFormat,
+    otlp_endpoint: Option<String>,
     #[serde(deserialize_with = "list_or_comma_separated")]
     cors_origins: Vec<String>,
     cache_url: Option<String>,
@@ -370,6 +377,7 @@ impl Default for Raw {
             refresh_token_ttl_seconds: 30 * 24 * 3600,
             max_pending_conversions: 3,
             log_format: LogFormat::Text,
+            otlp_endpoint: None,
             cors_origins: Vec::new(),
             cache_url: None,
             smtp_url: None,
@@ -607,6 +615,10 @@ impl Settings {
             refresh_token_ttl_seconds: raw.refresh_token_ttl_seconds,
             max_pending_conversions: raw.max_pending_conversions,
             log_format: raw.log_format,
+            otlp_endpoint: raw
+                .otlp_endpoint
+                .map(|url| url.trim().trim_end_matches('/').to_owned())
+                .filter(|url| !url.is_empty()),
             cors_origins: raw.cors_origins,
             cache_url: raw
                 .cache_url
@@ -651,6 +663,16 @@ impl Settings {
             ensure!(
                 url.starts_with("smtp://") || url.starts_with("smtps://"),
                 "unsupported SMTP URL {:?} (expected smtp://… or smtps://…)",
+                mask_url(url)
+            );
+        }
+        if let Some(url) = &self.otlp_endpoint {
+            let parsed = url::Url::parse(url).ok();
+            ensure!(
+                parsed.is_some_and(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
+                }),
+                "otlp_endpoint must be an http:// or https:// address, not {:?}",
                 mask_url(url)
             );
         }

@@ -119,6 +119,33 @@ fn anb_cache_url_names_a_shared_redis_for_the_public_pages_and_blank_means_none(
 }
 
 #[test]
+fn anb_otlp_endpoint_turns_traces_on_and_blank_means_off() {
+    jailed(|jail| {
+        let off = Settings::load()?;
+        assert_eq!(off.otlp_endpoint, None);
+        assert!(off.describe().contains("traces=off"), "{}", off.describe());
+        jail.set_env("ANB_OTLP_ENDPOINT", "http://127.0.0.1:4318/");
+        let s = Settings::load()?;
+        assert_eq!(s.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+        assert!(s.describe().contains("traces=http://127.0.0.1:4318"));
+        jail.set_env("ANB_OTLP_ENDPOINT", "https://otel:s3cret@collector.example");
+        let described = Settings::load()?.describe();
+        assert!(!described.contains("s3cret"), "{described}");
+        jail.set_env("ANB_OTLP_ENDPOINT", " ");
+        assert_eq!(Settings::load()?.otlp_endpoint, None);
+        Ok(())
+    });
+}
+
+#[test]
+fn an_otlp_endpoint_that_is_not_an_http_address_is_refused() {
+    for bad in ["127.0.0.1:4318", "grpc://collector:4317", "http://", "otel"] {
+        let error = with(&[("otlp_endpoint", bad)]).expect_err(bad);
+        assert!(format!("{error:#}").contains("otlp_endpoint"), "{error:#}");
+    }
+}
+
+#[test]
 fn without_an_smtp_url_email_is_written_as_files_under_the_data_directory() {
     let s = with(&[("data_dir", "/srv/anb")]).unwrap();
     assert!(s.smtp_url.is_none());

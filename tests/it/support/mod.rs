@@ -3,12 +3,14 @@
 //! ([`client`]) and a raw-socket one ([`raw_http`]), a WebDriver browser ([`browser`]), and
 //! servers of the test's own: a Redis without persistence ([`redis_server`]) and a PostgreSQL
 //! cluster run with `pg_ctl` ([`pg_cluster`]); the status changes of every video, read from
-//! PostgreSQL ([`status_changes`]); the tokens of mailed links ([`mail`]).
+//! PostgreSQL ([`status_changes`]); the tokens of mailed links ([`mail`]); an OpenTelemetry
+//! collector that keeps the spans it receives ([`otlp_receiver`]).
 
 pub mod app;
 pub mod browser;
 pub mod client;
 pub mod mail;
+pub mod otlp_receiver;
 pub mod pg_cluster;
 pub mod raw_http;
 pub mod redis_server;

@@ -88,6 +88,7 @@ impl MemoryBackend {
             clock: self.clock.clone(),
             mailer: self.mailer.clone(),
             identity: None,
+            trace: Arc::new(anb_domain::ports::NoTraceContext),
         }
     }
 }

@@ -24,6 +24,7 @@ struct Jobs {
 struct Entry {
     id: JobId,
     payload: JobPayload,
+    trace_context: Option<String>,
     attempts: u32,
     state: EntryState,
 }
@@ -68,7 +69,12 @@ impl Jobs {
 
 #[async_trait]
 impl JobQueue for MemoryQueue {
-    async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError> {
+    async fn enqueue(
+        &self,
+        payload: &JobPayload,
+        trace_context: Option<&str>,
+        delay: Duration,
+    ) -> Result<JobId, QueueError> {
         let run_after = after(self.clock.now(), delay);
         let mut jobs = self.state.lock();
         let id = JobId::new();
@@ -79,6 +85,7 @@ impl JobQueue for MemoryQueue {
             Entry {
                 id,
                 payload: payload.clone(),
+                trace_context: trace_context.map(str::to_owned),
                 attempts: 0,
                 state: EntryState::Waiting { run_after },
             },
@@ -89,6 +96,7 @@ impl JobQueue for MemoryQueue {
     async fn enqueue_missing(
         &self,
         payloads: &[JobPayload],
+        trace_context: Option<&str>,
         delay: Duration,
     ) -> Result<Vec<JobPayload>, QueueError> {
         let run_after = after(self.clock.now(), delay);
@@ -109,6 +117,7 @@ impl JobQueue for MemoryQueue {
                 Entry {
                     id: JobId::new(),
                     payload: payload.clone(),
+                    trace_context: trace_context.map(str::to_owned),
                     attempts: 0,
                     state: EntryState::Waiting { run_after },
                 },
@@ -147,6 +156,7 @@ impl JobQueue for MemoryQueue {
             attempt: entry.attempts,
             lease: token,
             leased_until: until,
+            trace_context: entry.trace_context.clone(),
         }))
     }
 

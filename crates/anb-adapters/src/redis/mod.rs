@@ -7,7 +7,7 @@
 //!
 //! | key                    | type   | holds |
 //! |------------------------|--------|-------|
-//! | `{prefix}:job:{id}`    | HASH   | `payload` (the [`JobPayload`](anb_domain::JobPayload) as JSON), `attempts`, `token` (the current lease's), `reason` once failed |
+//! | `{prefix}:job:{id}`    | HASH   | `payload` (the [`JobPayload`](anb_domain::JobPayload) as JSON), `trace` (the trace context given at enqueue, when there is one), `attempts`, `token` (the current lease's), `reason` once failed |
 //! | `{prefix}:due`         | ZSET   | waiting jobs; score = when deliverable (ms since the epoch) |
 //! | `{prefix}:leased`      | ZSET   | leased jobs; score = when the lease expires (ms) |
 //! | `{prefix}:failed`      | SET    | dead-lettered jobs (their hashes are kept for inspection) |

@@ -156,7 +156,12 @@ fn held(done: bool) -> Result<(), QueueError> {
 
 #[async_trait]
 impl JobQueue for RedisQueue {
-    async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError> {
+    async fn enqueue(
+        &self,
+        payload: &JobPayload,
+        trace_context: Option<&str>,
+        delay: Duration,
+    ) -> Result<JobId, QueueError> {
         let id = JobId::new();
         let mut conn = self.conn.clone();
         let _due: i64 = SCRIPTS
@@ -166,6 +171,7 @@ impl JobQueue for RedisQueue {
             .arg(id.to_string())
             .arg(payload.to_json())
             .arg(millis(delay))
+            .arg(trace_context.unwrap_or_default())
             .invoke_async(&mut conn)
             .await
             .map_err(redis_error("enqueueing a job"))?;
@@ -175,6 +181,7 @@ impl JobQueue for RedisQueue {
     async fn enqueue_missing(
         &self,
         payloads: &[JobPayload],
+        trace_context: Option<&str>,
         delay: Duration,
     ) -> Result<Vec<JobPayload>, QueueError> {
         if payloads.is_empty() {
@@ -185,7 +192,8 @@ impl JobQueue for RedisQueue {
         script
             .key(&self.keys.leased)
             .arg(&self.keys.job_prefix)
-            .arg(millis(delay));
+            .arg(millis(delay))
+            .arg(trace_context.unwrap_or_default());
         for payload in payloads {
             script.arg(JobId::new().to_string()).arg(payload.to_json());
         }
@@ -206,7 +214,7 @@ impl JobQueue for RedisQueue {
     async fn lease(&self, lease_for: Duration) -> Result<Option<LeasedJob>, QueueError> {
         let token = LeaseToken::new();
         let mut conn = self.conn.clone();
-        let leased: Option<(String, String, u32, i64)> = SCRIPTS
+        let leased: Option<(String, String, u32, i64, String)> = SCRIPTS
             .lease
             .key(&self.keys.due)
             .key(&self.keys.leased)
@@ -216,7 +224,7 @@ impl JobQueue for RedisQueue {
             .invoke_async(&mut conn)
             .await
             .map_err(redis_error("leasing a job"))?;
-        let Some((id, payload, attempt, expires)) = leased else {
+        let Some((id, payload, attempt, expires, trace)) = leased else {
             return Ok(None);
         };
         let id = JobId::from_str(&id)
@@ -231,6 +239,7 @@ impl JobQueue for RedisQueue {
             attempt,
             lease: token,
             leased_until: timestamp(expires)?,
+            trace_context: Some(trace).filter(|t| !t.is_empty()),
         }))
     }
 

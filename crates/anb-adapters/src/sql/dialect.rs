@@ -54,7 +54,7 @@ pub trait Dialect: Send + Sync + 'static {
         + Reads<(i64, String, String)>
         + Reads<(String,)>
         + Reads<(SqlTime,)>
-        + Reads<(Uuid, String, i64, SqlTime)>
+        + Reads<(Uuid, String, i64, SqlTime, Option<String>)>
         + Reads<(i64, i64, i64, i64)>
         + Reads<(String, i64, i64)>
         + Reads<(Uuid, Uuid)>

@@ -77,11 +77,16 @@ enum ExtraArg {
 
 #[async_trait]
 impl<D: Dialect> JobQueue for Queue<D> {
-    async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError> {
+    async fn enqueue(
+        &self,
+        payload: &JobPayload,
+        trace_context: Option<&str>,
+        delay: Duration,
+    ) -> Result<JobId, QueueError> {
         let id = JobId::new();
         let sql = format!(
-            "INSERT INTO jobs (id, queue, payload, state, due_at, created_at) \
-             VALUES ($1, $2, $3, 'waiting', {}, {})",
+            "INSERT INTO jobs (id, queue, payload, trace_context, state, due_at, created_at) \
+             VALUES ($1, $2, $3, $5, 'waiting', {}, {})",
             D::now_plus("$4"),
             D::NOW
         );
@@ -89,7 +94,8 @@ impl<D: Dialect> JobQueue for Queue<D> {
             .arg(id.as_uuid())
             .arg(self.queue.clone())
             .arg(payload.to_json())
-            .arg(millis(delay));
+            .arg(millis(delay))
+            .arg(trace_context.map(str::to_owned));
         let mut conn = self.store.write().await?;
         driver::execute(query, &mut conn)
             .await
@@ -100,21 +106,22 @@ impl<D: Dialect> JobQueue for Queue<D> {
     async fn enqueue_missing(
         &self,
         payloads: &[JobPayload],
+        trace_context: Option<&str>,
         delay: Duration,
     ) -> Result<Vec<JobPayload>, QueueError> {
         let (payloads, json) = distinct_payloads(payloads);
         if payloads.is_empty() {
             return Ok(Vec::new());
         }
-        // One statement: the given jobs (`$3`, `$4`, … in pairs of id and payload) that no live
-        // job of the queue carries already.
+        // One statement: the given jobs (`$4`, `$5`, … in pairs of id and payload) that no live
+        // job of the queue carries already, each with the trace context `$3`.
         let rows = (0..json.len())
-            .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+            .map(|i| format!("(${}, ${})", 4 + 2 * i, 5 + 2 * i))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "INSERT INTO jobs (id, queue, payload, state, due_at, created_at) \
-             SELECT w.column1, $1, w.column2, 'waiting', {}, {} FROM (VALUES {rows}) AS w \
+            "INSERT INTO jobs (id, queue, payload, trace_context, state, due_at, created_at) \
+             SELECT w.column1, $1, w.column2, $3, 'waiting', {}, {} FROM (VALUES {rows}) AS w \
              WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.queue = $1 \
                                AND j.payload = w.column2 AND j.state IN ('waiting', 'leased')) \
              RETURNING payload",
@@ -123,7 +130,8 @@ impl<D: Dialect> JobQueue for Queue<D> {
         );
         let mut query = sqlx::query::<D::Db>(&sql)
             .arg(self.queue.clone())
-            .arg(millis(delay));
+            .arg(millis(delay))
+            .arg(trace_context.map(str::to_owned));
         for payload in json {
             query = query.arg(JobId::new().as_uuid()).arg(payload);
         }
@@ -150,7 +158,7 @@ impl<D: Dialect> JobQueue for Queue<D> {
              due_at = {} \
              WHERE id = (SELECT id FROM jobs WHERE queue = $1 AND state IN ('waiting', 'leased') \
                          AND due_at <= {} ORDER BY due_at, id LIMIT 1{}) \
-             RETURNING id, payload, CAST(attempts AS BIGINT), due_at",
+             RETURNING id, payload, CAST(attempts AS BIGINT), due_at, trace_context",
             D::now_plus("$3"),
             D::NOW,
             D::CLAIM_ROWS
@@ -159,11 +167,11 @@ impl<D: Dialect> JobQueue for Queue<D> {
             .arg(self.queue.clone())
             .arg(token.as_uuid())
             .arg(millis(lease_for));
-        let leased: Option<(Uuid, String, i64, SqlTime)> =
+        let leased: Option<(Uuid, String, i64, SqlTime, Option<String>)> =
             driver::fetch_optional(query, &mut *self.store.write().await?)
                 .await
                 .fault("leasing a job")?;
-        let Some((id, payload, attempts, until)) = leased else {
+        let Some((id, payload, attempts, until, trace_context)) = leased else {
             return Ok(None);
         };
         Ok(Some(LeasedJob {
@@ -172,6 +180,7 @@ impl<D: Dialect> JobQueue for Queue<D> {
             attempt: u32::try_from(attempts).context("attempts")?,
             lease: token,
             leased_until: until.into(),
+            trace_context,
         }))
     }
 

@@ -79,6 +79,9 @@ pub struct LeasedJob {
     pub lease: LeaseToken,
     /// When the lease runs out unless extended.
     pub leased_until: DateTime<Utc>,
+    /// The trace context given when the job was enqueued (opaque text, see
+    /// [`TraceContext`](crate::ports::TraceContext)), or `None`.
+    pub trace_context: Option<String>,
 }
 
 /// How many jobs a queue holds, by state.

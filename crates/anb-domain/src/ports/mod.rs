@@ -14,6 +14,7 @@ mod renditions;
 mod security;
 mod sessions;
 mod shares;
+mod trace;
 mod transcoder;
 mod unavailable;
 mod users;
@@ -37,6 +38,7 @@ pub use security::{
 };
 pub use sessions::SessionRepository;
 pub use shares::{ShareError, ShareRepository};
+pub use trace::{NoTraceContext, TraceContext};
 pub use transcoder::{TranscodeError, Transcoder};
 pub use unavailable::Unavailable;
 pub use users::{CreateUserError, UserRepository};

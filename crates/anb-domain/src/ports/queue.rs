@@ -31,18 +31,29 @@ pub enum QueueError {
 /// and fails the job instead. Adapters apply no ceiling themselves; they must only count
 /// faithfully (checked by the conformance suite's
 /// `a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_count_until_failed`).
+///
+/// **Trace context.** A job may carry an opaque text beside its payload, the trace context of
+/// whoever enqueued it ([`TraceContext`](crate::ports::TraceContext)). The queue stores it as
+/// given and hands it back on every lease ([`LeasedJob::trace_context`]). It is no part of the
+/// job's identity: [`JobQueue::enqueue_missing`] compares payloads alone.
 #[async_trait]
 pub trait JobQueue: Send + Sync + 'static {
-    /// Adds a job, deliverable after `delay` (zero: now).
+    /// Adds a job carrying `trace_context`, deliverable after `delay` (zero: now).
     ///
     /// # Errors
     /// Only backend faults ([`QueueError::Unexpected`]).
-    async fn enqueue(&self, payload: &JobPayload, delay: Duration) -> Result<JobId, QueueError>;
+    async fn enqueue(
+        &self,
+        payload: &JobPayload,
+        trace_context: Option<&str>,
+        delay: Duration,
+    ) -> Result<JobId, QueueError>;
 
-    /// Enqueues, deliverable after `delay`, each of `payloads` that has no live job in the
-    /// queue (none waiting, scheduled or leased, an expired lease included: it will be
-    /// delivered again), and returns those it enqueued, in the order given. Calls at once
-    /// never both enqueue one payload, so every process may restore at once.
+    /// Enqueues, carrying `trace_context` and deliverable after `delay`, each of `payloads` that
+    /// has no live job in the queue (none waiting, scheduled or leased, an expired lease
+    /// included: it will be delivered again), and returns those it enqueued, in the order
+    /// given. Calls at once never both enqueue one payload, so every process may restore at
+    /// once.
     ///
     /// How jobs a queue lost (a restart without persistence, a flush, a failover to an empty
     /// replica) come back without duplicates: see
@@ -54,6 +65,7 @@ pub trait JobQueue: Send + Sync + 'static {
     async fn enqueue_missing(
         &self,
         payloads: &[JobPayload],
+        trace_context: Option<&str>,
         delay: Duration,
     ) -> Result<Vec<JobPayload>, QueueError>;
 

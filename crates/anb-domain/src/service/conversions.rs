@@ -113,8 +113,14 @@ impl Showcase {
             video_id,
             rendition_id: rendition.id,
         };
+        let trace = self.trace_context();
         if queued {
-            if let Err(e) = self.ports.jobs.enqueue(&payload, Duration::ZERO).await {
+            if let Err(e) = self
+                .ports
+                .jobs
+                .enqueue(&payload, trace.as_deref(), Duration::ZERO)
+                .await
+            {
                 self.fail_unqueued(&rendition).await;
                 return Err(anyhow::Error::new(e)
                     .context("queueing the conversion")
@@ -125,7 +131,7 @@ impl Showcase {
             // Asking again for one still waiting restores its job if the queue lost it.
             self.ports
                 .jobs
-                .enqueue_missing(&[payload], Duration::ZERO)
+                .enqueue_missing(&[payload], trace.as_deref(), Duration::ZERO)
                 .await
                 .context("checking the conversion's job")?;
         }

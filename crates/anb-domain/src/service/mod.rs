@@ -51,7 +51,7 @@ use crate::job::RetryPolicy;
 use crate::media::MediaLimits;
 use crate::ports::{
     BlobStore, Clock, EventLog, IdentityProvider, JobQueue, Mailer, OpsRecords, PasswordHasher,
-    RenditionRepository, SessionRepository, ShareRepository, TokenIssuer, Transcoder,
+    RenditionRepository, SessionRepository, ShareRepository, TokenIssuer, TraceContext, Transcoder,
     UserRepository, VideoRepository, VoteRepository, WebhookSender,
 };
 use crate::values::PasswordHash;
@@ -99,6 +99,9 @@ pub struct Ports {
     pub mailer: Arc<dyn Mailer>,
     /// The OpenID provider players may log in with (`None`: password logins only).
     pub identity: Option<Arc<dyn IdentityProvider>>,
+    /// The trace context jobs carry to the worker ([`NoTraceContext`](crate::ports::NoTraceContext):
+    /// none).
+    pub trace: Arc<dyn TraceContext>,
 }
 
 /// Tunables of the use cases.
@@ -216,6 +219,11 @@ impl Showcase {
     /// The ports, for callers composing their own flows (workers, health checks).
     pub fn ports(&self) -> &Ports {
         &self.ports
+    }
+
+    /// The trace context a job enqueued now carries ([`Ports::trace`]).
+    fn trace_context(&self) -> Option<String> {
+        self.ports.trace.current()
     }
 
     /// The configuration.

@@ -81,7 +81,11 @@ impl Showcase {
         let queued = self
             .ports
             .jobs
-            .enqueue_missing(&payloads, std::time::Duration::ZERO)
+            .enqueue_missing(
+                &payloads,
+                self.trace_context().as_deref(),
+                std::time::Duration::ZERO,
+            )
             .await
             .context("queueing videos to be processed again")?;
         for payload in &queued {

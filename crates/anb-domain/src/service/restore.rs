@@ -164,7 +164,7 @@ impl Showcase {
         let restored = self
             .ports
             .jobs
-            .enqueue_missing(payloads, delay)
+            .enqueue_missing(payloads, self.trace_context().as_deref(), delay)
             .await
             .context("queueing the lost jobs again")?;
         for payload in &restored {

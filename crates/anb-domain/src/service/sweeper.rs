@@ -39,9 +39,15 @@ impl Showcase {
             .claim_stuck(deadline, now, limit)
             .await
             .context("claiming stuck videos")?;
+        let trace = self.trace_context();
         for (done, &video_id) in stuck.iter().enumerate() {
             let payload = JobPayload::ProcessVideo { video_id };
-            if let Err(e) = self.ports.jobs.enqueue(&payload, Duration::ZERO).await {
+            if let Err(e) = self
+                .ports
+                .jobs
+                .enqueue(&payload, trace.as_deref(), Duration::ZERO)
+                .await
+            {
                 warn!(
                     requeued = done,
                     claimed = stuck.len(),

@@ -240,10 +240,11 @@ impl Showcase {
             return Err(e.context("recording the upload").into());
         }
         let payload = JobPayload::ProcessVideo { video_id: id };
+        let trace = self.trace_context();
         match self
             .ports
             .jobs
-            .enqueue(&payload, std::time::Duration::ZERO)
+            .enqueue(&payload, trace.as_deref(), std::time::Duration::ZERO)
             .await
         {
             Ok(task_id) => Ok(UploadReceipt { video, task_id }),

@@ -3,8 +3,8 @@
 -- One script, so restores from many workers at once never add one payload twice. It reads every
 -- live job's payload: the backlog, not the history (acked jobs are gone).
 -- KEYS[1] due ZSET, KEYS[2] leased ZSET
--- ARGV[1] job hash key prefix ("<prefix>:job:"), ARGV[2] delay (ms), then pairs of
--- (new job id, payload JSON).
+-- ARGV[1] job hash key prefix ("<prefix>:job:"), ARGV[2] delay (ms), ARGV[3] trace context of
+-- every added job ('': none), then pairs of (new job id, payload JSON).
 -- Returns the payloads it added, in the order given.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -21,10 +21,13 @@ end
 
 local due = now + tonumber(ARGV[2])
 local added = {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id, payload = ARGV[i], ARGV[i + 1]
   if not live[payload] then
     redis.call('HSET', ARGV[1] .. id, 'payload', payload, 'attempts', 0)
+    if ARGV[3] ~= '' then
+      redis.call('HSET', ARGV[1] .. id, 'trace', ARGV[3])
+    end
     redis.call('ZADD', KEYS[1], due, id)
     live[payload] = true
     added[#added + 1] = payload

@@ -3,7 +3,8 @@
 -- with a new expiry and token, and its attempt count goes up by one.
 -- KEYS[1] due ZSET, KEYS[2] leased ZSET
 -- ARGV[1] job hash key prefix ("<prefix>:job:"), ARGV[2] lease length (ms), ARGV[3] new token
--- Returns {id, payload, attempts, lease expiry ms}, or nil when nothing is deliverable.
+-- Returns {id, payload, attempts, lease expiry ms, trace context ('': none)}, or nil when
+-- nothing is deliverable.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -37,7 +38,8 @@ while true do
     redis.call('ZADD', KEYS[2], expires, id)
     local attempts = redis.call('HINCRBY', job, 'attempts', 1)
     redis.call('HSET', job, 'token', ARGV[3])
-    return {id, payload, attempts, expires}
+    local trace = redis.call('HGET', job, 'trace') or ''
+    return {id, payload, attempts, expires, trace}
   end
   -- An id without its hash (deleted behind the queue's back) is dropped; look again.
 end

@@ -165,6 +165,7 @@ macro_rules! queue_conformance {
             [
                 an_empty_queue_leases_nothing,
                 an_enqueued_job_is_leased_with_its_payload_on_attempt_one,
+                the_trace_context_given_at_enqueue_comes_back_on_every_lease,
                 jobs_are_delivered_oldest_first,
                 a_leased_job_is_not_delivered_again_while_its_lease_lives,
                 an_acked_job_is_never_delivered_again,

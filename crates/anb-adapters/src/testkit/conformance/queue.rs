@@ -31,7 +31,7 @@ pub async fn an_empty_queue_leases_nothing(q: Arc<dyn JobQueue>) {
 /// The leased job carries the enqueued id and payload, on attempt 1, with a future expiry.
 pub async fn an_enqueued_job_is_leased_with_its_payload_on_attempt_one(q: Arc<dyn JobQueue>) {
     let payload = job();
-    let id = q.enqueue(&payload, Duration::ZERO).await.unwrap();
+    let id = q.enqueue(&payload, None, Duration::ZERO).await.unwrap();
     let before = chrono::Utc::now();
     let leased = q.lease(LONG).await.unwrap().expect("a job");
     assert_eq!(
@@ -41,11 +41,61 @@ pub async fn an_enqueued_job_is_leased_with_its_payload_on_attempt_one(q: Arc<dy
     assert!(leased.leased_until > before + chrono::Duration::seconds(30));
 }
 
+/// The trace context given at enqueue (by `enqueue` or `enqueue_missing`) comes back on the
+/// lease, and on the next one after a retry; a job enqueued without one has none. It is no part
+/// of the payload: `enqueue_missing` still sees the live job whatever context it carries.
+pub async fn the_trace_context_given_at_enqueue_comes_back_on_every_lease(q: Arc<dyn JobQueue>) {
+    let traced = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let restored = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let (first, second, untraced) = (job(), job(), job());
+    q.enqueue(&first, Some(traced), Duration::ZERO)
+        .await
+        .unwrap();
+    sleep(Duration::from_millis(5)).await;
+    let added = q
+        .enqueue_missing(
+            &[first.clone(), second.clone()],
+            Some(restored),
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        added,
+        vec![second.clone()],
+        "the context is no part of the payload"
+    );
+    sleep(Duration::from_millis(5)).await;
+    q.enqueue(&untraced, None, Duration::ZERO).await.unwrap();
+
+    let leased = q.lease(LONG).await.unwrap().expect("the first job");
+    assert_eq!(
+        (&leased.payload, leased.trace_context.as_deref()),
+        (&first, Some(traced))
+    );
+    // Retried now: due after the two others.
+    q.retry(leased.id, leased.lease, Duration::ZERO)
+        .await
+        .unwrap();
+    let leased = q.lease(LONG).await.unwrap().expect("the restored job");
+    assert_eq!(
+        (&leased.payload, leased.trace_context.as_deref()),
+        (&second, Some(restored))
+    );
+    let leased = q.lease(LONG).await.unwrap().expect("the untraced job");
+    assert_eq!((&leased.payload, leased.trace_context), (&untraced, None));
+    let again = q.lease(LONG).await.unwrap().expect("the first job again");
+    assert_eq!(
+        (&again.payload, again.trace_context.as_deref()),
+        (&first, Some(traced))
+    );
+}
+
 /// Jobs come out in the order they went in.
 pub async fn jobs_are_delivered_oldest_first(q: Arc<dyn JobQueue>) {
     let mut ids = Vec::new();
     for _ in 0..5 {
-        ids.push(q.enqueue(&job(), Duration::ZERO).await.unwrap());
+        ids.push(q.enqueue(&job(), None, Duration::ZERO).await.unwrap());
         sleep(Duration::from_millis(5)).await;
     }
     let mut out = Vec::new();
@@ -57,14 +107,14 @@ pub async fn jobs_are_delivered_oldest_first(q: Arc<dyn JobQueue>) {
 
 /// While a lease lives, nobody else gets the job.
 pub async fn a_leased_job_is_not_delivered_again_while_its_lease_lives(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     q.lease(LONG).await.unwrap().expect("a job");
     assert!(q.lease(LONG).await.unwrap().is_none());
 }
 
 /// After an ack the job is gone for good, even once its lease would have expired.
 pub async fn an_acked_job_is_never_delivered_again(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let leased = q.lease(SHORT).await.unwrap().expect("a job");
     q.ack(leased.id, leased.lease).await.unwrap();
     sleep(PAST_SHORT).await;
@@ -76,7 +126,7 @@ pub async fn an_acked_job_is_never_delivered_again(q: Arc<dyn JobQueue>) {
 /// new token.
 pub async fn an_expired_lease_is_delivered_again_under_a_new_token(q: Arc<dyn JobQueue>) {
     let payload = job();
-    let id = q.enqueue(&payload, Duration::ZERO).await.unwrap();
+    let id = q.enqueue(&payload, None, Duration::ZERO).await.unwrap();
     let first = q.lease(SHORT).await.unwrap().expect("a job");
     sleep(PAST_SHORT).await;
     let second = q.lease(LONG).await.unwrap().expect("redelivered");
@@ -89,7 +139,7 @@ pub async fn an_expired_lease_is_delivered_again_under_a_new_token(q: Arc<dyn Jo
 
 /// Once another consumer holds the job, the old token can do nothing to it.
 pub async fn a_lost_lease_can_no_longer_ack_retry_fail_or_heartbeat(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let stale = q.lease(SHORT).await.unwrap().expect("a job");
     sleep(PAST_SHORT).await;
     let current = q.lease(LONG).await.unwrap().expect("redelivered");
@@ -118,7 +168,7 @@ pub async fn a_lost_lease_can_no_longer_ack_retry_fail_or_heartbeat(q: Arc<dyn J
 
 /// A slow worker may still finish: an expired lease nobody has taken over can be acked.
 pub async fn an_expired_lease_nobody_took_can_still_be_acked(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let leased = q.lease(SHORT).await.unwrap().expect("a job");
     sleep(PAST_SHORT).await;
     q.ack(leased.id, leased.lease).await.unwrap();
@@ -127,7 +177,7 @@ pub async fn an_expired_lease_nobody_took_can_still_be_acked(q: Arc<dyn JobQueue
 
 /// Heartbeats extend a live lease: the job is not redelivered past its first expiry.
 pub async fn a_heartbeat_keeps_the_job_leased_past_its_first_expiry(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let leased = q.lease(SHORT).await.unwrap().expect("a job");
     for _ in 0..4 {
         sleep(Duration::from_millis(200)).await;
@@ -141,7 +191,7 @@ pub async fn a_heartbeat_keeps_the_job_leased_past_its_first_expiry(q: Arc<dyn J
 
 /// A retry releases the job after its delay, and the next delivery counts as attempt 2.
 pub async fn a_retried_job_waits_for_its_delay_and_counts_the_attempt(q: Arc<dyn JobQueue>) {
-    let id = q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    let id = q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let first = q.lease(LONG).await.unwrap().expect("a job");
     q.retry(first.id, first.lease, SHORT).await.unwrap();
     assert!(
@@ -160,7 +210,7 @@ pub async fn a_retried_job_waits_for_its_delay_and_counts_the_attempt(q: Arc<dyn
 pub async fn a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_count_until_failed(
     q: Arc<dyn JobQueue>,
 ) {
-    let id = q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    let id = q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let mut tokens = HashSet::new();
     for attempt in 1..=2 {
         let dying = q.lease(SHORT).await.unwrap().expect("a job");
@@ -198,7 +248,7 @@ pub async fn a_job_whose_workers_keep_dying_is_delivered_with_a_growing_attempt_
 
 /// A job enqueued with a delay waits for it.
 pub async fn a_delayed_job_is_not_delivered_before_its_time(q: Arc<dyn JobQueue>) {
-    let id = q.enqueue(&job(), SHORT).await.unwrap();
+    let id = q.enqueue(&job(), None, SHORT).await.unwrap();
     assert!(q.lease(LONG).await.unwrap().is_none());
     sleep(PAST_SHORT).await;
     assert_eq!(q.lease(LONG).await.unwrap().expect("due").id, id);
@@ -206,7 +256,7 @@ pub async fn a_delayed_job_is_not_delivered_before_its_time(q: Arc<dyn JobQueue>
 
 /// A failed job is dead-lettered: counted, never delivered.
 pub async fn a_failed_job_is_never_delivered_again_and_counts_as_failed(q: Arc<dyn JobQueue>) {
-    q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let leased = q.lease(SHORT).await.unwrap().expect("a job");
     q.fail(leased.id, leased.lease, "the file has no video stream")
         .await
@@ -225,9 +275,9 @@ pub async fn a_failed_job_is_never_delivered_again_and_counts_as_failed(q: Arc<d
 /// `depth` counts ready, scheduled, leased and failed jobs; an expired lease counts as ready.
 pub async fn depth_counts_jobs_by_state(q: Arc<dyn JobQueue>) {
     for _ in 0..4 {
-        q.enqueue(&job(), Duration::ZERO).await.unwrap();
+        q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     }
-    q.enqueue(&job(), LONG).await.unwrap();
+    q.enqueue(&job(), None, LONG).await.unwrap();
     let held = q.lease(LONG).await.unwrap().expect("a job");
     let dead = q.lease(LONG).await.unwrap().expect("a job");
     q.fail(dead.id, dead.lease, "bad").await.unwrap();
@@ -258,7 +308,7 @@ pub async fn depth_counts_jobs_by_state(q: Arc<dyn JobQueue>) {
 pub async fn concurrent_consumers_receive_each_job_exactly_once(q: Arc<dyn JobQueue>) {
     let mut enqueued = HashSet::new();
     for _ in 0..50 {
-        enqueued.insert(q.enqueue(&job(), Duration::ZERO).await.unwrap());
+        enqueued.insert(q.enqueue(&job(), None, Duration::ZERO).await.unwrap());
     }
     let consumers: Vec<_> = (0..8)
         .map(|_| {
@@ -286,7 +336,7 @@ pub async fn concurrent_consumers_receive_each_job_exactly_once(q: Arc<dyn JobQu
 pub async fn a_job_whose_worker_died_goes_to_exactly_one_of_two_competing_consumers(
     q: Arc<dyn JobQueue>,
 ) {
-    let id = q.enqueue(&job(), Duration::ZERO).await.unwrap();
+    let id = q.enqueue(&job(), None, Duration::ZERO).await.unwrap();
     let dead_worker = q.lease(SHORT).await.unwrap().expect("a job");
     assert_eq!(dead_worker.id, id);
     sleep(PAST_SHORT).await;
@@ -322,7 +372,7 @@ pub async fn enqueue_missing_adds_only_the_payloads_without_a_live_job(q: Arc<dy
     let (waiting, scheduled, leased, expired, failed, acked, new) =
         (job(), job(), job(), job(), job(), job(), job());
     for done in [&failed, &acked, &leased, &expired] {
-        q.enqueue(done, Duration::ZERO).await.unwrap();
+        q.enqueue(done, None, Duration::ZERO).await.unwrap();
         let taken = q
             .lease(if done == &expired { SHORT } else { LONG })
             .await
@@ -335,23 +385,26 @@ pub async fn enqueue_missing_adds_only_the_payloads_without_a_live_job(q: Arc<dy
             q.ack(taken.id, taken.lease).await.unwrap();
         }
     }
-    q.enqueue(&waiting, Duration::ZERO).await.unwrap();
-    q.enqueue(&scheduled, LONG).await.unwrap();
+    q.enqueue(&waiting, None, Duration::ZERO).await.unwrap();
+    q.enqueue(&scheduled, None, LONG).await.unwrap();
     sleep(PAST_SHORT).await;
 
     let given = [
         &waiting, &scheduled, &leased, &expired, &failed, &acked, &new, &new,
     ];
     let given: Vec<JobPayload> = given.into_iter().cloned().collect();
-    let added = q.enqueue_missing(&given, Duration::ZERO).await.unwrap();
+    let added = q
+        .enqueue_missing(&given, None, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(added, vec![failed.clone(), acked.clone(), new.clone()]);
     assert!(q
-        .enqueue_missing(&given, Duration::ZERO)
+        .enqueue_missing(&given, None, Duration::ZERO)
         .await
         .unwrap()
         .is_empty());
     assert!(q
-        .enqueue_missing(&[], Duration::ZERO)
+        .enqueue_missing(&[], None, Duration::ZERO)
         .await
         .unwrap()
         .is_empty());
@@ -367,7 +420,7 @@ pub async fn enqueue_missing_adds_only_the_payloads_without_a_live_job(q: Arc<dy
     // A delay holds what it adds back.
     let later = job();
     assert_eq!(
-        q.enqueue_missing(std::slice::from_ref(&later), LONG)
+        q.enqueue_missing(std::slice::from_ref(&later), None, LONG)
             .await
             .unwrap(),
         vec![later]
@@ -383,7 +436,7 @@ pub async fn concurrent_enqueue_missing_adds_each_payload_once(q: Arc<dyn JobQue
         .map(|i| {
             let (q, mut payloads) = (q.clone(), payloads.clone());
             payloads.rotate_left(i * 3 % 20);
-            tokio::spawn(async move { q.enqueue_missing(&payloads, Duration::ZERO).await })
+            tokio::spawn(async move { q.enqueue_missing(&payloads, None, Duration::ZERO).await })
         })
         .collect();
     let mut added = Vec::new();
