@@ -9,7 +9,9 @@ CREATE TABLE video_events (
     kind     TEXT NOT NULL,
     at       TIMESTAMPTZ NOT NULL,
     detail   TEXT NOT NULL,
-    data     TEXT NOT NULL
+    data     TEXT NOT NULL,
+    -- The W3C trace context of the change that made it: its deliveries continue that trace.
+    trace_context TEXT
 );
 CREATE INDEX video_events_by_video ON video_events (video_id, seq);
 CREATE INDEX video_events_by_kind_and_time ON video_events (kind, at);

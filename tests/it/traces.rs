@@ -1,7 +1,8 @@
-//! Traces (`ANB_OTLP_ENDPOINT`): one trace spans an upload request and the worker's job that
-//! processes the video, in one process (`anb` on the embedded defaults: the SQLite jobs table)
-//! and across processes through the queue (`anb serve` + `anb worker` on PostgreSQL and
-//! Redis, `ANB_TEST_POSTGRES_URL` and `ANB_TEST_REDIS_URL`). The spans go over OTLP/HTTP to a
+//! Traces (`ANB_OTLP_ENDPOINT`): one trace spans an upload request, the worker's job that
+//! processes the video and the webhook delivery of what the job changed, in one process
+//! (`anb` on the embedded defaults: the SQLite jobs table), and the request and the job
+//! across processes through the queue (`anb serve` + `anb worker` on PostgreSQL and Redis,
+//! `ANB_TEST_POSTGRES_URL` and `ANB_TEST_REDIS_URL`). The spans go over OTLP/HTTP to a
 //! collector of the test's own; the client starts the trace with a W3C `traceparent`. And the
 //! spans still waiting for their batch leave when the process stops (SIGTERM).
 //! Build the binary first: `cargo build --bin anb`.
@@ -153,10 +154,17 @@ fn assert_one_trace(trace: &UploadTrace, client_trace_id: &str, client_span_id: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_trace_spans_the_upload_request_and_the_workers_job_in_one_process() {
     let receiver = OtlpReceiver::start().await;
+    // The deployment's webhook goes to the same receiver (`/hook`, which takes every message).
     let anb = tokio::task::block_in_place(|| {
         tracing_env(&receiver)
             .into_iter()
             .fold(Launch::all(), |launch, (key, value)| launch.env(key, value))
+            .env("ANB_WEBHOOK_URL", format!("{}/hook", receiver.endpoint()))
+            .env(
+                "ANB_WEBHOOK_SECRET",
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            )
+            .env("ANB_WEBHOOK_ALLOW_PRIVATE", "true")
             .start()
     });
     let (trace_id, span_id, traceparent) = client_trace();
@@ -167,6 +175,29 @@ async fn one_trace_spans_the_upload_request_and_the_workers_job_in_one_process()
     assert_eq!(
         trace.job.resource.get("anb.role").map(String::as_str),
         Some("all")
+    );
+
+    // The webhook delivery of the event the job made (`video.processed`) is in the same
+    // trace, below the job: API → queue → worker → webhook delivery.
+    let job_span = trace.job.span_id.clone();
+    let delivery = receiver
+        .wait_for(
+            SPANS_DEADLINE,
+            "a webhook delivery span below the job",
+            |spans| {
+                spans
+                    .iter()
+                    .find(|s| {
+                        s.name == "webhook_delivery"
+                            && ancestors(spans, s).iter().any(|a| a.span_id == job_span)
+                    })
+                    .cloned()
+            },
+        )
+        .await;
+    assert_eq!(
+        delivery.trace_id, trace_id,
+        "the delivery is in the upload's trace"
     );
 }
 

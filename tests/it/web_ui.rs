@@ -1458,6 +1458,9 @@ async fn verifying_the_email_and_resetting_the_password_in_a_real_browser() {
     assert_eq!(captured.len(), 18);
 }
 
+/// The operators' token of the browser test of the pages.
+const OPS_TOKEN: &str = "operators-token-for-the-browser";
+
 /// The shared pages in the web app, at real paths: the gallery's card leads to the video's page
 /// (`/v/{id}`, followed within the page: no reload), where the clip plays, a signed-in player
 /// votes, and "Compartir" shares `/v/{id}` (the Web Share API, else the link copied); the
@@ -1472,7 +1475,7 @@ async fn the_video_page_the_player_page_and_the_rankings_podium_in_a_real_browse
     let media_dir = clips::workdir();
     let clip =
         std::fs::read(Clip::h264(3.0).make(media_dir.path(), "bandeja.mp4")).expect("the clip");
-    let anb = tokio::task::block_in_place(|| Launch::all().start());
+    let anb = tokio::task::block_in_place(|| Launch::all().env("ANB_OPS_TOKEN", OPS_TOKEN).start());
     let base = anb.base_url().to_owned();
     let shots = screenshot_dir("ui-screenshots-pages");
     let browser = Browser::start(&shots).await;
@@ -1774,6 +1777,30 @@ async fn the_video_page_the_player_page_and_the_rankings_podium_in_a_real_browse
             "location.pathname === '/rankings' && !location.hash && document.querySelector('ol.podium')",
         )
         .await;
+
+    // The operator's page: a wrong token is refused, the right one shows the summary (the
+    // two processed videos, the worker) and it is accessible.
+    browser.open(&format!("{base}/operador")).await;
+    browser
+        .fill("input[name=token]", "not-the-operators-token")
+        .await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the refusal",
+            "!document.querySelector('.form-error').hidden && document.querySelector('input[name=token]')",
+        )
+        .await;
+    browser.fill("input[name=token]", OPS_TOKEN).await;
+    browser.click("form button[type=submit]").await;
+    browser
+        .wait_until(
+            "the summary",
+            "document.querySelectorAll('.ops-summary tbody tr').length === 1
+               && [...document.querySelectorAll('.ops-summary dd')].some((dd) => dd.textContent === '2')",
+        )
+        .await;
+    browser.audit("operator").await;
 
     browser.close().await;
     println!("screenshots:");

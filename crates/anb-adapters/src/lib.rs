@@ -54,5 +54,7 @@ pub mod sql;
 pub mod sqlite;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+#[cfg(any(feature = "memory", feature = "postgres", feature = "sqlite"))]
+mod tracer;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;

@@ -213,10 +213,10 @@ async fn guarded<T>(
     result
 }
 
-/// Makes the job's `span` a child of the span that enqueued it (`traceparent`, the W3C trace
-/// context the job carries): one trace then spans the upload request and the processing.
+/// Makes `span` a child of the span `traceparent` names (the W3C trace context a job or an
+/// event carries): one trace then spans the upload request, the processing and the webhooks.
 /// Nothing happens unless spans are exported, or when the text is not a trace context.
-fn continue_trace(span: &tracing::Span, traceparent: &str) {
+pub(crate) fn continue_trace(span: &tracing::Span, traceparent: &str) {
     use opentelemetry::propagation::TextMapPropagator as _;
     use opentelemetry::trace::TraceContextExt as _;
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;

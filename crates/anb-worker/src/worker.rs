@@ -267,7 +267,10 @@ impl Worker {
     async fn deliver_webhooks(&self) -> anyhow::Result<()> {
         const ROUND: u32 = 32;
         loop {
-            let round = self.showcase.deliver_webhooks(ROUND).await?;
+            let round = self
+                .showcase
+                .deliver_webhooks(ROUND, &delivery_span)
+                .await?;
             for (outcome, n) in [
                 ("delivered", round.delivered),
                 ("retrying", round.retrying),
@@ -305,6 +308,21 @@ impl Worker {
         }
         summary
     }
+}
+
+/// The span of one webhook delivery attempt: a child of the change that made its event (the
+/// event's trace context), so the delivery is in that change's trace.
+fn delivery_span(delivery: &anb_domain::webhook::DueDelivery) -> tracing::Span {
+    let span = tracing::info_span!(
+        "webhook_delivery",
+        event = %delivery.event_id,
+        webhook = %delivery.webhook_id,
+        attempt = delivery.attempts + 1
+    );
+    if let Some(traceparent) = &delivery.trace_context {
+        crate::job::continue_trace(&span, traceparent);
+    }
+    span
 }
 
 /// Runs `chore` at start and every `every` until `stop`; a failure or a panic is logged

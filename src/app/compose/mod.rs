@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use anb_domain::ports::{
     Clock, EventLog, JobQueue, Mailer, NoPageStore, OpsRecords, PageStore, RenditionRepository,
-    SessionRepository, ShareRepository, SystemClock, UserRepository, VideoRepository,
+    SessionRepository, ShareRepository, SystemClock, TraceContext, UserRepository, VideoRepository,
     VoteRepository,
 };
 use anb_domain::{Ports, Profile, RetryPolicy, Showcase, ShowcaseConfig};
@@ -105,6 +105,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
     )?;
     let page_store = open_page_store(settings).await?;
     let mailer = open_mailer(settings)?;
+    // Without an exporter no span is traced: jobs and events would carry nothing anyway.
+    let trace: Arc<dyn TraceContext> = match settings.otlp_endpoint {
+        Some(_) => Arc::new(W3cTraceContext),
+        None => Arc::new(anb_domain::ports::NoTraceContext),
+    };
     let Repositories {
         users,
         videos,
@@ -114,7 +119,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
         shares,
         events,
         ops,
-    } = repositories(&database);
+    } = repositories(&database, trace.clone());
     let ports = Ports {
         users,
         videos,
@@ -154,11 +159,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Composed> {
                 as Arc<dyn anb_domain::ports::IdentityProvider>),
             None => None,
         },
-        // Without an exporter no span is traced: jobs would carry nothing anyway.
-        trace: match settings.otlp_endpoint {
-            Some(_) => Arc::new(W3cTraceContext),
-            None => Arc::new(anb_domain::ports::NoTraceContext),
-        },
+        trace,
     };
     let config = ShowcaseConfig {
         max_upload_bytes: settings.max_upload_bytes(),
@@ -294,12 +295,17 @@ impl Repositories {
     }
 }
 
-/// The repositories on `database`; a `memory://` database is one store for all of them.
-fn repositories(database: &Database) -> Repositories {
+/// The repositories on `database`, their events stamped with `trace`'s context; a
+/// `memory://` database is one store for all of them.
+fn repositories(database: &Database, trace: Arc<dyn TraceContext>) -> Repositories {
     match database {
-        Database::Sqlite(db) => Repositories::on(Arc::new(SqliteStore::new(db.clone()))),
-        Database::Postgres(pool) => Repositories::on(Arc::new(PostgresStore::new(pool.clone()))),
-        Database::Memory => Repositories::on(Arc::new(MemoryStore::new())),
+        Database::Sqlite(db) => Repositories::on(Arc::new(
+            SqliteStore::new(db.clone()).with_trace_context(trace),
+        )),
+        Database::Postgres(pool) => Repositories::on(Arc::new(
+            PostgresStore::new(pool.clone()).with_trace_context(trace),
+        )),
+        Database::Memory => Repositories::on(Arc::new(MemoryStore::with_trace_context(trace))),
     }
 }
 

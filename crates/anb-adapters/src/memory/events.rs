@@ -38,10 +38,12 @@ struct Pending {
 
 impl Events {
     /// Stores `events`, each with a pending delivery per webhook subscribed to it.
-    pub(super) fn record(&mut self, events: &[VideoEvent]) {
+    pub(super) fn record(&mut self, events: &[VideoEvent], trace_context: Option<String>) {
         for event in events {
             let seq = self.log.len();
-            self.log.push(event.clone());
+            let mut stored = event.clone();
+            stored.trace_context = stored.trace_context.or_else(|| trace_context.clone());
+            self.log.push(stored);
             if !event.kind.is_subscribable() {
                 continue;
             }
@@ -104,7 +106,7 @@ impl EventLog for MemoryStore {
         self.state
             .lock()
             .events()
-            .record(std::slice::from_ref(event));
+            .record(std::slice::from_ref(event), self.trace.current());
         Ok(())
     }
 
@@ -255,6 +257,7 @@ impl EventLog for MemoryStore {
                 body: event.body().to_string(),
                 attempts: d.attempts,
                 created_at: event.at,
+                trace_context: event.trace_context.clone(),
             });
         }
         Ok(claimed)

@@ -88,7 +88,7 @@ impl RenditionRepository for MemoryStore {
         if ready {
             if let Some(video) = state.video(next.video_id).cloned() {
                 let event = VideoEvent::rendition_ready(&video, &next, at);
-                state.events.record(&[event]);
+                state.events.record(&[event], self.trace.current());
             }
         }
         Ok(next)

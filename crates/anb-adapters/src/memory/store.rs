@@ -23,6 +23,8 @@ use parking_lot::Mutex;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     pub(super) state: Mutex<State>,
+    /// Where the events it records get their trace context.
+    pub(super) trace: crate::tracer::Tracer,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +77,15 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose events are stamped with `trace`'s context (their webhook
+    /// deliveries then continue the trace of the change that made them).
+    pub fn with_trace_context(trace: std::sync::Arc<dyn anb_domain::ports::TraceContext>) -> Self {
+        Self {
+            trace: crate::tracer::Tracer::new(trace),
+            ..Self::default()
+        }
     }
 }
 
@@ -250,7 +261,7 @@ impl VideoRepository for MemoryStore {
         );
         state.videos.insert(video.id, video.clone());
         let events = VideoEvent::of_change(None, Some(video), video.uploaded_at, None);
-        state.events.record(&events);
+        state.events.record(&events, self.trace.current());
         Ok(())
     }
 
@@ -307,7 +318,7 @@ impl VideoRepository for MemoryStore {
             .map_err(|current| TransitionError::NotAllowed { current })?;
         let events = VideoEvent::of_change(Some(video), Some(&next), at, change.attempt());
         *video = next.clone();
-        state.events.record(&events);
+        state.events.record(&events, self.trace.current());
         Ok(next)
     }
 
@@ -400,7 +411,7 @@ impl VideoRepository for MemoryStore {
             .map_err(|_| VisibilityError::NotProcessed)?;
         let events = VideoEvent::of_change(Some(video), Some(&next), at, None);
         *video = next.clone();
-        state.events.record(&events);
+        state.events.record(&events, self.trace.current());
         Ok(next)
     }
 
@@ -420,7 +431,7 @@ impl VideoRepository for MemoryStore {
         state.shares.forget_video(id);
         let video = state.videos.remove(&id).expect("present: checked above");
         let events = VideoEvent::of_change(Some(&video), None, at, None);
-        state.events.record(&events);
+        state.events.record(&events, self.trace.current());
         Ok(video)
     }
 }

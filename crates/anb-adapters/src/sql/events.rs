@@ -24,11 +24,12 @@ use super::{SqlTime, Store};
 pub(crate) async fn record<D: Dialect>(
     conn: &mut <D::Db as Database>::Connection,
     events: &[VideoEvent],
+    trace_context: Option<String>,
 ) -> anyhow::Result<()> {
     for event in events {
         let query = sqlx::query::<D::Db>(
-            "INSERT INTO video_events (id, video_id, owner_id, kind, at, detail, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO video_events (id, video_id, owner_id, kind, at, detail, data, \
+             trace_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(event.id.as_uuid())
         .arg(event.video_id.as_uuid())
@@ -36,7 +37,13 @@ pub(crate) async fn record<D: Dialect>(
         .arg(event.kind.as_str().to_owned())
         .arg(SqlTime(event.at))
         .arg(serde_json::to_string(&event.detail).context("encoding an event")?)
-        .arg(event.data.to_string());
+        .arg(event.data.to_string())
+        .arg(
+            event
+                .trace_context
+                .clone()
+                .or_else(|| trace_context.clone()),
+        );
         driver::execute(query, conn)
             .await
             .fault("recording an event")?;
@@ -71,6 +78,7 @@ pub struct EventRecord {
     at: SqlTime,
     detail: String,
     data: String,
+    trace_context: Option<String>,
 }
 
 impl EventRecord {
@@ -85,6 +93,7 @@ impl EventRecord {
             detail: serde_json::from_str::<EventDetail>(&self.detail)
                 .context("decoding an event's detail")?,
             data: serde_json::from_str(&self.data).context("decoding an event's data")?,
+            trace_context: self.trace_context,
         })
     }
 }
@@ -174,7 +183,7 @@ const WEBHOOK_COLUMNS: &str = "id, owner_id, url, secret, events, created_at";
 impl<D: Dialect> EventLog for Store<D> {
     async fn events_of(&self, video: VideoId) -> anyhow::Result<Vec<VideoEvent>> {
         let query = sqlx::query::<D::Db>(
-            "SELECT id, video_id, owner_id, kind, at, detail, data FROM video_events \
+            "SELECT id, video_id, owner_id, kind, at, detail, data, trace_context FROM video_events \
              WHERE video_id = $1 ORDER BY seq",
         )
         .arg(video.as_uuid());
@@ -186,7 +195,7 @@ impl<D: Dialect> EventLog for Store<D> {
 
     async fn note(&self, event: &VideoEvent) -> anyhow::Result<()> {
         let mut tx = self.begin_write().await?;
-        record::<D>(&mut tx, std::slice::from_ref(event)).await?;
+        record::<D>(&mut tx, std::slice::from_ref(event), self.trace_context()).await?;
         tx.commit().await.fault("committing an event")
     }
 
@@ -330,7 +339,7 @@ impl<D: Dialect> EventLog for Store<D> {
         }
         let query = sqlx::query::<D::Db>(
             "SELECT d.webhook_id, w.url, w.secret, d.event_seq, d.attempts, d.created_at, \
-             e.id, e.video_id, e.owner_id, e.kind, e.at, e.detail, e.data \
+             e.id, e.video_id, e.owner_id, e.kind, e.at, e.detail, e.data, e.trace_context \
              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
              JOIN video_events e ON e.seq = d.event_seq \
              WHERE d.claim_token = $1 ORDER BY d.event_seq",
@@ -352,6 +361,7 @@ impl<D: Dialect> EventLog for Store<D> {
                     body: event.body().to_string(),
                     attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
                     created_at: r.created_at.0,
+                    trace_context: event.trace_context,
                 })
             })
             .collect()

@@ -249,7 +249,7 @@ impl<D: Dialect> RenditionRepository for Store<D> {
         if next.status == RenditionStatus::Ready && current.status != RenditionStatus::Ready {
             if let Some(video) = select_video::<D>(&mut tx, next.video_id, "").await? {
                 let ready = VideoEvent::rendition_ready(&video, &next, at);
-                record::<D>(&mut tx, &[ready]).await?;
+                record::<D>(&mut tx, &[ready], self.trace_context()).await?;
             }
         }
         tx.commit().await.fault("committing a rendition change")?;

@@ -9,6 +9,8 @@ use super::dialect::Dialect;
 use super::driver;
 use super::fault::OrFault as _;
 use super::vote_batch::{self, BallotBox};
+use crate::tracer::Tracer;
+use anb_domain::ports::TraceContext;
 
 /// Users, videos and votes in a SQL database: [`PostgresStore`](crate::postgres::PostgresStore)
 /// is `Store<Pg>`, [`SqliteStore`](crate::sqlite::SqliteStore) is `Store<Lite>`. The rules live
@@ -19,6 +21,8 @@ pub struct Store<D: Dialect> {
     pools: D::Pools,
     /// The way into this store's vote batches (group commit), opened by the first vote.
     ballots: Arc<OnceLock<BallotBox>>,
+    /// Where the events it records get their trace context.
+    trace: Tracer,
 }
 
 impl<D: Dialect> Store<D> {
@@ -28,7 +32,23 @@ impl<D: Dialect> Store<D> {
         Self {
             pools,
             ballots: Arc::default(),
+            trace: Tracer::default(),
         }
+    }
+
+    /// The same store, its events stamped with `trace`'s context (their webhook deliveries
+    /// then continue the trace of the change that made them).
+    #[must_use]
+    pub fn with_trace_context(self, trace: Arc<dyn TraceContext>) -> Self {
+        Self {
+            trace: Tracer::new(trace),
+            ..self
+        }
+    }
+
+    /// The current operation's trace context, for the events it records.
+    pub(crate) fn trace_context(&self) -> Option<String> {
+        self.trace.current()
     }
 
     /// The vote batches, started on first use (in the runtime of the first vote).

@@ -112,7 +112,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .await
             .fault("inserting a video")?;
         let events = VideoEvent::of_change(None, Some(video), video.uploaded_at, None);
-        record::<D>(&mut tx, &events).await?;
+        record::<D>(&mut tx, &events, self.trace_context()).await?;
         tx.commit().await.fault("committing an upload")?;
         Ok(())
     }
@@ -177,7 +177,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .map_err(|current| TransitionError::NotAllowed { current })?;
         store_changes::<D>(&mut tx, &next).await?;
         let events = VideoEvent::of_change(Some(&video), Some(&next), at, change.attempt());
-        record::<D>(&mut tx, &events).await?;
+        record::<D>(&mut tx, &events, self.trace_context()).await?;
         tx.commit().await.fault("committing a status change")?;
         Ok(next)
     }
@@ -284,7 +284,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .map_err(|_| VisibilityError::NotProcessed)?;
         store_changes::<D>(&mut tx, &next).await?;
         let events = VideoEvent::of_change(Some(&video), Some(&next), at, None);
-        record::<D>(&mut tx, &events).await?;
+        record::<D>(&mut tx, &events, self.trace_context()).await?;
         tx.commit().await.fault("committing a visibility change")?;
         Ok(next)
     }
@@ -305,7 +305,7 @@ impl<D: Dialect> VideoRepository for Store<D> {
             .await
             .fault("deleting a video")?;
         let events = VideoEvent::of_change(Some(&video), None, at, None);
-        record::<D>(&mut tx, &events).await?;
+        record::<D>(&mut tx, &events, self.trace_context()).await?;
         tx.commit().await.fault("committing a deletion")?;
         Ok(video)
     }

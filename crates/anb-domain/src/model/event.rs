@@ -135,6 +135,10 @@ pub struct VideoEvent {
     pub detail: EventDetail,
     /// The video's public fields at that moment (the webhook's `data`).
     pub data: serde_json::Value,
+    /// The trace context of the operation that made it (a W3C `traceparent`, opaque here):
+    /// its webhook deliveries continue that trace. Repositories fill it in from their
+    /// [`TraceContext`](crate::ports::TraceContext) when they store it.
+    pub trace_context: Option<String>,
 }
 
 impl VideoEvent {
@@ -148,6 +152,7 @@ impl VideoEvent {
             at,
             data: public_fields(video, &detail),
             detail,
+            trace_context: None,
         }
     }
 
@@ -267,6 +272,14 @@ impl VideoEvent {
             );
         }
         event
+    }
+
+    /// `events` carrying `trace_context` (what repositories store them with).
+    pub fn traced(mut events: Vec<Self>, trace_context: Option<String>) -> Vec<Self> {
+        for event in &mut events {
+            event.trace_context.clone_from(&trace_context);
+        }
+        events
     }
 
     /// The webhook body (Standard Webhooks' payload): `{"type", "timestamp", "data"}`.

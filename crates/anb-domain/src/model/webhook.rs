@@ -161,6 +161,8 @@ pub struct DueDelivery {
     pub attempts: u32,
     /// When the event happened (the retry window runs from it).
     pub created_at: DateTime<Utc>,
+    /// The trace context of the change that made the event: the delivery continues its trace.
+    pub trace_context: Option<String>,
 }
 
 /// How an attempt to deliver went.

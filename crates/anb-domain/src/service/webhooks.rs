@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use tracing::{info, instrument, warn};
+use tracing::{info, instrument, warn, Instrument as _};
 
 use super::{QueryError, Showcase, VideoAccessError};
 use crate::event::{EventType, VideoEvent};
 use crate::ids::{UserId, VideoId, WebhookId};
 use crate::ports::SubscribeError;
 use crate::values::{Page, PageRequest, ValidationError};
-use crate::webhook::{Delivery, SendOutcome, Settlement, Webhook};
+use crate::webhook::{Delivery, DueDelivery, SendOutcome, Settlement, Webhook};
 
 /// How long a claimed delivery is kept from other deliverers: more than an attempt's time
 /// limit (10 s) with room to record it.
@@ -192,37 +192,21 @@ impl Showcase {
     /// # Errors
     /// Backend faults while claiming; a delivery whose outcome could not be recorded is sent
     /// again once its claim expires (retries reuse the `webhook-id`, so receivers can tell).
-    #[instrument(skip(self))]
-    pub async fn deliver_webhooks(&self, limit: u32) -> anyhow::Result<DeliveryRound> {
+    ///
+    /// Each attempt runs in the span `span_of` makes for it (the worker's continues the trace
+    /// of the change that made the event: [`DueDelivery::trace_context`]).
+    #[instrument(skip(self, span_of))]
+    pub async fn deliver_webhooks(
+        &self,
+        limit: u32,
+        span_of: &(dyn Fn(&DueDelivery) -> tracing::Span + Sync),
+    ) -> anyhow::Result<DeliveryRound> {
         let now = self.ports.clock.now();
         let lease_until = now + chrono::Duration::from_std(DELIVERY_LEASE)?;
         let due = self.ports.events.claim_due(now, lease_until, limit).await?;
-        let attempts = due.iter().map(|delivery| async move {
-            let outcome = self
-                .ports
-                .webhook_sender
-                .send(delivery, self.ports.clock.now())
-                .await;
-            let at = self.ports.clock.now();
-            let retry_at = match &outcome {
-                SendOutcome::Delivered { .. } => None,
-                SendOutcome::Failed { .. } => self.config.webhook_retry.next_attempt(
-                    delivery.attempts + 1,
-                    delivery.created_at,
-                    at,
-                ),
-            };
-            let settlement = Settlement {
-                outcome,
-                at,
-                retry_at,
-            };
-            let recorded = self
-                .ports
-                .events
-                .settle(delivery.webhook_id, delivery.event_id, &settlement)
-                .await;
-            (delivery, settlement, recorded)
+        let attempts = due.iter().map(|delivery| {
+            let span = span_of(delivery);
+            self.attempt_delivery(delivery).instrument(span)
         });
         let mut round = DeliveryRound::default();
         for (delivery, settlement, recorded) in join_all(attempts).await {
@@ -244,5 +228,37 @@ impl Showcase {
             info!(?round, "webhook deliveries");
         }
         Ok(round)
+    }
+
+    /// One attempt at `delivery`: send it, then record how it went (and when to retry).
+    async fn attempt_delivery<'a>(
+        &self,
+        delivery: &'a DueDelivery,
+    ) -> (&'a DueDelivery, Settlement, anyhow::Result<()>) {
+        let outcome = self
+            .ports
+            .webhook_sender
+            .send(delivery, self.ports.clock.now())
+            .await;
+        let at = self.ports.clock.now();
+        let retry_at = match &outcome {
+            SendOutcome::Delivered { .. } => None,
+            SendOutcome::Failed { .. } => self.config.webhook_retry.next_attempt(
+                delivery.attempts + 1,
+                delivery.created_at,
+                at,
+            ),
+        };
+        let settlement = Settlement {
+            outcome,
+            at,
+            retry_at,
+        };
+        let recorded = self
+            .ports
+            .events
+            .settle(delivery.webhook_id, delivery.event_id, &settlement)
+            .await;
+        (delivery, settlement, recorded)
     }
 }

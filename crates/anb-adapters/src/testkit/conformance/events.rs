@@ -423,6 +423,7 @@ pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: R
             body: events[0].body().to_string(),
             attempts: 0,
             created_at: events[0].at,
+            trace_context: events[0].trace_context.clone(),
         }
     );
     assert!(due[0].event_seq < due[1].event_seq);
