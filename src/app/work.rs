@@ -30,10 +30,38 @@ pub async fn work_from_settings(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<RunSummary> {
     tracing::info!(backends = %settings.describe(), "worker starting");
+    let metrics = match settings.worker_metrics_addr {
+        Some(addr) => Some(serve_metrics(addr).await?),
+        None => None,
+    };
     let app = compose::connect(settings).await?;
     let summary = work_composed(settings, &app, shutdown).await;
     app.close().await;
+    if let Some(server) = metrics {
+        server.abort();
+    }
     summary
+}
+
+/// Serves the worker's `/metrics` and `/health` on `addr` (port 0 picks one), printing
+/// `metrics on http://…/metrics` on stdout; the task ends when aborted.
+async fn serve_metrics(addr: std::net::SocketAddr) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?;
+    let bound = listener.local_addr()?;
+    println!("metrics on http://{bound}/metrics");
+    tracing::info!(addr = %bound, "serving the worker's metrics");
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
+    Ok(tokio::spawn(async move {
+        let endpoint = anb_http::telemetry::metrics_endpoint();
+        if let Err(e) = poem::Server::new_with_acceptor(acceptor)
+            .run(endpoint)
+            .await
+        {
+            tracing::warn!(error = %e, "the worker's metrics server stopped");
+        }
+    }))
 }
 
 /// Runs a worker over an already composed app until `shutdown`.

@@ -302,3 +302,44 @@ async fn an_openid_provider_in_the_settings_is_composed_into_the_ports() {
         .unwrap();
     assert_eq!((who.subject.as_str(), who.email_verified), ("ana", true));
 }
+
+/// `anb worker` with `ANB_WORKER_METRICS_ADDR` serves its own metrics (the job, transcode and
+/// webhook counters a split deployment would otherwise never export) and `/health`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_alone_serves_its_metrics_and_health_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", crate::support::free_port());
+    let mut worker = crate::support::worker_process::WorkerProcess::start(
+        dir.path(),
+        &[("ANB_WORKER_METRICS_ADDR", addr.as_str())],
+    );
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let answer = http.get(format!("http://{addr}/metrics")).send().await;
+        if let Ok(answer) = answer {
+            let text = answer.text().await.unwrap_or_default();
+            if text.contains("anb_webhook_attempts_total") {
+                break text;
+            }
+        }
+        assert!(worker.is_running(), "the worker exited: {}", worker.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no metrics at {addr}: {}",
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        metrics.contains("# TYPE anb_webhook_attempts_total counter"),
+        "{metrics}"
+    );
+    let health = http
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    worker.kill();
+}

@@ -661,6 +661,22 @@ fn the_rendered_chart_agrees_with_the_service() {
     // The workers: autoscaled on CPU by default.
     let worker = find(&docs, "Deployment", "anb-worker").expect("the worker Deployment");
     assert_eq!(container(worker)["args"], serde_json::json!(["worker"]));
+    // It serves its own metrics, where Prometheus is told to scrape them.
+    let w = container(worker);
+    assert_eq!(w["ports"][0]["containerPort"], 9100);
+    assert_eq!(w["livenessProbe"]["httpGet"]["path"], "/health");
+    assert!(
+        w["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "ANB_WORKER_METRICS_ADDR" && e["value"] == "0.0.0.0:9100"),
+        "{w}"
+    );
+    assert_eq!(
+        worker["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+        "9100"
+    );
     assert!(
         worker["spec"]["replicas"].is_null(),
         "the autoscaler owns the replica count"

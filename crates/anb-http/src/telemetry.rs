@@ -37,6 +37,29 @@ pub fn render_metrics() -> String {
     handle().render()
 }
 
+/// What a process without the API serves (`anb worker` with `ANB_WORKER_METRICS_ADDR`): its
+/// metrics at `/metrics` (Prometheus' text format; installs the recorder) and `/health`.
+pub fn metrics_endpoint() -> impl Endpoint {
+    install_metrics();
+    poem::Route::new()
+        .at(
+            "/metrics",
+            poem::get(poem::endpoint::make_sync(|_| {
+                Response::builder()
+                    .content_type("text/plain; version=0.0.4")
+                    .body(render_metrics())
+            })),
+        )
+        .at(
+            "/health",
+            poem::get(poem::endpoint::make_sync(|_| {
+                Response::builder()
+                    .content_type("application/json")
+                    .body(r#"{"status":"healthy"}"#)
+            })),
+        )
+}
+
 /// Wraps every request: an id (`X-Request-Id`, kept from the client when it sends a sane one),
 /// a span with method, route and id (a child of the client's span when it sends a W3C
 /// `traceparent`, when traces are exported), and the request count and latency by route and

@@ -102,6 +102,7 @@ const KEYS: &[&str] = &[
     "webhook_retry_first_ms",
     "webhook_give_up_after_seconds",
     "ops_token",
+    "worker_metrics_addr",
     // The HTTP edge's limits (`anb_http::EdgeLimits`).
     "http_header_timeout_seconds",
     "http_idle_timeout_seconds",
@@ -278,6 +279,9 @@ pub struct Settings {
     /// The operators' token for `GET /api/ops/summary` and the web app's operator page
     /// (`ANB_OPS_TOKEN`, at least 16 characters; default none: the summary is refused).
     pub ops_token: Option<Secret>,
+    /// Where `anb worker` serves its `/metrics` and `/health` (`ANB_WORKER_METRICS_ADDR`, e.g.
+    /// `0.0.0.0:9100`; default none: a worker alone serves no HTTP).
+    pub worker_metrics_addr: Option<SocketAddr>,
 }
 
 /// The settings as read, before defaults that depend on other settings are filled in.
@@ -353,6 +357,7 @@ struct Raw {
     webhook_retry_first_ms: u64,
     webhook_give_up_after_seconds: u64,
     ops_token: Option<Secret>,
+    worker_metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for Raw {
@@ -426,6 +431,7 @@ impl Default for Raw {
             webhook_retry_first_ms: 5000,
             webhook_give_up_after_seconds: 24 * 3600,
             ops_token: None,
+            worker_metrics_addr: None,
         }
     }
 }
@@ -638,6 +644,7 @@ impl Settings {
             worker_max_attempts,
             oidc,
             webhooks,
+            worker_metrics_addr: raw.worker_metrics_addr,
             ops_token: raw
                 .ops_token
                 .map(|t| Secret::new(t.expose().trim()))
