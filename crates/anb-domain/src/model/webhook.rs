@@ -342,14 +342,17 @@ mod tests {
     }
 
     #[test]
-    fn urls_must_be_http_or_https_without_spaces_and_not_too_long() {
+    fn urls_must_be_http_or_https_then_printable_ascii_and_not_too_long() {
         assert!(Webhook::check_url("http://hooks.example.com/x").is_ok());
-        assert!(Webhook::check_url("HTTPS://hooks.example.com/x").is_ok());
+        assert!(Webhook::check_url("https://xn--bogot-0sa.example/x?y=1#z").is_ok());
         for bad in [
             "ftp://example.com",
             "hooks.example.com",
+            "HTTPS://hooks.example.com/x",
+            "https://",
             "https://example.com/a b",
             "https://example.com/\u{7}",
+            "https://bogotá.example/x",
         ] {
             assert!(Webhook::check_url(bad).is_err(), "{bad}");
         }
