@@ -49,27 +49,26 @@ impl HttpWebhookSender {
         })
     }
 
-    /// Why `url` may not be sent to, if it may not: it must parse as http(s) with a host, and
-    /// an address literal must be public (names are checked when resolved).
-    fn refusal(&self, url: &str) -> Option<String> {
-        let Ok(parsed) = reqwest::Url::parse(url) else {
-            return Some("the URL does not parse".into());
-        };
+    /// `url` parsed, if it may be sent to: http(s) with a host and no credentials, an
+    /// address literal public (names are checked when resolved); else why not.
+    fn target(&self, url: &str) -> Result<reqwest::Url, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|_| "the URL does not parse".to_owned())?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Some("webhooks are sent over http or https only".into());
+            return Err("webhooks are sent over http or https only".into());
         }
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Some("the URL must not carry credentials".into());
+            return Err("the URL must not carry credentials".into());
         }
-        match parsed.host() {
-            None => Some("the URL has no host".into()),
-            Some(url::Host::Ipv4(ip)) if !self.allowed(IpAddr::V4(ip)) => {
-                Some(PRIVATE_ADDRESS.into())
-            }
-            Some(url::Host::Ipv6(ip)) if !self.allowed(IpAddr::V6(ip)) => {
-                Some(PRIVATE_ADDRESS.into())
-            }
-            _ => None,
+        let public = match parsed.host() {
+            None => return Err("the URL has no host".into()),
+            Some(url::Host::Ipv4(ip)) => self.allowed(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.allowed(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => true,
+        };
+        if public {
+            Ok(parsed)
+        } else {
+            Err(PRIVATE_ADDRESS.into())
         }
     }
 
@@ -83,10 +82,7 @@ const PRIVATE_ADDRESS: &str = "the URL leads to a loopback, private or internal 
 #[async_trait]
 impl WebhookSender for HttpWebhookSender {
     async fn check_target(&self, url: &str) -> Result<(), TargetRefused> {
-        if let Some(why) = self.refusal(url) {
-            return Err(TargetRefused(why));
-        }
-        let parsed = reqwest::Url::parse(url).map_err(|_| TargetRefused("bad URL".into()))?;
+        let parsed = self.target(url).map_err(TargetRefused)?;
         if let Some(url::Host::Domain(name)) = parsed.host() {
             let port = parsed.port_or_known_default().unwrap_or(443);
             let unresolved = || TargetRefused(format!("the host {name} does not resolve"));
@@ -97,7 +93,7 @@ impl WebhookSender for HttpWebhookSender {
                 .map_err(|_| unresolved())?
                 .collect();
             if addrs.is_empty() {
-                return Err(TargetRefused(format!("the host {name} does not resolve")));
+                return Err(unresolved());
             }
             if addrs.iter().any(|a| !self.allowed(a.ip())) {
                 return Err(TargetRefused(PRIVATE_ADDRESS.into()));
@@ -107,12 +103,15 @@ impl WebhookSender for HttpWebhookSender {
     }
 
     async fn send(&self, delivery: &DueDelivery, now: DateTime<Utc>) -> SendOutcome {
-        if let Some(why) = self.refusal(&delivery.url) {
-            return SendOutcome::Failed {
-                status: None,
-                error: why,
-            };
-        }
+        let url = match self.target(&delivery.url) {
+            Ok(url) => url,
+            Err(why) => {
+                return SendOutcome::Failed {
+                    status: None,
+                    error: why,
+                }
+            }
+        };
         let id = delivery.event_id.to_string();
         let timestamp = now.timestamp();
         let signature = match standardwebhooks::Webhook::new(&delivery.secret)
@@ -128,7 +127,7 @@ impl WebhookSender for HttpWebhookSender {
         };
         let sent = self
             .client
-            .post(&delivery.url)
+            .post(url)
             .header("content-type", "application/json")
             .header(standardwebhooks::HEADER_WEBHOOK_ID, &id)
             .header(

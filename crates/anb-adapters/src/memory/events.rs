@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 use anb_domain::event::VideoEvent;
 use anb_domain::ports::{EventLog, SubscribeError};
-use anb_domain::webhook::{
-    Delivery, DeliveryStatus, DueDelivery, SendOutcome, Settlement, Webhook,
-};
+use anb_domain::webhook::{Delivery, DeliveryStatus, DueDelivery, Settlement, Webhook};
 use anb_domain::{EventId, Page, PageRequest, UserId, VideoId, WebhookId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -280,20 +278,12 @@ impl EventLog for MemoryStore {
         d.attempts += 1;
         d.last_attempt_at = Some(settlement.at);
         d.leased_until = None;
-        match &settlement.outcome {
-            SendOutcome::Delivered { status } => {
-                d.status = DeliveryStatus::Delivered;
-                d.last_status_code = Some(*status);
-                d.last_error = None;
-            }
-            SendOutcome::Failed { status, error } => {
-                d.last_status_code = *status;
-                d.last_error = Some(error.clone());
-                match settlement.retry_at {
-                    Some(at) => d.next_attempt_at = at,
-                    None => d.status = DeliveryStatus::Dead,
-                }
-            }
+        let (code, error) = settlement.response();
+        d.status = settlement.status();
+        d.last_status_code = code;
+        d.last_error = error.map(str::to_owned);
+        if let Some(at) = settlement.retry_at {
+            d.next_attempt_at = at;
         }
         Ok(())
     }

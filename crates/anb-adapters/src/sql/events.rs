@@ -4,9 +4,7 @@
 
 use anb_domain::event::{EventDetail, EventType, VideoEvent};
 use anb_domain::ports::{EventLog, SubscribeError};
-use anb_domain::webhook::{
-    Delivery, DeliveryStatus, DueDelivery, SendOutcome, Settlement, Webhook,
-};
+use anb_domain::webhook::{Delivery, DeliveryStatus, DueDelivery, Settlement, Webhook};
 use anb_domain::{EventId, Page, PageRequest, UserId, VideoId, WebhookId};
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -373,17 +371,7 @@ impl<D: Dialect> EventLog for Store<D> {
         event: EventId,
         settlement: &Settlement,
     ) -> anyhow::Result<()> {
-        let (status, code, error) = match &settlement.outcome {
-            SendOutcome::Delivered { status } => (DeliveryStatus::Delivered, Some(*status), None),
-            SendOutcome::Failed { status, error } => {
-                let state = if settlement.retry_at.is_some() {
-                    DeliveryStatus::Pending
-                } else {
-                    DeliveryStatus::Dead
-                };
-                (state, *status, Some(error.clone()))
-            }
-        };
+        let (code, error) = settlement.response();
         let query = sqlx::query::<D::Db>(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $3, \
              last_status_code = $4, last_error = $5, status = $6, \
@@ -395,8 +383,8 @@ impl<D: Dialect> EventLog for Store<D> {
         .arg(event.as_uuid())
         .arg(SqlTime(settlement.at))
         .arg(code.map(i64::from))
-        .arg(error)
-        .arg(status.as_str().to_owned())
+        .arg(error.map(str::to_owned))
+        .arg(settlement.status().as_str().to_owned())
         .arg(settlement.retry_at.map(SqlTime));
         driver::execute(query, &mut *self.write().await?)
             .await

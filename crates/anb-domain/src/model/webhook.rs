@@ -64,26 +64,25 @@ impl Webhook {
         Ok(())
     }
 
-    /// The events named in `names` (none: every event), without repeats.
+    /// The events a webhook asks for, checked: none means every subscribable event; each
+    /// once, in the order of a video's life.
     ///
     /// # Errors
-    /// [`ValidationError`] on `events` when a name is not an event type.
-    pub fn parse_events(names: &[String]) -> Result<Vec<EventType>, ValidationError> {
-        if names.is_empty() {
+    /// [`ValidationError`] on `events` when one is not subscribable (`video.attempt_failed`
+    /// is the audit trail's own).
+    pub fn subscribable(asked: &[EventType]) -> Result<Vec<EventType>, ValidationError> {
+        if asked.is_empty() {
             return Ok(EventType::SUBSCRIBABLE.to_vec());
         }
-        let mut events = Vec::new();
-        for name in names {
-            let kind = EventType::parse(name)
-                .filter(|k| k.is_subscribable())
-                .ok_or_else(|| {
-                    ValidationError::new("events", "must name event types such as video.processed")
-                })?;
-            if !events.contains(&kind) {
-                events.push(kind);
-            }
+        if asked.iter().any(|kind| !kind.is_subscribable()) {
+            return Err(ValidationError::new(
+                "events",
+                "must name event types such as video.processed",
+            ));
         }
+        let mut events = asked.to_vec();
         events.sort();
+        events.dedup();
         Ok(events)
     }
 }
@@ -193,6 +192,27 @@ pub struct Settlement {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
+impl Settlement {
+    /// Where the delivery stands after the attempt: delivered (a 2xx), pending (a failure
+    /// with a retry due at [`retry_at`](Self::retry_at)), or dead (a failure with none).
+    pub fn status(&self) -> DeliveryStatus {
+        match (&self.outcome, self.retry_at) {
+            (SendOutcome::Delivered { .. }, _) => DeliveryStatus::Delivered,
+            (SendOutcome::Failed { .. }, Some(_)) => DeliveryStatus::Pending,
+            (SendOutcome::Failed { .. }, None) => DeliveryStatus::Dead,
+        }
+    }
+
+    /// The attempt's HTTP status (if it got an answer) and error (if it failed): what the
+    /// delivery log shows as its last response.
+    pub fn response(&self) -> (Option<u16>, Option<&str>) {
+        match &self.outcome {
+            SendOutcome::Delivered { status } => (Some(*status), None),
+            SendOutcome::Failed { status, error } => (*status, Some(error)),
+        }
+    }
+}
+
 /// When failed deliveries are tried again: the delay doubles from `first_delay` up to
 /// `max_delay`, and a delivery still failing once `give_up_after` has passed since its event
 /// becomes a dead letter.
@@ -251,12 +271,32 @@ impl WebhookRetry {
 mod tests {
     use super::*;
 
-    fn t(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    #[test]
+    fn a_settlement_is_delivered_on_success_pending_with_a_retry_and_dead_without() {
+        let at = Utc::now();
+        let failed = SendOutcome::Failed {
+            status: Some(503),
+            error: "the receiver answered 503".into(),
+        };
+        let settle = |outcome: SendOutcome, retry_at| Settlement {
+            outcome,
+            at,
+            retry_at,
+        };
+        let delivered = settle(SendOutcome::Delivered { status: 204 }, None);
+        assert_eq!(delivered.status(), DeliveryStatus::Delivered);
+        assert_eq!(delivered.response(), (Some(204), None));
+        let retrying = settle(failed.clone(), Some(at));
+        assert_eq!(retrying.status(), DeliveryStatus::Pending);
+        assert_eq!(
+            retrying.response(),
+            (Some(503), Some("the receiver answered 503"))
+        );
+        assert_eq!(settle(failed, None).status(), DeliveryStatus::Dead);
     }
 
-    fn names(names: &[&str]) -> Vec<String> {
-        names.iter().map(|n| (*n).to_owned()).collect()
+    fn t(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
     }
 
     #[test]
@@ -302,34 +342,32 @@ mod tests {
 
     #[test]
     fn no_events_named_is_every_subscribable_event() {
-        let all = Webhook::parse_events(&[]).unwrap();
+        let all = Webhook::subscribable(&[]).unwrap();
         assert_eq!(all, EventType::SUBSCRIBABLE);
         assert_eq!(all.len(), 8);
         assert!(!all.contains(&EventType::AttemptFailed));
     }
 
     #[test]
-    fn unknown_and_audit_only_events_are_refused() {
+    fn audit_only_events_are_refused() {
         for bad in [
-            names(&["video.processed", "video.exploded"]),
-            names(&["video.attempt_failed"]),
-            names(&[""]),
-            names(&["VIDEO.PROCESSED"]),
+            vec![EventType::VideoProcessed, EventType::AttemptFailed],
+            vec![EventType::AttemptFailed],
         ] {
-            let error = Webhook::parse_events(&bad).unwrap_err();
+            let error = Webhook::subscribable(&bad).unwrap_err();
             assert_eq!(error.field, "events", "{bad:?}");
         }
     }
 
     #[test]
     fn repeated_events_are_kept_once_in_the_order_of_a_videos_life() {
-        let events = Webhook::parse_events(&names(&[
-            "rendition.ready",
-            "video.processed",
-            "rendition.ready",
-            "video.uploaded",
-            "video.processed",
-        ]))
+        let events = Webhook::subscribable(&[
+            EventType::RenditionReady,
+            EventType::VideoProcessed,
+            EventType::RenditionReady,
+            EventType::VideoUploaded,
+            EventType::VideoProcessed,
+        ])
         .unwrap();
         assert_eq!(
             events,

@@ -11,7 +11,7 @@ use crate::event::{EventType, VideoEvent};
 use crate::ids::{UserId, VideoId, WebhookId};
 use crate::ports::SubscribeError;
 use crate::values::{Page, PageRequest, ValidationError};
-use crate::webhook::{Delivery, DueDelivery, SendOutcome, Settlement, Webhook};
+use crate::webhook::{Delivery, DeliveryStatus, DueDelivery, SendOutcome, Settlement, Webhook};
 
 /// How long a claimed delivery is kept from other deliverers: more than an attempt's time
 /// limit (10 s) with room to record it.
@@ -67,10 +67,10 @@ impl Showcase {
         &self,
         owner: UserId,
         url: &str,
-        events: &[String],
+        events: &[EventType],
     ) -> Result<Webhook, WebhookError> {
         Webhook::check_url(url)?;
-        let events = Webhook::parse_events(events)?;
+        let events = Webhook::subscribable(events)?;
         self.ports
             .webhook_sender
             .check_target(url)
@@ -214,12 +214,13 @@ impl Showcase {
                 warn!(event = %delivery.event_id, error = format!("{e:#}"), "a webhook attempt was not recorded");
                 continue;
             }
-            match (&settlement.outcome, settlement.retry_at) {
-                (SendOutcome::Delivered { .. }, _) => round.delivered += 1,
-                (SendOutcome::Failed { .. }, Some(_)) => round.retrying += 1,
-                (SendOutcome::Failed { status, error }, None) => {
+            match settlement.status() {
+                DeliveryStatus::Delivered => round.delivered += 1,
+                DeliveryStatus::Pending => round.retrying += 1,
+                DeliveryStatus::Dead => {
                     round.dead += 1;
-                    warn!(event = %delivery.event_id, webhook = %delivery.webhook_id, ?status, %error,
+                    let (status, error) = settlement.response();
+                    warn!(event = %delivery.event_id, webhook = %delivery.webhook_id, ?status, ?error,
                         "a webhook delivery gave up: dead letter");
                 }
             }

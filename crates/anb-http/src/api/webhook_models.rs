@@ -3,7 +3,6 @@
 use anb_domain::event::{EventType, VideoEvent};
 use anb_domain::webhook::{Delivery, Webhook};
 use chrono::{DateTime, Utc};
-use poem_openapi::types::ToJSON as _;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
@@ -49,12 +48,18 @@ pub enum WebhookEvent {
     RenditionReady,
 }
 
-impl WebhookEvent {
-    /// The event's name (`video.uploaded`, …).
-    pub fn name(self) -> String {
-        self.to_json()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+impl From<WebhookEvent> for EventType {
+    fn from(event: WebhookEvent) -> Self {
+        match event {
+            WebhookEvent::VideoUploaded => Self::VideoUploaded,
+            WebhookEvent::VideoProcessing => Self::VideoProcessing,
+            WebhookEvent::VideoProcessed => Self::VideoProcessed,
+            WebhookEvent::VideoFailed => Self::VideoFailed,
+            WebhookEvent::VideoPublished => Self::VideoPublished,
+            WebhookEvent::VideoUnpublished => Self::VideoUnpublished,
+            WebhookEvent::VideoDeleted => Self::VideoDeleted,
+            WebhookEvent::RenditionReady => Self::RenditionReady,
+        }
     }
 }
 
@@ -174,6 +179,33 @@ impl From<VideoEvent> for VideoEventView {
             attempt: attempt.map(|a| a.number),
             error: e.detail.error,
             rendition_id: e.detail.rendition.map(|r| r.as_uuid()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON as _;
+
+    use super::*;
+
+    #[test]
+    fn each_event_of_the_contract_is_the_domains_subscribable_event_of_its_name() {
+        use WebhookEvent as W;
+        let contract = [
+            W::VideoUploaded,
+            W::VideoProcessing,
+            W::VideoProcessed,
+            W::VideoFailed,
+            W::VideoPublished,
+            W::VideoUnpublished,
+            W::VideoDeleted,
+            W::RenditionReady,
+        ];
+        let domain: Vec<EventType> = contract.iter().map(|e| EventType::from(*e)).collect();
+        assert_eq!(domain, EventType::SUBSCRIBABLE);
+        for (event, kind) in contract.iter().zip(domain) {
+            assert_eq!(event.to_json(), Some(serde_json::json!(kind.as_str())));
         }
     }
 }

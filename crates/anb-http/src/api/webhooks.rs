@@ -1,6 +1,7 @@
 //! Webhooks (a player's subscriptions to their videos' events, and their delivery logs) and a
 //! video's audit trail.
 
+use anb_domain::event::EventType;
 use anb_domain::{VideoId, WebhookId};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -109,7 +110,7 @@ impl WebhookOperations {
         request: Json<WebhookRequest>,
     ) -> Result<SubscribeResponse, Refused<Protected>> {
         let request = request.0;
-        let events: Vec<String> = request.events.iter().map(|e| e.name()).collect();
+        let events: Vec<EventType> = request.events.into_iter().map(EventType::from).collect();
         match state
             .showcase
             .subscribe_webhook(caller.0, &request.url, &events)
