@@ -8,8 +8,11 @@
 //! retry (16 votes at once fell to ~200 votes/s that way, against ~1,000/s one at a time).
 //! Write transactions start with `BEGIN IMMEDIATE`.
 
+mod checkpoints;
+
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sql::OrFault as _;
@@ -20,6 +23,27 @@ use sqlx::sqlite::{
 
 use crate::sql::{Lite, Queue, Store};
 
+/// The page size of a new database file (an existing file keeps its own). Each vote changes
+/// about ten pages in different places, and each changed page is written whole to the log and
+/// copied back by a checkpoint: 1 KiB pages write a quarter of the 4 KiB default's bytes for a
+/// vote (measured with `scripts/bench-http`: about 4,800 votes/s against 4,100/s, p99 42 ms
+/// against 63 ms; reads the same within the noise).
+const PAGE_SIZE: u32 = 1024;
+
+/// The log's length (pages) past which the writer checkpoints by itself: only if the
+/// checkpoint task (`checkpoints`) cannot keep up, or cannot restart the log.
+const WAL_SAFETY_PAGES: u32 = 1 << 17;
+
+/// The writer's page cache (KiB): the pages a surge of votes keeps changing stay in memory.
+const WRITER_CACHE_KIB: u32 = 32 << 10;
+
+/// Prepared statements the writer keeps: a batch of votes has a statement of its own size for
+/// each step (up to 64 sizes each), and re-preparing them costs the single writer's time.
+const WRITER_STATEMENTS: usize = 1024;
+
+/// The log file is cut back to this many bytes when it restarts after a surge.
+const JOURNAL_SIZE_LIMIT: u64 = 64 << 20;
+
 /// A SQLite database file: a pool of readers and a single writer connection.
 #[derive(Clone, Debug)]
 pub struct SqliteDatabase {
@@ -27,6 +51,8 @@ pub struct SqliteDatabase {
     write: SqlitePool,
     /// The file, for the migrations' lock (none in memory).
     file: Option<PathBuf>,
+    /// Held by every clone: the checkpoint task ends when the last one is dropped.
+    _alive: Arc<()>,
 }
 
 impl SqliteDatabase {
@@ -69,7 +95,8 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .page_size(PAGE_SIZE);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let file = (!in_memory).then(|| options.get_filename().to_path_buf());
     if let Some(dir) = options.get_filename().parent() {
@@ -79,18 +106,35 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         }
     }
     // The writer first: it creates the file and switches it to WAL before readers open it.
+    // The writer leaves checkpoints to a task beside it (`checkpoints`), unless the log grows
+    // past WAL_SAFETY_PAGES.
+    let writer_options = options
+        .clone()
+        .pragma("wal_autocheckpoint", WAL_SAFETY_PAGES.to_string())
+        .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
+        .pragma("cache_size", format!("-{}", WRITER_CACHE_KIB))
+        .statement_cache_capacity(WRITER_STATEMENTS);
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(options.clone())
+        .connect_with(writer_options)
         .await
         .fault("opening the SQLite database for writing")?;
     let read = SqlitePoolOptions::new()
         .max_connections(max_readers.max(1))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .fault("opening the SQLite database for reading")?;
-    Ok(SqliteDatabase { read, write, file })
+    let alive = Arc::new(());
+    if file.is_some() {
+        checkpoints::start(options, write.clone(), Arc::downgrade(&alive));
+    }
+    Ok(SqliteDatabase {
+        read,
+        write,
+        file,
+        _alive: alive,
+    })
 }
 
 /// Applies the schema migrations under `migrations/sqlite` (idempotent).
