@@ -32,7 +32,7 @@ const PAGE_SIZE: u32 = 1024;
 
 /// The log's length (pages) past which the writer checkpoints by itself: only if the
 /// checkpoint task (`checkpoints`) cannot keep up, or cannot restart the log.
-const WAL_SAFETY_PAGES: u32 = 1 << 17;
+const WAL_SAFETY_PAGES: u32 = 1 << 18;
 
 /// The writer's page cache (KiB): the pages a surge of votes keeps changing stay in memory.
 const WRITER_CACHE_KIB: u32 = 32 << 10;
@@ -41,8 +41,10 @@ const WRITER_CACHE_KIB: u32 = 32 << 10;
 /// each step (up to 64 sizes each), and re-preparing them costs the single writer's time.
 const WRITER_STATEMENTS: usize = 1024;
 
-/// The log file is cut back to this many bytes when it restarts after a surge.
-const JOURNAL_SIZE_LIMIT: u64 = 64 << 20;
+/// The log file is cut back to this many bytes when it restarts: more than the checkpoint task
+/// lets it grow to under a surge (`checkpoints::RESTART_BYTES` and a little), so a surge
+/// reuses the file instead of growing it again each time.
+const JOURNAL_SIZE_LIMIT: u64 = 96 << 20;
 
 /// A SQLite database file: a pool of readers and a single writer connection.
 #[derive(Clone, Debug)]
