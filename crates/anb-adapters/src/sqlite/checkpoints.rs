@@ -29,7 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 use sqlx::{ConnectOptions as _, Connection as _, Executor, Sqlite, SqliteConnection};
 use tracing::{debug, warn};
 
-/// How often the log is copied back and restarted.
+/// How often the log is copied back (and, once long, restarted).
 pub(crate) const PERIOD: Duration = Duration::from_millis(500);
 
 /// The log's length (bytes of pages) from which a round ends on the writer, so that the log
@@ -37,7 +37,7 @@ pub(crate) const PERIOD: Duration = Duration::from_millis(500);
 /// whenever a write finds everything copied (between writes, when votes do not come back to
 /// back). Under a surge of votes on 2 cores that is about once a second, each time the writer
 /// waiting 20–40 ms for the last copy. (Twice as long a log, 128 MiB, was worse: p99 of votes
-/// 71–80 ms against 45–51 ms.)
+/// 71–80 ms against 36–48 ms.)
 pub(crate) const RESTART_BYTES: i64 = 64 << 20;
 
 /// Passive rounds beside the writer stop once one of them copied fewer new pages than this.
