@@ -73,7 +73,9 @@ pub async fn the_trace_context_given_at_enqueue_comes_back_on_every_lease(q: Arc
         (&leased.payload, leased.trace_context.as_deref()),
         (&first, Some(traced))
     );
-    // Retried now: due after the two others.
+    // Retried now: due after the two others (a moment later than the last enqueued, or
+    // their due times could tie within a millisecond and tie-break either way).
+    sleep(Duration::from_millis(5)).await;
     q.retry(leased.id, leased.lease, Duration::ZERO)
         .await
         .unwrap();
