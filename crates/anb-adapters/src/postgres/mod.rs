@@ -29,8 +29,10 @@ const STATEMENTS: usize = 1024;
 /// # Errors
 /// When the URL is malformed or the server cannot be reached.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url.parse().fault("parsing the PostgreSQL URL")?;
-    let options = options.statement_cache_capacity(STATEMENTS);
+    let options = url
+        .parse::<PgConnectOptions>()
+        .fault("parsing the PostgreSQL URL")?
+        .statement_cache_capacity(STATEMENTS);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))

@@ -30,7 +30,7 @@ use sqlx::{ConnectOptions as _, Connection as _, Executor, Sqlite, SqliteConnect
 use tracing::{debug, warn};
 
 /// How often the log is copied back (and, once long, restarted).
-pub(crate) const PERIOD: Duration = Duration::from_millis(500);
+const PERIOD: Duration = Duration::from_millis(500);
 
 /// The log's length (bytes of pages) from which a round ends on the writer, so that the log
 /// restarts. Below it, a round only copies beside the writer: the log then restarts on its own
@@ -38,7 +38,7 @@ pub(crate) const PERIOD: Duration = Duration::from_millis(500);
 /// back). Under a surge of votes on 2 cores that is about once a second, each time the writer
 /// waiting 20–40 ms for the last copy. (Twice as long a log, 128 MiB, was worse: p99 of votes
 /// 71–80 ms against 36–48 ms.)
-pub(crate) const RESTART_BYTES: i64 = 64 << 20;
+const RESTART_BYTES: i64 = 64 << 20;
 
 /// Passive rounds beside the writer stop once one of them copied fewer new pages than this.
 const SMALL: i64 = 128;
@@ -70,7 +70,7 @@ pub(crate) fn start(options: SqliteConnectOptions, writer: SqlitePool, alive: We
     tokio::spawn(async move {
         let mut own: Option<SqliteConnection> = None;
         let mut last_log = 0;
-        let mut restart_pages = i64::MAX;
+        let mut restart_pages = 0;
         let mut tick = tokio::time::interval(PERIOD);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -79,17 +79,8 @@ pub(crate) fn start(options: SqliteConnectOptions, writer: SqlitePool, alive: We
                 break;
             }
             if own.is_none() {
-                match options.connect().await {
-                    Ok(mut connection) => {
-                        match sqlx::query_as::<_, (i64,)>("PRAGMA page_size")
-                            .fetch_one(&mut connection)
-                            .await
-                        {
-                            Ok((size,)) => restart_pages = RESTART_BYTES / size.max(512),
-                            Err(e) => warn!(error = %e, "reading the page size"),
-                        }
-                        own = Some(connection);
-                    }
+                match open(&options).await {
+                    Ok((connection, pages)) => (own, restart_pages) = (Some(connection), pages),
                     Err(e) => {
                         warn!(error = %e, "opening the checkpoint connection");
                         continue;
@@ -110,9 +101,18 @@ pub(crate) fn start(options: SqliteConnectOptions, writer: SqlitePool, alive: We
     });
 }
 
+/// The task's own connection to the file, and how many of its pages make [`RESTART_BYTES`].
+async fn open(options: &SqliteConnectOptions) -> sqlx::Result<(SqliteConnection, i64)> {
+    let mut connection = options.connect().await?;
+    let (page_size,): (i64,) = sqlx::query_as("PRAGMA page_size")
+        .fetch_one(&mut connection)
+        .await?;
+    Ok((connection, RESTART_BYTES / page_size.max(512)))
+}
+
 /// One round: passive checkpoints beside the writer, then, once the log is `restart_pages`
-/// long, the last one on it. `last_log` is the log's length the round before: when it has not changed, nothing
-/// was committed since.
+/// long, the last one on it. `last_log` is the log's length the round before: when it has not
+/// changed, nothing was committed since.
 async fn round(
     connection: &mut SqliteConnection,
     writer: &SqlitePool,

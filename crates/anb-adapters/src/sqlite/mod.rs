@@ -114,7 +114,7 @@ pub async fn connect(url: &str, max_readers: u32) -> anyhow::Result<SqliteDataba
         .clone()
         .pragma("wal_autocheckpoint", WAL_SAFETY_PAGES.to_string())
         .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
-        .pragma("cache_size", format!("-{}", WRITER_CACHE_KIB))
+        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
         .statement_cache_capacity(WRITER_STATEMENTS);
     let write = SqlitePoolOptions::new()
         .max_connections(1)
