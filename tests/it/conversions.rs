@@ -9,7 +9,7 @@ use reqwest::header::RANGE;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::streaming::{altered, master, resolve, walk_ladder};
+use crate::streaming::{altered, master, resolve, store_presigns, walk_ladder, Ladder};
 use crate::support::app::Launch;
 use crate::support::client::{Api, Player, Reply, PROCESSING_DEADLINE};
 
@@ -167,7 +167,12 @@ pub async fn check_conversions(api: &Api, ana: &Player, ben: &Player, video_id: 
         .unwrap()
         .to_owned();
     assert!(hls_url.ends_with("/hls/master.m3u8"), "{hls_url}");
-    assert_eq!(walk_ladder(api, &hls_url, false).await, 1);
+    let direct = store_presigns(api, ana, video_id).await;
+    assert_eq!(
+        walk_ladder(api, &hls_url, false).await,
+        Ladder { rungs: 1, direct },
+        "the owner's segments come straight from a store that signs URLs"
+    );
     let ladder = master(&api.fetch(&hls_url).await);
     let rung = &ladder.variants[0];
     assert_eq!(rung.resolution.map(|r| r.height), Some(360));

@@ -35,9 +35,20 @@ fn media(reply: &Reply) -> MediaPlaylist {
     m3u8_rs::parse_media_playlist_res(&reply.body).expect("a valid media playlist")
 }
 
+/// What a player found walking a ladder.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Ladder {
+    /// Its rungs.
+    pub rungs: usize,
+    /// Whether the rungs' playlists name their segments by the store's presigned URLs (else
+    /// relatively, served by the service).
+    pub direct: bool,
+}
+
 /// Walks a ladder from `master_url` as a player does: the master, every rung's playlist, each
-/// rung's init segment and first media segment (by range). Returns the number of rungs.
-pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bool) -> usize {
+/// rung's init segment and first media segment (by range), wherever the playlists send it
+/// (every segment of a ladder comes from the same place: the service or the store).
+pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bool) -> Ladder {
     let reply = api.fetch(master_url).await;
     assert_eq!(reply.status, 200, "{master_url}");
     assert_eq!(
@@ -46,6 +57,7 @@ pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bo
     );
     let master = master(&reply);
     assert!(!master.variants.is_empty());
+    let mut direct = Vec::new();
     for variant in &master.variants {
         assert!(variant.bandwidth > 0 && variant.resolution.is_some());
         let rung_url = resolve(master_url, &variant.uri);
@@ -63,6 +75,20 @@ pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bo
         }
         let playlist = media(&rung);
         assert!(playlist.end_list && !playlist.segments.is_empty());
+        let uris = playlist
+            .segments
+            .iter()
+            .flat_map(|s| [Some(&s.uri), s.map.as_ref().map(|m| &m.uri)])
+            .flatten();
+        let presigned: Vec<bool> = uris
+            .map(|uri| uri.starts_with("http") && uri.contains("X-Amz-Signature="))
+            .collect();
+        assert!(
+            presigned.iter().all(|&p| p == presigned[0]),
+            "every segment from one place: {}",
+            String::from_utf8_lossy(&rung.body)
+        );
+        direct.push(presigned[0]);
         let init_uri = playlist.segments[0]
             .map
             .as_ref()
@@ -85,8 +111,30 @@ pub(crate) async fn walk_ladder(api: &Api, master_url: &str, immutable_rungs: bo
         assert_eq!(head.status, 206, "Range on segments");
         assert_eq!(head.body, whole.body.slice(..10));
         assert_eq!(head.header("content-type"), Some("video/mp4"));
+        if presigned[0] {
+            // The store checks its own signature.
+            let at = segment_url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+            let mut forged = segment_url.clone();
+            let flipped = if &forged[at..=at] == "0" { "1" } else { "0" };
+            forged.replace_range(at..=at, flipped);
+            assert_eq!(api.fetch(&forged).await.status, 403, "{forged}");
+        }
     }
-    master.variants.len()
+    assert!(direct.iter().all(|&d| d == direct[0]), "{direct:?}");
+    Ladder {
+        rungs: master.variants.len(),
+        direct: direct[0],
+    }
+}
+
+/// Whether the store signs its own download URLs (S3): the owner's playback links then
+/// carry its presigned MP4.
+pub(crate) async fn store_presigns(api: &Api, owner: &Player, video_id: &str) -> bool {
+    let links = playback(api, owner, video_id).await;
+    links["mp4_url"]
+        .as_str()
+        .expect("an MP4 link")
+        .starts_with("http")
 }
 
 /// The storyboard at `cues_url`: WebVTT whose tiles name a JPEG beside it.
@@ -151,7 +199,11 @@ pub async fn check_streaming(api: &Api, ana: &Player, ben: &Player, video_id: &s
         (None, Some(master.body.len().to_string().as_str())),
         "a file served by range is never compressed: its length and ranges are the file's"
     );
-    assert!(walk_ladder(api, &master_url, true).await >= 1);
+    let public = walk_ladder(api, &master_url, true).await;
+    assert!(
+        public.rungs >= 1 && !public.direct,
+        "a published ladder is served: {public:?}"
+    );
     check_storyboard(api, item["storyboard_url"].as_str().expect("a storyboard")).await;
     // A name the pipeline never writes is not found.
     let unknown = master_url.replace("master.m3u8", "abc/720p/../../secret");
@@ -164,7 +216,15 @@ pub async fn check_streaming(api: &Api, ana: &Player, ben: &Player, video_id: &s
     let links = playback(api, ana, video_id).await;
     let signed_master = links["hls_url"].as_str().expect("a signed HLS URL");
     assert!(signed_master.starts_with("/api/playback/"));
-    assert!(walk_ladder(api, signed_master, false).await >= 1);
+    let presigns = links["mp4_url"].as_str().unwrap().starts_with("http");
+    assert_eq!(
+        walk_ladder(api, signed_master, false).await,
+        Ladder {
+            rungs: public.rungs,
+            direct: presigns
+        },
+        "the owner's segments come straight from a store that signs URLs"
+    );
     check_storyboard(api, links["storyboard_url"].as_str().unwrap()).await;
     let mp4 = api.fetch(links["mp4_url"].as_str().unwrap()).await;
     assert_eq!(mp4.status, 200, "{}", links["mp4_url"]);
@@ -175,6 +235,26 @@ pub async fn check_streaming(api: &Api, ana: &Player, ben: &Player, video_id: &s
     api.fetch(&altered(signed_master))
         .await
         .expect_error(403, "signature_invalid");
+
+    // A share can be revoked, so its segments always pass through the service.
+    let shares = format!("/api/videos/{video_id}/shares");
+    api.send(
+        api.as_player(ana, Method::POST, &shares)
+            .json(&serde_json::json!({"user_id": ben.user_id})),
+    )
+    .await
+    .expect_json(201);
+    let shared = api
+        .get_as(ben, &format!("/api/shared-with-me/{video_id}"))
+        .await
+        .expect_json(200);
+    let shared_master = shared["playback"]["hls_url"].as_str().expect("an HLS URL");
+    let ladder = walk_ladder(api, shared_master, false).await;
+    assert!(!ladder.direct, "a shared ladder is served: {ladder:?}");
+    let revoked = api
+        .delete_as(ana, &format!("{shares}/{}", ben.user_id))
+        .await;
+    assert_eq!(revoked.status, 204);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,7 +285,7 @@ async fn a_private_video_plays_only_through_its_signed_links_until_they_expire()
     }
     let links = playback(&api, &ana, &video_id).await;
     let signed_master = links["hls_url"].as_str().unwrap().to_owned();
-    assert!(walk_ladder(&api, &signed_master, false).await >= 1);
+    assert!(walk_ladder(&api, &signed_master, false).await.rungs >= 1);
     let cues_url = links["storyboard_url"].as_str().unwrap().to_owned();
     let cues = api.fetch(&cues_url).await;
     let cache = cues.header("cache-control").unwrap();
@@ -287,7 +367,7 @@ async fn reprocess_makes_a_processed_video_again_while_it_stays_published() {
         second_master.body, first_master.body,
         "the new run's rungs live under a new generation"
     );
-    assert!(walk_ladder(&api, &master_url, true).await >= 1);
+    assert!(walk_ladder(&api, &master_url, true).await.rungs >= 1);
 
     let all = reprocess(&anb, &["--all"]).unwrap();
     assert!(all.starts_with("queued 1 video "), "{all}");

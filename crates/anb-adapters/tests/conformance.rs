@@ -453,6 +453,31 @@ mod s3 {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_presigned_download_answers_with_the_files_media_type() {
+        let blobs = blobs().await;
+        for (name, expected) in [
+            ("seg_00001.m4s", "video/mp4"),
+            ("index.m3u8", "application/vnd.apple.mpegurl"),
+            ("audio.mp3", "audio/mpeg"),
+            ("storyboard.vtt", "text/vtt"),
+        ] {
+            let key = BlobKey::new(anb_adapters::testkit::unique("typed"))
+                .unwrap()
+                .join(name)
+                .unwrap();
+            let stream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(b"bytes"))]));
+            blobs.put(&key, stream).await.unwrap();
+            let response = reqwest::get(presigned(&*blobs, &key).await).await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.headers()["content-type"].to_str().unwrap(),
+                expected,
+                "{name}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_tampered_presigned_url_is_refused() {
         let blobs = blobs().await;
         let key = stored(&*blobs, b"secret").await;

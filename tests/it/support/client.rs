@@ -196,9 +196,18 @@ impl Api {
         format!("{}{path}", self.base_url)
     }
 
-    /// A request to `path`.
+    /// A request to `path` (of the service) or to an absolute URL.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, self.url(path))
+        self.http.request(method, self.absolute(path))
+    }
+
+    /// `url_or_path` as an absolute URL: a path of the service, or an absolute URL as is.
+    fn absolute(&self, url_or_path: &str) -> String {
+        if url_or_path.starts_with("http://") || url_or_path.starts_with("https://") {
+            url_or_path.to_owned()
+        } else {
+            self.url(url_or_path)
+        }
     }
 
     /// A request to `path` with `player`'s token.
@@ -224,12 +233,7 @@ impl Api {
     /// `GET` an absolute URL (a presigned S3 link) or a path of the service, without
     /// credentials.
     pub async fn fetch(&self, url_or_path: &str) -> Reply {
-        let url = if url_or_path.starts_with("http://") || url_or_path.starts_with("https://") {
-            url_or_path.to_owned()
-        } else {
-            self.url(url_or_path)
-        };
-        self.send(self.http.get(url)).await
+        self.send(self.http.get(self.absolute(url_or_path))).await
     }
 
     /// `GET path` as `player`.

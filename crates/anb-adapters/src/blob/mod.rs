@@ -13,7 +13,10 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{
+    Attribute, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    WriteMultipart,
+};
 
 pub use location::{BlobLocation, S3Settings};
 
@@ -184,9 +187,18 @@ fn fault(e: object_store::Error, doing: &'static str) -> anyhow::Error {
 impl BlobStore for ObjectStoreBlobs {
     async fn put(&self, key: &BlobKey, mut body: ByteStream) -> Result<u64, BlobError> {
         let location = path(key);
+        let mut options = PutMultipartOptions::default();
+        if self.signer.is_some() {
+            // Clients fetch these objects from the store itself (presigned URLs): the store
+            // answers with the media type recorded here.
+            options.attributes.insert(
+                Attribute::ContentType,
+                anb_domain::media::media_type(key.as_str()).into(),
+            );
+        }
         let upload = self
             .store
-            .put_multipart(&location)
+            .put_multipart_opts(&location, options)
             .await
             .map_err(|e| unexpected(e, "starting a multipart upload"))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);

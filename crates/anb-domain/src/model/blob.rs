@@ -127,6 +127,25 @@ impl BlobKey {
         Self::new(format!("{}/{rest}", self.0))
     }
 
+    /// The key beside this one named `name`: this key with its last segment replaced.
+    ///
+    /// ```
+    /// use anb_domain::BlobKey;
+    /// let playlist = BlobKey::new("streams/v/hls/ab12/720p/index.m3u8").unwrap();
+    /// let segment = playlist.sibling("seg_00000.m4s").unwrap();
+    /// assert_eq!(segment.as_str(), "streams/v/hls/ab12/720p/seg_00000.m4s");
+    /// assert!(playlist.sibling("../index.m3u8").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`InvalidBlobKey`] when the result is not a valid key (see [`BlobKey::new`]).
+    pub fn sibling(&self, name: &str) -> Result<Self, InvalidBlobKey> {
+        match self.0.rsplit_once('/') {
+            Some((parent, _)) => Self::new(format!("{parent}/{name}")),
+            None => Self::new(name),
+        }
+    }
+
     /// The key.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -11,8 +11,8 @@ mod outputs;
 
 pub use limits::MediaLimits;
 pub use outputs::{
-    HlsLadder, OutputSet, Rung, Storyboard, TranscodeOutputs, AUDIO_MP3, HLS_MASTER,
-    STORYBOARD_CUES, STORYBOARD_SPRITE,
+    is_segment_name, media_type, HlsLadder, OutputSet, Rung, Storyboard, TranscodeOutputs,
+    AUDIO_MP3, HLS_MASTER, STORYBOARD_CUES, STORYBOARD_SPRITE,
 };
 
 /// The container family a probe recognised.

@@ -4,6 +4,7 @@ mod account;
 mod auth;
 mod conversion_jobs;
 mod conversions;
+mod direct_playlists;
 mod media_downloads;
 mod oidc;
 mod ops;

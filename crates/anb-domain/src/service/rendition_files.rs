@@ -87,7 +87,7 @@ impl Showcase {
         file: Option<&RenditionFile>,
         range: Option<ByteRange>,
     ) -> Result<StreamDownload, MediaError> {
-        let (video, expires_at, _) = self.signed_video(token).await?;
+        let (video, expires_at, viewer) = self.signed_video(token).await?;
         let file = file.ok_or(MediaError::NotFound)?;
         let rendition = self
             .ports
@@ -97,7 +97,13 @@ impl Showcase {
             .filter(|r| r.video_id == video.id)
             .ok_or(MediaError::NotFound)?;
         let key = file.key(&rendition).ok_or(MediaError::NotFound)?;
-        let download = self.open_blob(&key, file.content_type(), range).await?;
+        let download = match file {
+            RenditionFile::Stream(stream) => {
+                self.open_signed_file(&key, stream, Some((viewer, expires_at)), range)
+                    .await?
+            }
+            RenditionFile::Whole(_) => self.open_blob(&key, file.content_type(), range).await?,
+        };
         Ok(StreamDownload {
             download,
             fresh_for: fresh_until(file.fresh_for(), Some(expires_at), self.ports.clock.now()),

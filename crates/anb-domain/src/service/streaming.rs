@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::{ByteRange, MediaDownload, MediaError, Showcase, VideoAccessError};
 use crate::blob::{BlobKey, DownloadUrl};
 use crate::ids::{UserId, VideoId};
-use crate::media::STORYBOARD_SPRITE;
+use crate::media::{is_segment_name, media_type, HLS_MASTER, STORYBOARD_CUES, STORYBOARD_SPRITE};
 use crate::ports::{PlaybackClaims, PlaybackToken, TokenError};
 use crate::sharing::Viewer;
 use crate::video::{Video, VideoStatus};
@@ -64,14 +64,7 @@ impl StreamFile {
         let rung_ok = rung
             .strip_suffix('p')
             .is_some_and(|h| (1..=4).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_digit()));
-        let name_ok = name == "index.m3u8"
-            || name == "init.mp4"
-            || name
-                .strip_prefix("seg_")
-                .and_then(|n| n.strip_suffix(".m4s"))
-                .is_some_and(|n| {
-                    (1..=6).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
-                });
+        let name_ok = name == "index.m3u8" || is_segment_name(name);
         (generation_ok && rung_ok && name_ok).then(|| Self::Rung {
             generation: generation.to_owned(),
             rung: rung.to_owned(),
@@ -82,11 +75,12 @@ impl StreamFile {
     /// The MIME type served for it.
     pub fn content_type(&self) -> &'static str {
         match self {
-            Self::Master => "application/vnd.apple.mpegurl",
-            Self::Rung { name, .. } if name.ends_with(".m3u8") => "application/vnd.apple.mpegurl",
-            Self::Rung { .. } | Self::Video => "video/mp4",
-            Self::StoryboardCues => "text/vtt",
-            Self::StoryboardSprite | Self::Thumbnail => "image/jpeg",
+            Self::Master => media_type(HLS_MASTER),
+            Self::Rung { name, .. } => media_type(name),
+            Self::StoryboardCues => media_type(STORYBOARD_CUES),
+            Self::StoryboardSprite => media_type(STORYBOARD_SPRITE),
+            Self::Video => media_type("video.mp4"),
+            Self::Thumbnail => media_type("thumbnail.jpg"),
         }
     }
 
@@ -235,8 +229,8 @@ impl Showcase {
         file: Option<&StreamFile>,
         range: Option<ByteRange>,
     ) -> Result<StreamDownload, MediaError> {
-        let (video, until) = match via {
-            Playback::Published(id) => (self.published_video(id).await?, None),
+        let (video, until, viewer) = match via {
+            Playback::Published(id) => (self.published_video(id).await?, None, None),
             Playback::Signed(token) => {
                 let (video, expires_at, viewer) = self.signed_video(token).await?;
                 // What a share lets a cache keep, a revocation must not outlive for long.
@@ -246,12 +240,14 @@ impl Showcase {
                         expires_at.min(self.ports.clock.now() + MUTABLE_FOR)
                     }
                 };
-                (video, Some(until))
+                (video, Some(until), Some(viewer))
             }
         };
         let file = file.ok_or(MediaError::NotFound)?;
         let key = file.key(&video).ok_or(MediaError::NotFound)?;
-        let download = self.open_blob(&key, file.content_type(), range).await?;
+        let download = self
+            .open_signed_file(&key, file, viewer.zip(until), range)
+            .await?;
         Ok(StreamDownload {
             download,
             fresh_for: fresh_until(file.fresh_for(), until, self.ports.clock.now()),
@@ -260,6 +256,28 @@ impl Showcase {
 }
 
 impl Showcase {
+    /// `file` (stored at `key`) for a request signed by `signed` (the viewer and how long the
+    /// link lasts) or for anyone (`None`): an owner's rung playlist names its segments by the
+    /// store's own signed URLs where the store signs them
+    /// ([`open_direct_playlist`](Self::open_direct_playlist)); everything else is served as
+    /// stored.
+    pub(super) async fn open_signed_file(
+        &self,
+        key: &BlobKey,
+        file: &StreamFile,
+        signed: Option<(Viewer, DateTime<Utc>)>,
+        range: Option<ByteRange>,
+    ) -> Result<MediaDownload, MediaError> {
+        if let (Some((Viewer::Owner, until)), StreamFile::Rung { name, .. }) = (signed, file) {
+            if name.ends_with(".m3u8") {
+                if let Some(direct) = self.open_direct_playlist(key, until, range).await? {
+                    return Ok(direct);
+                }
+            }
+        }
+        self.open_blob(key, file.content_type(), range).await
+    }
+
     /// The processed video a valid playback token names, when the token expires, and on whose
     /// behalf it plays: a share's or a share link's token only while the share or the link
     /// lives (checked on every request, so revoking ends access at once).

@@ -1,7 +1,8 @@
 //! Playback links: a video's files behind a signed, expiring token carried in the path, so a
 //! player or a CDN fetches them without a bearer header (as Mux's signed playback URLs do).
 //! The playlists and the storyboard cues name their files relatively, so every URL a player
-//! derives from the master keeps the token. An expired or altered token answers 403. The
+//! derives from the master keeps the token (except the owner's segments on S3: those are
+//! presigned URLs straight from the bucket). An expired or altered token answers 403. The
 //! renditions an owner asked for (`/renditions/{rendition_id}/…`) are served the same way.
 
 use anb_domain::{Playback, RenditionFile, RenditionId, StreamFile};
@@ -53,7 +54,8 @@ impl PlaybackOperations {
         Ok(SignedPlaylistResponse::from_reply(reply)?)
     }
 
-    /// One rung's media playlist behind a playback link.
+    /// One rung's media playlist behind a playback link. For the owner, on a store that signs
+    /// its own URLs (S3), it names every segment by a presigned URL expiring with the token.
     #[oai(
         path = "/:token/hls/:generation/:rung/index.m3u8",
         method = "get",
@@ -255,7 +257,8 @@ impl PlaybackOperations {
         Ok(SignedPlaylistResponse::from_reply(reply)?)
     }
 
-    /// One rung's media playlist of an HLS rendition behind a playback link.
+    /// One rung's media playlist of an HLS rendition behind a playback link (its segments at
+    /// presigned URLs on S3, as for the video's own ladder).
     #[oai(
         path = "/:token/renditions/:rendition_id/hls/:generation/:rung/index.m3u8",
         method = "get",

@@ -297,6 +297,42 @@ pub const HLS_MASTER: &str = "master.m3u8";
 /// The MP3's file name.
 pub const AUDIO_MP3: &str = "audio.mp3";
 
+/// The media type of a file the pipeline writes, by its name's extension (what the service
+/// answers with, and what a store that serves the file itself records with it).
+///
+/// ```
+/// use anb_domain::media::media_type;
+/// assert_eq!(media_type("seg_00003.m4s"), "video/mp4");
+/// assert_eq!(media_type("index.m3u8"), "application/vnd.apple.mpegurl");
+/// assert_eq!(media_type("notes.txt"), "application/octet-stream");
+/// ```
+pub fn media_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("mp4" | "m4s") => "video/mp4",
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("mp3") => "audio/mpeg",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("vtt") => "text/vtt",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether `name` is one the HLS muxer gives a rung's segments: `init.mp4` or `seg_NNNNN.m4s`
+/// (one to six digits).
+///
+/// ```
+/// use anb_domain::media::is_segment_name;
+/// assert!(is_segment_name("init.mp4") && is_segment_name("seg_00012.m4s"));
+/// assert!(!is_segment_name("index.m3u8") && !is_segment_name("seg_.m4s"));
+/// ```
+pub fn is_segment_name(name: &str) -> bool {
+    name == "init.mp4"
+        || name
+            .strip_prefix("seg_")
+            .and_then(|n| n.strip_suffix(".m4s"))
+            .is_some_and(|n| (1..=6).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
