@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anb_domain::event::VideoEvent;
 use anb_domain::ports::{EventLog, SubscribeError};
 use anb_domain::webhook::{Delivery, DeliveryStatus, DueDelivery, Settlement, Webhook};
-use anb_domain::{EventId, Page, PageRequest, UserId, VideoId, WebhookId};
+use anb_domain::{LeaseToken, Page, PageRequest, UserId, VideoId, WebhookId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -29,6 +29,8 @@ struct Pending {
     attempts: u32,
     next_attempt_at: DateTime<Utc>,
     leased_until: Option<DateTime<Utc>>,
+    /// The latest claim's token: only it settles the delivery.
+    claim: Option<LeaseToken>,
     last_attempt_at: Option<DateTime<Utc>>,
     last_status_code: Option<u16>,
     last_error: Option<String>,
@@ -56,6 +58,7 @@ impl Events {
                             attempts: 0,
                             next_attempt_at: event.at,
                             leased_until: None,
+                            claim: None,
                             last_attempt_at: None,
                             last_status_code: None,
                             last_error: None,
@@ -69,10 +72,6 @@ impl Events {
     /// Every event, in order.
     pub(super) fn log(&self) -> &[VideoEvent] {
         &self.log
-    }
-
-    fn seq_of(&self, event: EventId) -> Option<usize> {
-        self.log.iter().position(|e| e.id == event)
     }
 
     fn remove_webhook(&mut self, id: WebhookId) {
@@ -239,7 +238,9 @@ impl EventLog for MemoryStore {
                 .deliveries
                 .get_mut(&(webhook_id, seq))
                 .expect("listed above");
+            let lease = LeaseToken::new();
             d.leased_until = Some(lease_until);
+            d.claim = Some(lease);
             let webhook = events
                 .webhooks
                 .iter()
@@ -256,6 +257,7 @@ impl EventLog for MemoryStore {
                 attempts: d.attempts,
                 created_at: event.at,
                 trace_context: event.trace_context.clone(),
+                lease,
             });
         }
         Ok(claimed)
@@ -263,21 +265,25 @@ impl EventLog for MemoryStore {
 
     async fn settle(
         &self,
-        webhook: WebhookId,
-        event: EventId,
+        delivery: &DueDelivery,
         settlement: &Settlement,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let mut state = self.state.lock();
         let events = state.events();
-        let Some(seq) = events.seq_of(event) else {
-            return Ok(());
+        let Ok(seq) = usize::try_from(delivery.event_seq) else {
+            return Ok(false);
         };
-        let Some(d) = events.deliveries.get_mut(&(webhook, seq)) else {
-            return Ok(());
+        let Some(d) = events
+            .deliveries
+            .get_mut(&(delivery.webhook_id, seq))
+            .filter(|d| d.claim == Some(delivery.lease))
+        else {
+            return Ok(false);
         };
         d.attempts += 1;
         d.last_attempt_at = Some(settlement.at);
         d.leased_until = None;
+        d.claim = None;
         let (code, error) = settlement.response();
         d.status = settlement.status();
         d.last_status_code = code;
@@ -285,7 +291,7 @@ impl EventLog for MemoryStore {
         if let Some(at) = settlement.retry_at {
             d.next_attempt_at = at;
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn backlog(&self) -> anyhow::Result<(u64, u64)> {

@@ -5,7 +5,7 @@
 use anb_domain::event::{EventDetail, EventType, VideoEvent};
 use anb_domain::ports::{EventLog, SubscribeError};
 use anb_domain::webhook::{Delivery, DeliveryStatus, DueDelivery, Settlement, Webhook};
-use anb_domain::{EventId, Page, PageRequest, UserId, VideoId, WebhookId};
+use anb_domain::{EventId, LeaseToken, Page, PageRequest, UserId, VideoId, WebhookId};
 use anyhow::Context as _;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -311,7 +311,7 @@ impl<D: Dialect> EventLog for Store<D> {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> anyhow::Result<Vec<DueDelivery>> {
-        let token = Uuid::new_v4();
+        let lease = LeaseToken::new();
         let claim = format!(
             "UPDATE webhook_deliveries SET leased_until = $2, claim_token = $3 \
              WHERE (webhook_id, event_seq) IN (\
@@ -327,7 +327,7 @@ impl<D: Dialect> EventLog for Store<D> {
         let query = sqlx::query::<D::Db>(&claim)
             .arg(SqlTime(now))
             .arg(SqlTime(lease_until))
-            .arg(token)
+            .arg(lease.as_uuid())
             .arg(i64::from(limit));
         let claimed = driver::execute(query, &mut *self.write().await?)
             .await
@@ -342,7 +342,7 @@ impl<D: Dialect> EventLog for Store<D> {
              JOIN video_events e ON e.seq = d.event_seq \
              WHERE d.claim_token = $1 ORDER BY d.event_seq",
         )
-        .arg(token);
+        .arg(lease.as_uuid());
         let records: Vec<DueRecord> = driver::fetch_all(query, &mut *self.read().await?)
             .await
             .fault("reading claimed webhook deliveries")?;
@@ -360,6 +360,7 @@ impl<D: Dialect> EventLog for Store<D> {
                     attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
                     created_at: r.created_at.0,
                     trace_context: event.trace_context,
+                    lease,
                 })
             })
             .collect()
@@ -367,29 +368,29 @@ impl<D: Dialect> EventLog for Store<D> {
 
     async fn settle(
         &self,
-        webhook: WebhookId,
-        event: EventId,
+        delivery: &DueDelivery,
         settlement: &Settlement,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let (code, error) = settlement.response();
         let query = sqlx::query::<D::Db>(
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $3, \
              last_status_code = $4, last_error = $5, status = $6, \
              next_attempt_at = COALESCE($7, next_attempt_at), leased_until = NULL, \
              claim_token = NULL \
-             WHERE webhook_id = $1 AND event_seq = (SELECT seq FROM video_events WHERE id = $2)",
+             WHERE webhook_id = $1 AND event_seq = $2 AND claim_token = $8",
         )
-        .arg(webhook.as_uuid())
-        .arg(event.as_uuid())
+        .arg(delivery.webhook_id.as_uuid())
+        .arg(delivery.event_seq)
         .arg(SqlTime(settlement.at))
         .arg(code.map(i64::from))
         .arg(error.map(str::to_owned))
         .arg(settlement.status().as_str().to_owned())
-        .arg(settlement.retry_at.map(SqlTime));
-        driver::execute(query, &mut *self.write().await?)
+        .arg(settlement.retry_at.map(SqlTime))
+        .arg(delivery.lease.as_uuid());
+        let settled = driver::execute(query, &mut *self.write().await?)
             .await
             .fault("recording a webhook attempt")?;
-        Ok(())
+        Ok(settled == 1)
     }
 
     async fn backlog(&self) -> anyhow::Result<(u64, u64)> {

@@ -72,8 +72,9 @@ uuid_id!(
     JobId
 );
 uuid_id!(
-    /// Identifies one delivery (lease) of a job. A new token is minted every time a job is
-    /// leased, so a worker whose lease expired cannot ack or extend the job another worker now holds.
+    /// Identifies one lease: of a job by a worker, or of a webhook delivery by a deliverer. A
+    /// new token is minted every time one is leased, so a holder whose lease expired cannot
+    /// ack, extend or settle what another now holds.
     LeaseToken
 );
 uuid_id!(

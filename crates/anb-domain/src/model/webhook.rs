@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::event::EventType;
-use crate::ids::{EventId, UserId, VideoId, WebhookId};
+use crate::ids::{EventId, LeaseToken, UserId, VideoId, WebhookId};
 use crate::values::ValidationError;
 
 /// Longest webhook URL accepted, in characters.
@@ -162,6 +162,9 @@ pub struct DueDelivery {
     pub created_at: DateTime<Utc>,
     /// The trace context of the change that made the event: the delivery continues its trace.
     pub trace_context: Option<String>,
+    /// This claim: only it settles the delivery (a later claim, made once this one's lease ran
+    /// out, supersedes it).
+    pub lease: LeaseToken,
 }
 
 /// How an attempt to deliver went.

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::event::VideoEvent;
-use crate::ids::{EventId, UserId, VideoId, WebhookId};
+use crate::ids::{UserId, VideoId, WebhookId};
 use crate::values::{Page, PageRequest};
 use crate::webhook::{Delivery, DueDelivery, Settlement, Webhook};
 
@@ -95,16 +95,15 @@ pub trait EventLog: Send + Sync + 'static {
     ) -> anyhow::Result<Vec<DueDelivery>>;
 
     /// Records an attempt at a claimed delivery: delivered, to be retried at
-    /// [`Settlement::retry_at`], or (a failure with no retry) dead.
+    /// [`Settlement::retry_at`], or (a failure with no retry) dead; and releases the claim.
+    /// Only while `delivery`'s claim ([`DueDelivery::lease`]) is the latest: once its lease ran
+    /// out and another claim took the delivery, nothing is recorded (`false`), and the newer
+    /// attempt's outcome is the one that counts.
     ///
     /// # Errors
     /// Only backend faults.
-    async fn settle(
-        &self,
-        webhook: WebhookId,
-        event: EventId,
-        settlement: &Settlement,
-    ) -> anyhow::Result<()>;
+    async fn settle(&self, delivery: &DueDelivery, settlement: &Settlement)
+        -> anyhow::Result<bool>;
 
     /// Deliveries waiting (pending) and given up (dead), over every webhook.
     ///

@@ -210,9 +210,17 @@ impl Showcase {
         });
         let mut round = DeliveryRound::default();
         for (delivery, settlement, recorded) in join_all(attempts).await {
-            if let Err(e) = recorded {
-                warn!(event = %delivery.event_id, error = format!("{e:#}"), "a webhook attempt was not recorded");
-                continue;
+            match recorded {
+                Ok(true) => {}
+                Ok(false) => {
+                    warn!(event = %delivery.event_id, webhook = %delivery.webhook_id,
+                        "a webhook attempt outlived its claim: another attempt's outcome counts");
+                    continue;
+                }
+                Err(e) => {
+                    warn!(event = %delivery.event_id, error = format!("{e:#}"), "a webhook attempt was not recorded");
+                    continue;
+                }
             }
             match settlement.status() {
                 DeliveryStatus::Delivered => round.delivered += 1,
@@ -235,7 +243,7 @@ impl Showcase {
     async fn attempt_delivery<'a>(
         &self,
         delivery: &'a DueDelivery,
-    ) -> (&'a DueDelivery, Settlement, anyhow::Result<()>) {
+    ) -> (&'a DueDelivery, Settlement, anyhow::Result<bool>) {
         let outcome = self
             .ports
             .webhook_sender
@@ -255,11 +263,7 @@ impl Showcase {
             at,
             retry_at,
         };
-        let recorded = self
-            .ports
-            .events
-            .settle(delivery.webhook_id, delivery.event_id, &settlement)
-            .await;
+        let recorded = self.ports.events.settle(delivery, &settlement).await;
         (delivery, settlement, recorded)
     }
 }

@@ -424,6 +424,7 @@ pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: R
             attempts: 0,
             created_at: events[0].at,
             trace_context: events[0].trace_context.clone(),
+            lease: due[0].lease,
         }
     );
     assert!(due[0].event_seq < due[1].event_seq);
@@ -432,28 +433,31 @@ pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: R
     assert!(claim(&r, t + secs(20), &ours).await.is_empty());
     assert!(claim(&r, t + secs(69), &ours).await.is_empty());
 
-    r.events
-        .settle(webhook.id, events[0].id, &delivered(t + secs(21)))
+    assert!(r
+        .events
+        .settle(&due[0], &delivered(t + secs(21)))
         .await
-        .unwrap();
-    let due = claim_until(&r, t + secs(22), t + secs(82), &ours).await;
-    assert_eq!(claimed_events(&due), [events[1].id]);
+        .unwrap());
+    let second = claim_until(&r, t + secs(22), t + secs(82), &ours).await;
+    assert_eq!(claimed_events(&second), [events[1].id]);
     // The second video's lease ends at 70 s: claimed again then, as if its deliverer died
     // (and leased past the end of this check).
     let due = claim_until(&r, t + secs(70), t + secs(10_000), &ours).await;
     assert_eq!(claimed_events(&due), [other_uploaded.id]);
     assert_eq!(due[0].attempts, 0);
 
+    let mut due = second;
     for (i, event) in events.iter().enumerate().skip(1) {
         let at = t + secs(100 + i as i64 * 10);
         if i > 1 {
-            let due = claim(&r, at, &ours).await;
+            due = claim(&r, at, &ours).await;
             assert_eq!(claimed_events(&due), [event.id], "event {i}");
         }
-        r.events
-            .settle(webhook.id, event.id, &delivered(at + secs(1)))
+        assert!(r
+            .events
+            .settle(&due[0], &delivered(at + secs(1)))
             .await
-            .unwrap();
+            .unwrap());
     }
     assert!(claim(&r, t + secs(1000), &ours).await.is_empty());
     let log = deliveries(&r, webhook.id).await;
@@ -507,7 +511,7 @@ pub async fn a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead
         at: t + secs(3),
         retry_at: Some(t + secs(13)),
     };
-    r.events.settle(webhook.id, up.id, &failed).await.unwrap();
+    assert!(r.events.settle(&due[0], &failed).await.unwrap());
     let log = deliveries(&r, webhook.id).await;
     assert_eq!(
         log[1],
@@ -543,7 +547,7 @@ pub async fn a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead
         at: t + secs(14),
         retry_at: None,
     };
-    r.events.settle(webhook.id, up.id, &given_up).await.unwrap();
+    assert!(r.events.settle(&due[0], &given_up).await.unwrap());
     let (pending, dead) = r.events.backlog().await.unwrap();
     // Only this check kills deliveries, and one check at a time: the count is exact.
     assert_eq!(dead, dead_before + 1);
@@ -571,14 +575,59 @@ pub async fn a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead
     // Dead is never claimed again; the next event of the video goes.
     let due = claim(&r, t + secs(100), &ours).await;
     assert_eq!(claimed_events(&due), [processing.id]);
-    r.events
-        .settle(webhook.id, processing.id, &delivered(t + secs(101)))
+    assert!(r
+        .events
+        .settle(&due[0], &delivered(t + secs(101)))
         .await
-        .unwrap();
+        .unwrap());
     assert!(claim(&r, t + secs(1000), &ours).await.is_empty());
     assert!(r.events.unsubscribe(owner.id, webhook.id).await.unwrap());
     let (_, dead_after) = r.events.backlog().await.unwrap();
     assert_eq!(dead_after, dead_before, "removed with its webhook");
+}
+
+/// An attempt that outlived its claim's lease records nothing once another claim took the
+/// delivery, whether it ends before or after the newer attempt: the newer outcome is kept.
+pub async fn an_attempt_that_outlived_its_lease_never_overwrites_the_next_claims_outcome(
+    r: Repositories,
+) {
+    let _turn = CLAIMING.lock().await;
+    let owner = player(&r).await;
+    let t = decade_ahead();
+    let webhook = subscribed(&r, owner.id, t).await;
+    let ours = [webhook.id];
+    let video = draft(owner.id, "Slow receiver", false, t);
+    r.videos.insert(&video).await.unwrap();
+    let uploaded = r.events.events_of(video.id).await.unwrap().remove(0);
+
+    let first = claim_until(&r, t + secs(1), t + secs(31), &ours).await;
+    assert_eq!(claimed_events(&first), [uploaded.id]);
+    // The first deliverer stalls past its lease; a second one claims the delivery.
+    let second = claim_until(&r, t + secs(31), t + secs(61), &ours).await;
+    assert_eq!(claimed_events(&second), [uploaded.id]);
+    assert_ne!(first[0].lease, second[0].lease);
+    let stale = Settlement {
+        outcome: SendOutcome::Failed {
+            status: Some(500),
+            error: "HTTP 500".into(),
+        },
+        at: t + secs(40),
+        retry_at: Some(t + secs(50)),
+    };
+    assert!(!r.events.settle(&first[0], &stale).await.unwrap());
+    assert!(r
+        .events
+        .settle(&second[0], &delivered(t + secs(41)))
+        .await
+        .unwrap());
+    assert!(!r.events.settle(&first[0], &stale).await.unwrap());
+    let log = deliveries(&r, webhook.id).await;
+    assert_eq!(
+        (log[0].status, log[0].attempts, log[0].last_status_code),
+        (DeliveryStatus::Delivered, 1, Some(204))
+    );
+    assert!(claim(&r, t + secs(100), &ours).await.is_empty());
+    assert!(r.events.unsubscribe(owner.id, webhook.id).await.unwrap());
 }
 
 /// `subscribe` refuses an owner's webhook past the limit (`TooMany`), other owners apart; an

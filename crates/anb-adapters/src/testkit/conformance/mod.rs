@@ -137,6 +137,7 @@ macro_rules! repository_conformance {
                 subscribed_webhooks_get_a_pending_delivery_per_event_and_others_none,
                 due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order,
                 a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead,
+                an_attempt_that_outlived_its_lease_never_overwrites_the_next_claims_outcome,
                 concurrent_claims_take_each_due_delivery_once,
                 subscriptions_are_limited_per_owner_and_listed_and_removed_by_their_owner_only,
                 concurrent_subscriptions_by_one_owner_never_pass_the_limit_together,
