@@ -2,7 +2,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use anb_domain::{BlobKey, DownloadUrl};
 use anb_http::{bind, local_addr, serve, AppState, HttpConfig};
 
 use super::compose::{self, Composed};
@@ -34,12 +36,33 @@ pub async fn serve_composed(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http_addr))?;
     let addr = local_addr(&acceptor).unwrap_or(settings.http_addr);
-    let state = AppState::new(app.showcase.clone(), app.clone(), http_config(settings))
+    let config = HttpConfig {
+        media_origin: media_origin(&app).await,
+        ..http_config(settings)
+    };
+    let state = AppState::new(app.showcase.clone(), app.clone(), config)
         .with_shared_pages(app.page_store.clone());
     println!("listening on http://{addr} (API docs: http://{addr}/docs)");
     tracing::info!(%addr, backends = %settings.describe(), "serving");
     serve(acceptor, state, shutdown).await?;
     Ok(())
+}
+
+/// The origin of the blob store's own signed URLs, when it signs them (S3): where the web
+/// app's pages may fetch media from. Read off a URL it signs (signing is local, no request).
+async fn media_origin(app: &Composed) -> Option<String> {
+    let probe = BlobKey::new("media-origin-probe").ok()?;
+    match app
+        .ports
+        .blobs
+        .download_url(&probe, Duration::from_secs(60))
+        .await
+    {
+        Ok(DownloadUrl::Presigned { url, .. }) => url::Url::parse(&url)
+            .ok()
+            .map(|url| url.origin().ascii_serialization()),
+        _ => None,
+    }
 }
 
 /// Connects the backends the settings name (running migrations) and serves until `shutdown`.

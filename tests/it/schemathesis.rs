@@ -474,6 +474,15 @@ async fn a_method_a_path_does_not_serve_is_405_with_the_methods_it_serves() {
         ("TRACE", "/api/public/rankings".to_owned(), "GET, HEAD"),
         ("OPTIONS", "/api/videos/upload".to_owned(), "POST"),
         ("QUERY", "/api/videos".to_owned(), "GET, HEAD"),
+        ("PROPFIND", some_video.to_owned(), "GET, HEAD, DELETE"),
+        ("LOCK", "/api/auth/login".to_owned(), "POST"),
+        ("POST", "/galeria".to_owned(), "GET, HEAD"),
+        ("DELETE", "/".to_owned(), "GET, HEAD"),
+        (
+            "PROPFIND",
+            "/v/0190a3c2-7d5e-7000-8000-000000000001".to_owned(),
+            "GET, HEAD",
+        ),
     ];
     for (method, path, allow) in cases {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -492,6 +501,13 @@ async fn a_method_a_path_does_not_serve_is_405_with_the_methods_it_serves() {
             );
         }
     }
+    // An unknown path stays not found, whatever the method.
+    api.send(api.request(
+        Method::from_bytes(b"PROPFIND").unwrap(),
+        "/api/nothing-here",
+    ))
+    .await
+    .expect_error(404, "not_found");
     // HEAD is served wherever GET is, and what a path serves is never refused.
     let head = api.send(api.request(Method::HEAD, "/health")).await;
     assert_eq!(head.status, 200);

@@ -217,6 +217,25 @@ pub async fn check_streaming(api: &Api, ana: &Player, ben: &Player, video_id: &s
     let signed_master = links["hls_url"].as_str().expect("a signed HLS URL");
     assert!(signed_master.starts_with("/api/playback/"));
     let presigns = links["mp4_url"].as_str().unwrap().starts_with("http");
+    // The web app's pages may fetch media from the store that signs them, and from nowhere
+    // else.
+    let page = api.fetch("/").await;
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    let connect = policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("connect-src"))
+        .unwrap_or_default();
+    let expected = if presigns {
+        let store = Url::parse(links["mp4_url"].as_str().unwrap()).unwrap();
+        format!(
+            "connect-src 'self' {}",
+            store.origin().ascii_serialization()
+        )
+    } else {
+        "connect-src 'self'".to_owned()
+    };
+    assert_eq!(connect, expected, "{policy}");
     assert_eq!(
         walk_ladder(api, signed_master, false).await,
         Ladder {

@@ -44,7 +44,7 @@ pub mod web;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::OpenApiService;
 use tokio::net::TcpListener;
 
@@ -120,7 +120,11 @@ pub fn app(state: AppState) -> impl Endpoint {
     let origins = &state.config.cors_origins;
     let cors = middleware::cors(origins);
     let routes = Route::new()
-        .nest("/", api)
+        .nest(
+            "/",
+            api.into_endpoint()
+                .before(api::route_extension_methods_as_trace),
+        )
         .nest("/docs", docs)
         .at("/openapi.json", spec);
     web::in_front_of(routes)

@@ -38,6 +38,10 @@ pub struct HttpConfig {
     pub video_size: (u32, u32),
     /// The operators' token for `GET /api/ops/summary` (`None`: the summary is refused).
     pub ops_token: Option<String>,
+    /// The origin of the blob store's own signed URLs (S3's presigned links, e.g.
+    /// `https://media.example.com`), which the web app's pages may fetch media from: the
+    /// owner's HLS segments come from there. `None`: this origin only.
+    pub media_origin: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -49,6 +53,7 @@ impl Default for HttpConfig {
             thumbnail_size: (640, 360),
             video_size: (1280, 720),
             ops_token: None,
+            media_origin: None,
         }
     }
 }

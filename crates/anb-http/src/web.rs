@@ -27,12 +27,19 @@ use crate::AppState;
 #[exclude = "README.md"]
 struct WebFiles;
 
-/// What the page may load: only this origin, no inline script, no framing. `blob:` media is the
-/// Media Source Extensions stream hls.js plays (it runs without a worker, so no `worker-src`)
-/// and an owner's MP4 fetched with the bearer token; `blob:` images are owners' thumbnails.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' blob:; \
-    media-src 'self' blob:; script-src 'self'; style-src 'self'; connect-src 'self'; \
-    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// What the page may load: only this origin (and the blob store's, `media_origin`, for media
+/// and what hls.js fetches: the owner's segments at presigned URLs), no inline script, no
+/// framing. `blob:` media is the Media Source Extensions stream hls.js plays (it runs without a
+/// worker, so no `worker-src`) and an owner's MP4 fetched with the bearer token; `blob:` images
+/// are owners' thumbnails.
+fn content_security_policy(media_origin: Option<&str>) -> String {
+    let media = media_origin.map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; img-src 'self' blob:{media}; media-src 'self' blob:{media}; \
+         script-src 'self'; style-src 'self'; connect-src 'self'{media}; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// The web app's screens, each served at its own path (`/galeria`, `/shared/<token>`, …: the
 /// app routes with the History API). `web/js/shell.js` lists the same names.
@@ -83,7 +90,14 @@ pub fn in_front_of(endpoint: impl Endpoint + 'static) -> impl Endpoint {
         let site = site.clone();
         async move {
             if is_app_path(request.uri().path()) {
-                site.call(request).await
+                // Every page and file of the app is read with GET (HEAD).
+                site.call(request).await.or_else(|e| {
+                    if e.status() == StatusCode::METHOD_NOT_ALLOWED {
+                        Ok(crate::error::method_not_allowed("GET, HEAD"))
+                    } else {
+                        Err(e)
+                    }
+                })
             } else {
                 next.call(request).await.map(IntoResponse::into_response)
             }
@@ -166,7 +180,10 @@ fn page(
     let response = Response::builder()
         .header(header::ETAG, etag.as_str())
         .header(header::CACHE_CONTROL, "no-cache")
-        .header("content-security-policy", CONTENT_SECURITY_POLICY);
+        .header(
+            "content-security-policy",
+            content_security_policy(state.config.media_origin.as_deref()),
+        );
     if status == StatusCode::OK && not_modified(headers, &etag) {
         return Ok(response.status(StatusCode::NOT_MODIFIED).finish());
     }

@@ -56,7 +56,8 @@ pub type RouteTable = HashMap<String, HashMap<Method, BoxEndpoint<'static>>>;
 
 /// The methods a path is asked for, in the order `Allow` lists them: RFC 9110's, `PATCH`, and
 /// `QUERY` (OpenAPI 3.2). `HEAD` is served wherever `GET` is (poem answers it from the `GET`
-/// endpoint). Other extension methods get poem's own 405, without `Allow`.
+/// endpoint). Any other method is routed as `TRACE`
+/// ([`route_extension_methods_as_trace`]).
 pub(crate) static STANDARD_METHODS: std::sync::LazyLock<[Method; 10]> =
     std::sync::LazyLock::new(|| {
         [
@@ -99,6 +100,22 @@ pub fn add_routes_answering_405<T: OpenApi>(operations: T, table: &mut RouteTabl
         }
         table.entry(path).or_default().extend(endpoints);
     }
+}
+
+/// Routes a request whose method is none of [`STANDARD_METHODS`] (an extension method:
+/// `PROPFIND`, `LOCK`, …) as `TRACE`, which no path serves: it gets the path's 405
+/// `method_not_allowed` with `Allow`, or 404 off the API's paths, as any method the path does
+/// not serve does.
+///
+/// # Errors
+/// None: the request always goes on.
+pub async fn route_extension_methods_as_trace(
+    mut request: poem::Request,
+) -> poem::Result<poem::Request> {
+    if !STANDARD_METHODS.contains(request.method()) {
+        request.set_method(Method::TRACE);
+    }
+    Ok(request)
 }
 
 /// Declares the public API type of a tag: the `#[OpenApi]` operations it names (their
