@@ -109,7 +109,7 @@ pub fn add_routes_answering_405<T: OpenApi>(operations: T, table: &mut RouteTabl
 ///
 /// # Errors
 /// None: the request always goes on.
-pub async fn route_extension_methods_as_trace(
+pub(crate) async fn route_extension_methods_as_trace(
     mut request: poem::Request,
 ) -> poem::Result<poem::Request> {
     if !STANDARD_METHODS.contains(request.method()) {
