@@ -132,6 +132,9 @@ mod memory {
     }
 
     anb_adapters::repository_conformance!(repositories());
+    anb_adapters::traced_event_conformance!(|trace| async move {
+        Repositories::on(Arc::new(MemoryStore::with_trace_context(trace)))
+    });
     anb_adapters::queue_conformance!(queue());
     anb_adapters::blob_conformance!(async {
         MemoryBackend::new().blobs as Arc<dyn anb_domain::ports::BlobStore>
@@ -159,6 +162,12 @@ mod postgres {
         let store = Arc::new(PostgresStore::new(postgres_pool().await));
         Repositories::on(store)
     }
+
+    anb_adapters::traced_event_conformance!(|trace| async move {
+        Repositories::on(Arc::new(
+            PostgresStore::new(postgres_pool().await).with_trace_context(trace),
+        ))
+    });
 
     async fn queue() -> Arc<dyn JobQueue> {
         Arc::new(PostgresQueue::new(postgres_pool().await, unique("queue")))
@@ -241,6 +250,12 @@ mod sqlite {
         let store = Arc::new(SqliteStore::new(sqlite_database().await));
         Repositories::on(store)
     }
+
+    anb_adapters::traced_event_conformance!(|trace| async move {
+        Repositories::on(Arc::new(
+            SqliteStore::new(sqlite_database().await).with_trace_context(trace),
+        ))
+    });
 
     async fn queue() -> Arc<dyn JobQueue> {
         Arc::new(SqliteQueue::new(sqlite_database().await, unique("queue")))

@@ -20,9 +20,13 @@
 //! it before it ends.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use anb_domain::event::{Attempt, EventDetail, EventType, VideoEvent};
-use anb_domain::ports::{DeleteVideoRecordError, SubscribeError, TransitionError, VisibilityError};
+use anb_domain::ports::{
+    DeleteVideoRecordError, SubscribeError, TraceContext, TransitionError, VisibilityError,
+};
 use anb_domain::rendition::{Rendition, RenditionChange, RenditionFormat, RenditionRequest};
 use anb_domain::webhook::{
     Delivery, DeliveryStatus, DueDelivery, SendOutcome, Settlement, Webhook,
@@ -71,6 +75,18 @@ async fn subscribed(r: &Repositories, owner: UserId, created_at: DateTime<Utc>) 
     let webhook = hook(Some(owner), &EventType::SUBSCRIBABLE, created_at);
     r.events.subscribe(&webhook, 10).await.unwrap();
     webhook
+}
+
+/// Moves `video` to processing at `at`.
+async fn start_processing(r: &Repositories, video: VideoId, at: DateTime<Utc>) {
+    r.videos
+        .transition(
+            video,
+            &StatusChange::StartProcessing(Attempt::default()),
+            at,
+        )
+        .await
+        .unwrap();
 }
 
 fn kinds(events: &[VideoEvent]) -> Vec<EventType> {
@@ -385,14 +401,7 @@ pub async fn due_deliveries_of_one_video_are_claimed_one_at_a_time_in_order(r: R
     let ours = [webhook.id];
     let first = draft(owner.id, "First", true, t);
     r.videos.insert(&first).await.unwrap();
-    r.videos
-        .transition(
-            first.id,
-            &StatusChange::StartProcessing(Attempt::default()),
-            t + secs(1),
-        )
-        .await
-        .unwrap();
+    start_processing(&r, first.id, t + secs(1)).await;
     r.videos
         .transition(
             first.id,
@@ -490,14 +499,7 @@ pub async fn a_failed_attempt_is_retried_at_its_time_and_a_final_failure_is_dead
     let ours = [webhook.id];
     let video = draft(owner.id, "Retried", false, t);
     r.videos.insert(&video).await.unwrap();
-    r.videos
-        .transition(
-            video.id,
-            &StatusChange::StartProcessing(Attempt::default()),
-            t + secs(1),
-        )
-        .await
-        .unwrap();
+    start_processing(&r, video.id, t + secs(1)).await;
     let events = r.events.events_of(video.id).await.unwrap();
     let (up, processing) = (&events[0], &events[1]);
 
@@ -627,6 +629,60 @@ pub async fn an_attempt_that_outlived_its_lease_never_overwrites_the_next_claims
         (DeliveryStatus::Delivered, 1, Some(204))
     );
     assert!(claim(&r, t + secs(100), &ours).await.is_empty());
+    assert!(r.events.unsubscribe(owner.id, webhook.id).await.unwrap());
+}
+
+/// A trace context the check sets and clears, as a request's span would.
+#[derive(Default)]
+struct SetTrace(Mutex<Option<String>>);
+
+impl SetTrace {
+    fn set(&self, context: Option<&str>) {
+        *self.0.lock().expect("not poisoned") = context.map(str::to_owned);
+    }
+}
+
+impl TraceContext for SetTrace {
+    fn current(&self) -> Option<String> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+}
+
+/// The repositories `make` builds on a trace context stamp each event with the context current
+/// when its change was made (none when nothing is traced), and the deliveries claimed for the
+/// event carry it on (the webhook's attempt continues the trace).
+pub async fn events_and_their_deliveries_carry_the_trace_context_of_their_change<F, Fut>(make: F)
+where
+    F: FnOnce(Arc<dyn TraceContext>) -> Fut,
+    Fut: Future<Output = Repositories>,
+{
+    const TRACED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let trace = Arc::new(SetTrace::default());
+    let r = make(trace.clone()).await;
+    let _turn = CLAIMING.lock().await;
+    let owner = player(&r).await;
+    let t = decade_ahead();
+    let webhook = subscribed(&r, owner.id, t).await;
+    let video = draft(owner.id, "Traced", false, t);
+    trace.set(Some(TRACED));
+    r.videos.insert(&video).await.unwrap();
+    trace.set(None);
+    start_processing(&r, video.id, t + secs(1)).await;
+    let events = r.events.events_of(video.id).await.unwrap();
+    let contexts: Vec<Option<&str>> = events.iter().map(|e| e.trace_context.as_deref()).collect();
+    assert_eq!(contexts, [Some(TRACED), None]);
+
+    let due = claim(&r, t + secs(2), &[webhook.id]).await;
+    assert_eq!(claimed_events(&due), [events[0].id]);
+    assert_eq!(due[0].trace_context.as_deref(), Some(TRACED));
+    assert!(r
+        .events
+        .settle(&due[0], &delivered(t + secs(3)))
+        .await
+        .unwrap());
+    let due = claim(&r, t + secs(4), &[webhook.id]).await;
+    assert_eq!(claimed_events(&due), [events[1].id]);
+    assert_eq!(due[0].trace_context, None);
     assert!(r.events.unsubscribe(owner.id, webhook.id).await.unwrap());
 }
 

@@ -155,6 +155,23 @@ macro_rules! repository_conformance {
     };
 }
 
+/// Runs the trace check on the [`Repositories`](repositories::Repositories) that `$make` (a
+/// closure taking an `Arc<dyn TraceContext>` and returning a future) builds on that trace
+/// context: their events, and the webhook deliveries claimed for them, carry the context of
+/// the change that made them.
+#[macro_export]
+macro_rules! traced_event_conformance {
+    ($make:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn events_and_their_deliveries_carry_the_trace_context_of_their_change() {
+            $crate::testkit::conformance::events::events_and_their_deliveries_carry_the_trace_context_of_their_change(
+                $make,
+            )
+            .await;
+        }
+    };
+}
+
 /// Runs every job-queue check on the `Arc<dyn JobQueue>` that `$make` (an async expression)
 /// builds. Each check needs an empty queue of its own.
 #[macro_export]
