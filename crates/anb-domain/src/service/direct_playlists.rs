@@ -92,7 +92,10 @@ impl Showcase {
         if sign(key.clone()).await? == DownloadUrl::ServedByApi {
             return Ok(None);
         }
-        let stored = self.open_blob(key, "", None).await?.object;
+        let stored = self
+            .open_blob(key, media_type(key.as_str()), None)
+            .await?
+            .object;
         let last_modified = stored.meta.last_modified;
         let Some(text) = read_text(stored).await? else {
             return Ok(None);
