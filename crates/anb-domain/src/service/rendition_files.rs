@@ -5,6 +5,7 @@ use super::streaming::fresh_until;
 use super::{ByteRange, MediaError, Showcase, StreamDownload, StreamFile};
 use crate::blob::BlobKey;
 use crate::ids::RenditionId;
+use crate::media::media_type;
 use crate::rendition::{Rendition, RenditionFormat, RenditionStatus};
 
 /// One file of a rendition, as a download URL names it.
@@ -36,8 +37,7 @@ impl RenditionFile {
     /// The MIME type served for it.
     pub fn content_type(&self) -> &'static str {
         match self {
-            Self::Whole(RenditionFormat::Mp3) => "audio/mpeg",
-            Self::Whole(_) => "video/mp4",
+            Self::Whole(format) => media_type(format.file_name()),
             Self::Stream(file) => file.content_type(),
         }
     }
